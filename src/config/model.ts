@@ -1,0 +1,279 @@
+// The validated configuration model. The parser fills it from the text; the runtime is
+// built from it and never reads configuration text again.
+import type { Loc } from './diagnostics.ts';
+import type { Condition, AclDef, SampleExpr } from '../sample/types.ts';
+import type { ProxySection } from './registry.ts';
+
+export type Mode = 'tcp' | 'http';
+
+/** A listening or connecting address, as HAProxy's str2sa_range() understands them. */
+export type Address =
+  | { readonly kind: 'ipv4' | 'ipv6'; readonly host: string; readonly port: number; readonly portOffset?: boolean }
+  | { readonly kind: 'fqdn'; readonly host: string; readonly port: number; readonly portOffset?: boolean }
+  | { readonly kind: 'unix'; readonly path: string; readonly abstract: boolean }
+  | { readonly kind: 'fd'; readonly fd: number };
+
+export interface BindConfig {
+  readonly loc: Loc;
+  /** The address text as written (for messages). */
+  readonly text: string;
+  readonly addr: Address;
+  name: string | null;
+  id: number | null;
+  maxconn: number;
+  backlog: number;
+  v4v6: boolean;
+  v6only: boolean;
+  acceptProxy: boolean;
+  /** UNIX socket permissions. */
+  unixMode: number | null;
+  unixUid: number | null;
+  unixGid: number | null;
+  /** tcp-level options */
+  transparent: boolean;
+  defer: boolean;
+  interface: string | null;
+}
+
+export type InitAddr = 'last' | 'libc' | 'none' | { ip: string };
+
+export interface CheckSettings {
+  enabled: boolean;
+  inter: number;
+  fastinter: number | null;
+  downinter: number | null;
+  rise: number;
+  fall: number;
+  port: number | null;
+  addr: string | null;
+  sendProxy: boolean;
+}
+
+export interface ServerConfig {
+  loc: Loc;
+  name: string;
+  id: number | null;
+  /** null for "default-server" templates */
+  addr: Address | null;
+  addrText: string;
+  weight: number;
+  backup: boolean;
+  disabled: boolean;
+  maxconn: number;
+  minconn: number;
+  maxqueue: number;
+  slowstart: number;
+  check: CheckSettings;
+  sendProxy: 0 | 1 | 2;
+  observe: 'layer4' | null;
+  errorLimit: number;
+  onError: 'fastinter' | 'fail-check' | 'sudden-death' | 'mark-down';
+  onMarkedDown: 'shutdown-sessions' | null;
+  onMarkedUp: 'shutdown-backup-sessions' | null;
+  initAddr: InitAddr[];
+  source: SourceConfig | null;
+  tcpka: boolean;
+}
+
+export interface SourceConfig {
+  readonly host: string;
+  readonly port: number;
+}
+
+export type TcpAction = 'accept' | 'reject' | 'close';
+
+export interface TcpRule {
+  readonly loc: Loc;
+  readonly action: TcpAction;
+  readonly cond: Condition | null;
+}
+
+export interface UseBackendRule {
+  readonly loc: Loc;
+  /** A fixed name, or a sample-expression string resolved per stream ("%[...]"). */
+  readonly name: string;
+  readonly dynamic: LogFormatLike | null;
+  readonly cond: Condition | null;
+}
+
+/** A compiled log-format string (the HTTP/log issues extend it); only sample parts for now. */
+export interface LogFormatLike {
+  readonly text: string;
+  readonly parts: readonly (string | SampleExpr)[];
+}
+
+export type BalanceAlgo = 'roundrobin' | 'static-rr' | 'leastconn' | 'first' | 'source' | 'random';
+
+export interface BalanceConfig {
+  algo: BalanceAlgo;
+  /** random(<draws>) */
+  draws: number;
+}
+
+export interface HashTypeConfig {
+  method: 'map-based' | 'consistent';
+  fn: 'sdbm' | 'djb2' | 'wt6' | 'crc32' | 'none';
+  avalanche: boolean;
+}
+
+export interface Timeouts {
+  connect: number | null;
+  client: number | null;
+  server: number | null;
+  queue: number | null;
+  tunnel: number | null;
+  clientFin: number | null;
+  serverFin: number | null;
+  check: number | null;
+  tarpit: number | null;
+  httpRequest: number | null;
+  httpKeepAlive: number | null;
+}
+
+/** Proxy options set by "option <name>"; `true`/`false` when set explicitly, absent when default. */
+export type OptionFlags = Map<string, boolean>;
+
+export class ProxyConfig {
+  readonly name: string;
+  readonly kind: ProxySection;
+  readonly loc: Loc;
+  id: number | null = null;
+  /** Name of the defaults section this proxy was created from (for messages). */
+  defaultsName: string | null = null;
+  mode: Mode = 'tcp';
+  disabled = false;
+  description: string | null = null;
+  maxconn = 0;
+  backlog = 0;
+  fullconn = 0;
+  retries = 3;
+  grace = 0;
+  timeouts: Timeouts = {
+    connect: null, client: null, server: null, queue: null, tunnel: null, clientFin: null,
+    serverFin: null, check: null, tarpit: null, httpRequest: null, httpKeepAlive: null,
+  };
+  options: OptionFlags = new Map();
+  balance: BalanceConfig = { algo: 'roundrobin', draws: 2 };
+  hashType: HashTypeConfig = { method: 'map-based', fn: 'sdbm', avalanche: false };
+  source: SourceConfig | null = null;
+  defaultServer: ServerConfig;
+  inspectDelay: number | null = null;
+  // Not inherited from defaults:
+  binds: BindConfig[] = [];
+  servers: ServerConfig[] = [];
+  acls = new Map<string, AclDef>();
+  tcpRequestConnection: TcpRule[] = [];
+  tcpRequestContent: TcpRule[] = [];
+  useBackends: UseBackendRule[] = [];
+  defaultBackend: { name: string; loc: Loc } | null = null;
+
+  constructor(name: string, kind: ProxySection, loc: Loc, defaultServer: ServerConfig) {
+    this.name = name;
+    this.kind = kind;
+    this.loc = loc;
+    this.defaultServer = defaultServer;
+  }
+
+  get isFrontend(): boolean {
+    return this.kind === 'frontend' || this.kind === 'listen';
+  }
+  get isBackend(): boolean {
+    return this.kind === 'backend' || this.kind === 'listen';
+  }
+
+  /** Whether "option <name>" is on, given HAProxy's default for it. */
+  option(name: string, dflt = false): boolean {
+    return this.options.get(name) ?? dflt;
+  }
+
+  /** Copies what a defaults section hands down to a proxy created from it. */
+  inheritFrom(d: ProxyConfig): void {
+    this.defaultsName = d.name;
+    this.mode = d.mode;
+    this.maxconn = d.maxconn;
+    this.backlog = d.backlog;
+    this.fullconn = d.fullconn;
+    this.retries = d.retries;
+    this.grace = d.grace;
+    this.timeouts = { ...d.timeouts };
+    this.options = new Map(d.options);
+    this.balance = { ...d.balance };
+    this.hashType = { ...d.hashType };
+    this.source = d.source;
+    this.inspectDelay = d.inspectDelay;
+    this.defaultServer = cloneServer(d.defaultServer);
+    if (d.defaultBackend && this.isFrontend) this.defaultBackend = d.defaultBackend;
+  }
+}
+
+export function cloneServer(s: ServerConfig): ServerConfig {
+  return { ...s, check: { ...s.check }, initAddr: [...s.initAddr] };
+}
+
+export interface UserlistUser {
+  readonly name: string;
+  readonly password: string;
+  readonly insecure: boolean;
+  readonly groups: string[];
+}
+
+export interface Userlist {
+  readonly name: string;
+  readonly loc: Loc;
+  readonly users: Map<string, UserlistUser>;
+  readonly groups: Map<string, string[]>;
+}
+
+export interface GlobalConfig {
+  maxconn: number;
+  daemon: boolean;
+  masterWorker: boolean;
+  pidfile: string | null;
+  nbthread: number | null;
+  uid: number | null;
+  gid: number | null;
+  chroot: string | null;
+  ulimitN: number | null;
+  hardStopAfter: number | null;
+  grace: number;
+  node: string | null;
+  description: string | null;
+  localPeer: string | null;
+  zeroWarning: boolean;
+  spreadChecks: number;
+  maxCheckConns: number;
+  bufsize: number;
+  quiet: boolean;
+  /** Keywords seen, for "unique in global" warnings. */
+  readonly seen: Set<string>;
+}
+
+export interface Config {
+  global: GlobalConfig;
+  /** Named and anonymous defaults sections, in order. */
+  defaults: ProxyConfig[];
+  /** Frontends, backends and listens, in order; names unique per capability. */
+  proxies: ProxyConfig[];
+  userlists: Userlist[];
+  /** Config files that were read, in order (HAPROXY_CFGFILES). */
+  files: string[];
+}
+
+export function defaultGlobal(): GlobalConfig {
+  return {
+    maxconn: 0, daemon: false, masterWorker: false, pidfile: null, nbthread: null, uid: null, gid: null,
+    chroot: null, ulimitN: null, hardStopAfter: null, grace: 0, node: null, description: null,
+    localPeer: null, zeroWarning: false, spreadChecks: 0, maxCheckConns: 0, bufsize: 16384, quiet: false,
+    seen: new Set(),
+  };
+}
+
+export function defaultServerConfig(loc: Loc): ServerConfig {
+  return {
+    loc, name: '', id: null, addr: null, addrText: '', weight: 1, backup: false, disabled: false,
+    maxconn: 0, minconn: 0, maxqueue: 0, slowstart: 0,
+    check: { enabled: false, inter: 2000, fastinter: null, downinter: null, rise: 2, fall: 3, port: null, addr: null, sendProxy: false },
+    sendProxy: 0, observe: null, errorLimit: 10, onError: 'fail-check', onMarkedDown: null, onMarkedUp: null,
+    initAddr: ['last', 'libc'], source: null, tcpka: false,
+  };
+}

@@ -1,0 +1,146 @@
+// The contract between the sample engine (fetches, converters, matchers, ACLs) and the
+// runtime that feeds it. Fetches read a SampleStream; the runtime implements it.
+import type { Loc, Diagnostics } from '../config/diagnostics.ts';
+
+/** HAProxy's sample types (SMP_T_*). */
+export type SampleType = 'bool' | 'sint' | 'ipv4' | 'ipv6' | 'str' | 'bin' | 'meth' | 'any';
+
+export interface Sample {
+  type: SampleType;
+  /** bool: boolean; sint: number; ipv4/ipv6/str/meth: string; bin: Buffer */
+  value: boolean | number | string | Buffer;
+  /** The value may change if more data arrives (incomplete buffer): "cannot tell yet". */
+  mayChange?: boolean;
+}
+
+/**
+ * Where a rule or expression is evaluated. Each fetch declares the phases where its data
+ * exists, so using one elsewhere is an error at load time (HAProxy's SMP_USE_* / SMP_VAL_*).
+ */
+export const PhaseBit = {
+  /** tcp-request connection: only the connection (addresses, frontend). */
+  L4Conn: 1 << 0,
+  /** tcp-request session */
+  L5Sess: 1 << 1,
+  /** tcp-request content in a frontend: request payload available. */
+  L6ReqFe: 1 << 2,
+  /** tcp-request content in a backend / use-server / balance: backend known. */
+  L6ReqBe: 1 << 3,
+  /** tcp-response content */
+  L6Res: 1 << 4,
+  /** http-request rules, use_backend in HTTP mode */
+  L7ReqFe: 1 << 5,
+  L7ReqBe: 1 << 6,
+  /** http-response / http-after-response */
+  L7Res: 1 << 7,
+  /** log-format at log time */
+  Log: 1 << 8,
+} as const;
+export type Phase = number;
+/** Names for error messages ("... which is not available in 'frontend tcp-request connection rule'"). */
+export const PHASE_NAMES: Readonly<Record<number, string>> = {
+  [PhaseBit.L4Conn]: 'frontend tcp-request connection rule',
+  [PhaseBit.L5Sess]: 'frontend tcp-request session rule',
+  [PhaseBit.L6ReqFe]: 'frontend tcp-request content rule',
+  [PhaseBit.L6ReqBe]: 'backend tcp-request content rule',
+  [PhaseBit.L6Res]: 'backend tcp-response content rule',
+  [PhaseBit.L7ReqFe]: 'frontend http-request rule',
+  [PhaseBit.L7ReqBe]: 'backend http-request rule',
+  [PhaseBit.L7Res]: 'http-response rule',
+  [PhaseBit.Log]: 'log-format string',
+};
+
+/** Runtime view of a server, as fetches see it. */
+export interface SampleServer {
+  readonly name: string;
+  readonly id: number;
+  /** Up and not in maintenance. */
+  readonly isUp: boolean;
+  readonly curConns: number;
+  /** Current queue length. */
+  readonly queued: number;
+  /** Effective maxconn, 0 when unlimited. */
+  readonly maxconn: number;
+  readonly maxqueue: number;
+}
+
+/** Runtime view of a proxy (frontend, backend or listen), as fetches see it. */
+export interface SampleProxy {
+  readonly name: string;
+  readonly id: number;
+  readonly mode: 'tcp' | 'http';
+  /** Current connections on the frontend side. */
+  readonly feConn: number;
+  /** Current connections on the backend side. */
+  readonly beConn: number;
+  /** Queued connections in the backend queue. */
+  readonly queued: number;
+  readonly servers: readonly SampleServer[];
+  server(name: string): SampleServer | undefined;
+}
+
+export interface SampleWorld {
+  proxy(name: string): SampleProxy | undefined;
+  env(name: string): string | undefined;
+}
+
+/** What a fetch may read. Implemented by the runtime's stream. */
+export interface SampleStream {
+  readonly world: SampleWorld;
+  readonly srcAddr: string;
+  readonly srcPort: number;
+  readonly dstAddr: string;
+  readonly dstPort: number;
+  /** 'ipv4' | 'ipv6' for TCP, 'unix' for UNIX sockets (src/dst then are the path / ""). */
+  readonly family: 'ipv4' | 'ipv6' | 'unix';
+  readonly frontend: SampleProxy;
+  /** Null until the backend is chosen. */
+  readonly backend: SampleProxy | null;
+  /** The server chosen, once known. */
+  readonly server: SampleServer | null;
+  /** A PROXY protocol header was received on this connection. */
+  readonly rcvdProxy: boolean;
+  /** Request bytes received so far during content inspection (tcp-request content). */
+  readonly reqData: Buffer | null;
+  /** True once no more request data can arrive in the inspection window (delay expired or input closed). */
+  readonly reqDataFinal: boolean;
+}
+
+/** A compiled fetch+converters chain, e.g. "src,ipmask(24)". */
+export interface SampleExpr {
+  readonly text: string;
+  /** Phases where every fetch of the expression is usable. */
+  readonly usable: Phase;
+  eval(s: SampleStream): Sample | null;
+}
+
+/** A compiled condition of a rule: "if a !b || { src 10.0.0.0/8 }". */
+export interface Condition {
+  readonly text: string;
+  readonly usable: Phase;
+  /** true / false, or null when it cannot be told yet (more data may change the answer). */
+  eval(s: SampleStream): boolean | null;
+}
+
+/** What ACL and condition parsing needs from the config parser. */
+export interface AclParseContext {
+  readonly loc: Loc;
+  readonly diag: Diagnostics;
+  /** Named ACLs declared so far in the proxy (all lines with the same name are ORed). */
+  readonly acls: ReadonlyMap<string, AclDef>;
+  /** Resolves relative pattern file names (-f). */
+  readonly baseDir: string;
+}
+
+/** A named ACL: each declaration line is one term; lines with the same name are ORed. */
+export interface AclDef {
+  readonly name: string;
+  readonly terms: AclTerm[];
+}
+
+export interface AclTerm {
+  readonly loc: Loc;
+  readonly text: string;
+  readonly usable: Phase;
+  eval(s: SampleStream): boolean | null;
+}
