@@ -29,10 +29,6 @@ export interface BindConfig {
   unixMode: number | null;
   unixUid: number | null;
   unixGid: number | null;
-  /** tcp-level options */
-  transparent: boolean;
-  defer: boolean;
-  interface: string | null;
 }
 
 export type InitAddr = 'last' | 'libc' | 'none' | { ip: string };
@@ -80,7 +76,8 @@ export interface SourceConfig {
   readonly port: number;
 }
 
-export type TcpAction = 'accept' | 'reject' | 'close';
+/** tcp-request actions implemented so far; expect-proxy only in connection rules. */
+export type TcpAction = 'accept' | 'reject' | 'expect-proxy';
 
 export interface TcpRule {
   readonly loc: Loc;
@@ -147,6 +144,8 @@ export class ProxyConfig {
   backlog = 0;
   fullconn = 0;
   retries = 3;
+  /** option redispatch [<interval>]: redispatch every Pth retry (P > 0) or on the Nth retry before the last (N < 0); 0 = off. */
+  redispatch = 0;
   grace = 0;
   timeouts: Timeouts = {
     connect: null, client: null, server: null, queue: null, tunnel: null, clientFin: null,
@@ -163,6 +162,7 @@ export class ProxyConfig {
   servers: ServerConfig[] = [];
   acls = new Map<string, AclDef>();
   tcpRequestConnection: TcpRule[] = [];
+  tcpRequestSession: TcpRule[] = [];
   tcpRequestContent: TcpRule[] = [];
   useBackends: UseBackendRule[] = [];
   defaultBackend: { name: string; loc: Loc } | null = null;
@@ -194,6 +194,7 @@ export class ProxyConfig {
     this.backlog = d.backlog;
     this.fullconn = d.fullconn;
     this.retries = d.retries;
+    this.redispatch = d.redispatch;
     this.grace = d.grace;
     this.timeouts = { ...d.timeouts };
     this.options = new Map(d.options);

@@ -11,6 +11,8 @@ export interface ParseContext {
   readonly diag: Diagnostics;
   readonly section: SectionName;
   readonly config: Config;
+  /** Environment used for "$VAR" expansion; global setenv/unsetenv change it for later lines. */
+  readonly env: Record<string, string | undefined>;
   /** The words of the line, keyword included (after a leading "no" was removed). */
   readonly words: readonly string[];
   /** True when the line started with "no" (negation, e.g. "no option httplog"). */
@@ -31,6 +33,10 @@ export interface ProxyKeyword {
   readonly name: string;
   /** Sections where the keyword may appear (HAProxy's keyword matrix, configuration.txt 4.1). */
   readonly sections: readonly ProxySection[];
+  /** "no <kw>" / "default <kw>" accepted (the handler reads ctx.negated / ctx.defaulted). */
+  readonly negatable?: boolean;
+  /** Used in a proxy lacking the capability: an alert rather than HAProxy's usual "ignored" warning. */
+  readonly capStrict?: boolean;
   parse(px: ProxyConfig, args: readonly string[], ctx: ParseContext): KeywordResult;
 }
 

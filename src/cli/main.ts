@@ -1,0 +1,156 @@
+// Entry point: HAProxy's command line, configuration loading, and the running process.
+import { hostname } from 'node:os';
+import { formatMessage, Diagnostics } from '../config/diagnostics.ts';
+import { listConfigFiles } from '../config/reader.ts';
+import { tokenizeLine } from '../config/tokenizer.ts';
+import { evalIfCondition } from '../config/if-condition.ts';
+import { parseConfigFiles } from '../config/parser.ts';
+import type { Config } from '../config/model.ts';
+import { Runtime } from '../runtime/runtime.ts';
+import { events } from '../runtime/events.ts';
+import { PRODUCT, VERSION } from '../version.ts';
+import { parseArgs, USAGE, type CliOptions } from './args.ts';
+import { versionText } from './version.ts';
+import {
+  DAEMON_ENV, daemonize, dropPrivileges, fdLimit, installSignals, migrateReqEnabled, signalOldProcesses, writePidfile,
+} from './lifecycle.ts';
+
+/** The log formats HAProxy exposes to configurations (management.txt, HAPROXY_*_LOG_FMT). */
+const LOG_FORMATS: Readonly<Record<string, string>> = {
+  HAPROXY_TCP_LOG_FMT: '%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq',
+  HAPROXY_HTTP_LOG_FMT: '%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r',
+  HAPROXY_HTTPS_LOG_FMT: '%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r %[fc_err]/%[ssl_fc_err,hex]/%[ssl_c_err]/%[ssl_c_ca_err]/%[ssl_fc_is_resumed] %[ssl_fc_sni]/%sslv/%sslc',
+};
+
+function out(text: string): void {
+  process.stdout.write(text);
+}
+
+function fatal(text: string): never {
+  process.stderr.write(formatMessage('ALERT', text) + '\n');
+  process.exit(1);
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const parsed = parseArgs(argv);
+  if (typeof parsed === 'string') {
+    process.stderr.write(`${PRODUCT} version ${VERSION}\n${USAGE}\n[ALERT]    (${process.pid}) : ${parsed}\n`);
+    return 1;
+  }
+  const o: CliOptions = parsed;
+  if (o.help) {
+    out(`${PRODUCT} version ${VERSION}\n${USAGE}`);
+    return 0;
+  }
+  if (o.version) {
+    out(versionText(o.version === 2));
+    return 0;
+  }
+  if (o.checkCondition !== null) {
+    const t = tokenizeLine(o.checkCondition, process.env);
+    if ('error' in t) fatal(`failed to parse condition: ${t.error}`);
+    const r = evalIfCondition(t.words, process.env);
+    if (typeof r === 'object') fatal(`failed to evaluate condition: ${r.error}`);
+    return r ? 0 : 1;
+  }
+  if (o.masterWorker || o.masterCli.length) fatal('master-worker mode (-W/-S) is not supported by Turnpike yet; run without -W.');
+  if (o.chdir) {
+    try {
+      process.chdir(o.chdir);
+    } catch {
+      fatal(`[haproxy.main()] Cannot chdir to ${o.chdir}`);
+    }
+  }
+
+  // Variables HAProxy sets before reading its configuration, which may use them.
+  process.env.HAPROXY_LOCALPEER = o.localPeer ?? hostname();
+  for (const [k, v] of Object.entries(LOG_FORMATS)) process.env[k] = v;
+
+  const diag = new Diagnostics();
+  diag.diagMode = o.diagMode;
+  const files = listConfigFiles(o.files, diag);
+  if (o.files.length === 0) {
+    process.stderr.write(`${PRODUCT} version ${VERSION}\n${USAGE}\n`);
+    fatal('No configuration file specified.');
+  }
+  process.env.HAPROXY_CFGFILES = files.join(';');
+  const config = parseConfigFiles(files, diag, process.env);
+  applyCommandLine(config, o);
+
+  const zeroWarning = o.zeroWarning || config.global.zeroWarning;
+  const quiet = (o.quiet || config.global.quiet) && !o.verbose;
+  printMessages(diag, quiet);
+  if (diag.alerts > 0 || (zeroWarning && diag.warnings > 0)) {
+    if (diag.alerts === 0) process.stderr.write(formatMessage('ALERT', 'config : Some warnings were found and \'zero-warning\' is set. Aborting.') + '\n');
+    else process.stderr.write(formatMessage('ALERT', 'config : Fatal errors found in configuration.') + '\n');
+    return 1;
+  }
+  for (const n of o.notes) if (!quiet) process.stderr.write(formatMessage('NOTICE', n) + '\n');
+  if (o.check) {
+    if (diag.warnings > 0) out('Warnings were found.\n');
+    out('Configuration file is valid\n');
+    return 0;
+  }
+  if (!config.proxies.some((p) => p.isFrontend && !p.disabled)) {
+    fatal('[haproxy.main()] No enabled listener found (check for \'bind\' directives) ! Exiting.');
+  }
+
+  const daemon = (o.daemon || config.global.daemon) && !o.noBackground;
+  if (daemon && !process.env[DAEMON_ENV]) return daemonize(argv);
+
+  events.configure({ quiet });
+  const limit = fdLimit();
+  const rt = new Runtime(config, limit);
+  if (config.global.maxconn && config.global.maxconn * 2 + 20 > limit) {
+    events.warning(`[haproxy.main()] FD limit (${limit}) too low for maxconn=${config.global.maxconn}. Please raise 'ulimit-n' to ${config.global.maxconn * 2 + 20} or more to avoid any trouble.`);
+  }
+  const errors = await rt.start();
+  if (errors.length) {
+    for (const e of errors) process.stderr.write(formatMessage('ALERT', e) + '\n');
+    process.stderr.write(formatMessage('ALERT', '[haproxy.main()] Some protocols failed to start their listeners! Exiting.') + '\n');
+    return 1;
+  }
+  if (o.softStopPids.length && migrateReqEnabled() === false) {
+    events.warning('net.ipv4.tcp_migrate_req is 0: connections still queued in the old process when it stops listening will be reset. Set it to 1 for lossless -sf reloads.');
+  }
+  signalOldProcesses(o.softStopPids, o.hardStopPids);
+  const pidfile = o.pidfile ?? config.global.pidfile;
+  if (pidfile) {
+    const err = writePidfile(pidfile, process.pid);
+    if (err) fatal(err);
+  }
+  const privErr = dropPrivileges(config.global.uid, config.global.gid);
+  if (privErr) fatal(privErr);
+  installSignals(rt, (code) => process.exit(code));
+  if (process.env[DAEMON_ENV] && process.send) {
+    process.send('ready');
+    process.disconnect?.();
+  }
+  return -1; // keep running
+}
+
+/** -N and -n override the configuration, as in HAProxy. */
+function applyCommandLine(config: Config, o: CliOptions): void {
+  if (o.maxconn !== null) config.global.maxconn = o.maxconn;
+  if (o.proxyMaxconn !== null) {
+    for (const p of config.proxies) if (p.isFrontend && p.maxconn === 0) p.maxconn = o.proxyMaxconn;
+  }
+}
+
+function printMessages(diag: Diagnostics, quiet: boolean): void {
+  if (diag.messages.length === 0) return;
+  const lines: string[] = [];
+  if (diag.alerts > 0) lines.push(formatMessage('NOTICE', `${PRODUCT.toLowerCase()} version is ${VERSION}`), formatMessage('NOTICE', `path to executable is ${process.argv[1]}`));
+  for (const m of diag.messages) {
+    if (quiet && m.level !== 'ALERT') continue;
+    lines.push(formatMessage(m.level, m.text));
+  }
+  if (lines.length) process.stderr.write(lines.join('\n') + '\n');
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (e: unknown) => fatal(`internal error: ${(e as Error).stack ?? String(e)}`),
+);

@@ -1,0 +1,85 @@
+// Checks that need the whole configuration (HAProxy's check_config_validity()): ids,
+// references between proxies, missing binds and timeouts, server ports for checks.
+import type { Diagnostics } from './diagnostics.ts';
+import type { Config, ProxyConfig } from './model.ts';
+
+export function validateConfig(config: Config, diag: Diagnostics): void {
+  assignProxyIds(config, diag);
+  for (const px of config.proxies) {
+    if (px.disabled) continue;
+    if (px.isFrontend) checkFrontend(px, config, diag);
+    if (px.isBackend) checkBackend(px, diag);
+    checkTimeouts(px, diag);
+  }
+}
+
+function assignProxyIds(config: Config, diag: Diagnostics): void {
+  const used = new Map<number, ProxyConfig>();
+  for (const px of config.proxies) {
+    if (px.id === null) continue;
+    const other = used.get(px.id);
+    if (other) {
+      diag.alert(null, `parsing [${px.loc.file}:${px.loc.line}]: ${px.kind} ${px.name} reuses same custom id as ${other.kind} ${other.name} (declared at ${other.loc.file}:${other.loc.line}).`);
+    }
+    used.set(px.id, px);
+  }
+  let next = 1;
+  for (const px of config.proxies) {
+    if (px.id !== null) continue;
+    while (used.has(next)) next++;
+    px.id = next;
+    used.set(next, px);
+  }
+}
+
+function findBackend(config: Config, name: string): ProxyConfig | undefined {
+  return config.proxies.find((p) => p.isBackend && p.name === name);
+}
+
+function checkFrontend(px: ProxyConfig, config: Config, diag: Diagnostics): void {
+  if (px.binds.length === 0) {
+    diag.warning(null, `${px.kind} '${px.name}' has no 'bind' directive. Please declare it as a backend if this was intended.`);
+  }
+  if (px.defaultBackend && !findBackend(config, px.defaultBackend.name)) {
+    diag.alert(null, `Proxy '${px.name}': unable to find required default_backend: '${px.defaultBackend.name}'.`);
+  }
+  for (const rule of px.useBackends) {
+    if (rule.dynamic) continue;
+    if (!findBackend(config, rule.name)) diag.alert(null, `Proxy '${px.name}': unable to find required use_backend: '${rule.name}'.`);
+  }
+}
+
+function checkBackend(px: ProxyConfig, diag: Diagnostics): void {
+  const ids = new Map<number, string>();
+  for (const s of px.servers) {
+    if (s.id === null) continue;
+    const other = ids.get(s.id);
+    if (other) {
+      diag.alert(null, `[${s.loc.file}:${s.loc.line}] : 'server ${px.name}/${s.name}' : 'id' : custom id ${s.id} already used at ${other}.`);
+    }
+    ids.set(s.id, `${s.loc.file}:${s.loc.line} ('server ${s.name}')`);
+  }
+  let next = 1;
+  for (const s of px.servers) {
+    if (s.id !== null) continue;
+    while (ids.has(next)) next++;
+    s.id = next;
+    ids.set(next, `${s.loc.file}:${s.loc.line} ('server ${s.name}')`);
+  }
+  for (const s of px.servers) {
+    const noPort = s.addr !== null && (s.addr.kind === 'ipv4' || s.addr.kind === 'ipv6' || s.addr.kind === 'fqdn') && (s.addr.port === 0 || s.addr.portOffset);
+    if (s.check.enabled && noPort && s.check.port === null) {
+      diag.alert(null, `config: backend '${px.name}': server '${s.name}' has neither service port nor check port.`);
+    }
+  }
+}
+
+function checkTimeouts(px: ProxyConfig, diag: Diagnostics): void {
+  const t = px.timeouts;
+  const missing = (px.isFrontend && !t.client) || (px.isBackend && (!t.connect || !t.server));
+  if (!missing) return;
+  diag.warning(null, `missing timeouts for ${px.kind} '${px.name}'.
+   | While not properly invalid, you will certainly encounter various problems
+   | with such a configuration. To fix this, please ensure that all following
+   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.`);
+}

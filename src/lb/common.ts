@@ -1,0 +1,28 @@
+// Constants and helpers shared by the load-balancing algorithms (HAProxy's backend.h/server.h).
+import type { LbServer } from './types.ts';
+
+/** Effective weights are user weights times this scale, so slowstart can ramp in small steps. */
+export const BE_WEIGHT_SCALE = 16;
+/** Largest user weight HAProxy accepts. */
+export const SRV_UWGHT_MAX = 256;
+/** Range of user weights, used to build round-robin sorting keys. */
+export const SRV_UWGHT_RANGE = 256;
+/** Largest effective (scaled) weight, also the spacing of a server's consistent-hash points. */
+export const SRV_EWGHT_MAX = SRV_UWGHT_MAX * BE_WEIGHT_SCALE;
+export const SRV_EWGHT_RANGE = SRV_UWGHT_RANGE * BE_WEIGHT_SCALE;
+
+/**
+ * Converts the backend's effective weight (user units, possibly fractional during slowstart)
+ * into HAProxy's integer scaled weight (1/16 of a user weight unit), at least 1 when positive
+ * and at most SRV_EWGHT_MAX.
+ */
+export function scaledWeight(eweight: number): number {
+  if (!(eweight > 0)) return 0;
+  const w = Math.ceil(eweight * BE_WEIGHT_SCALE - 1e-9);
+  return w < 1 ? 1 : w > SRV_EWGHT_MAX ? SRV_EWGHT_MAX : w;
+}
+
+/** A server is full when it has a connection limit and reached it. */
+export function isFull(s: LbServer): boolean {
+  return s.effMaxconn > 0 && s.curConns >= s.effMaxconn;
+}

@@ -1,0 +1,154 @@
+// A backend at run time: its servers, the load-balancing algorithm over the eligible ones,
+// and the queue of streams waiting for a slot (HAProxy's backend.c + queue.c).
+import type { ProxyConfig } from '../config/model.ts';
+import type { LbAlgorithm } from '../lb/types.ts';
+import { createLbAlgorithm } from '../lb/index.ts';
+import type { ProxyCounters } from '../observe/counters.ts';
+import { WaitQueue, type Waiter } from './queue.ts';
+import { Server, type ServerOwner } from './server.ts';
+import { events } from './events.ts';
+
+/** A stream waiting for a server; `grant` hands it a server whose slot is already taken. */
+export interface BackendWaiter extends Waiter {
+  grant(server: Server): void;
+}
+
+export type Assignment = Server | 'queued' | 'no-server' | 'queue-full';
+
+export class Backend implements ServerOwner {
+  readonly name: string;
+  readonly cfg: ProxyConfig;
+  readonly servers: Server[];
+  readonly byName = new Map<string, Server>();
+  readonly queue = new WaitQueue<BackendWaiter>();
+  readonly lb: LbAlgorithm;
+  readonly counters: ProxyCounters;
+  /** Fullconn as configured, or HAProxy's default: 10 % of the maxconn of frontends using it. */
+  fullconn: number;
+  private eligible: Server[] = [];
+  private hadServer = true;
+
+  constructor(cfg: ProxyConfig, counters: ProxyCounters) {
+    this.name = cfg.name;
+    this.cfg = cfg;
+    this.counters = counters;
+    this.lb = createLbAlgorithm(cfg.balance, cfg.hashType);
+    this.servers = cfg.servers.map((s) => new Server(s, this));
+    for (const s of this.servers) this.byName.set(s.name, s);
+    this.fullconn = cfg.fullconn;
+    this.rebuild();
+  }
+
+  get beCur(): number {
+    return this.counters.beCur;
+  }
+
+  /** Active eligible servers, else backups (all with "option allbackups", else the first one). */
+  private rebuild(): void {
+    const list: Server[] = [];
+    for (const s of this.servers) if (!s.backup && s.eligible) list.push(s);
+    if (list.length === 0) {
+      for (const s of this.servers) {
+        if (s.backup && s.eligible) {
+          list.push(s);
+          if (!this.cfg.option('allbackups')) break;
+        }
+      }
+    }
+    this.eligible = list;
+    this.lb.rebuild(list);
+  }
+
+  serverChanged(s: Server): void {
+    this.rebuild();
+    if (s.eligible) this.dispatchQueued(s);
+    else if (!s.isUp) this.requeue(s);
+    const has = this.eligible.length > 0;
+    if (!has && this.hadServer) events.noServer(this);
+    this.hadServer = has;
+  }
+
+  get activeCount(): number {
+    let n = 0;
+    for (const s of this.servers) if (!s.backup && s.isUp) n++;
+    return n;
+  }
+
+  get backupCount(): number {
+    let n = 0;
+    for (const s of this.servers) if (s.backup && s.isUp) n++;
+    return n;
+  }
+
+  /** Usable servers count as nbsrv() sees it. */
+  get usableCount(): number {
+    return this.eligible.length;
+  }
+
+  /**
+   * Finds a server for a new stream and takes a slot on it, or tells why not. `waiter` is queued
+   * (with a slot granted later) when every eligible server is full.
+   */
+  assign(key: Buffer | string | null, avoid: Server | null, waiter: BackendWaiter): Assignment {
+    if (this.eligible.length === 0) return 'no-server';
+    // FIFO fairness: while others wait, newcomers queue behind them.
+    if (this.queue.length === 0) {
+      const s = this.lb.pick(key, avoid) as Server | null;
+      if (s) {
+        if (!s.isFull) {
+          this.take(s);
+          return s;
+        }
+        // Hash-based choices are deterministic: wait for that server, as HAProxy's server queues.
+        if (this.lb.needsKey) {
+          if (s.cfg.maxqueue > 0 && s.queue.length >= s.cfg.maxqueue) return 'queue-full';
+          s.queue.push(waiter);
+          if (s.queue.length > s.counters.queueMax) s.counters.queueMax = s.queue.length;
+          return 'queued';
+        }
+      }
+    }
+    this.queue.push(waiter);
+    if (this.queue.length > this.counters.queueMax) this.counters.queueMax = this.queue.length;
+    return 'queued';
+  }
+
+  take(s: Server): void {
+    s.curConns++;
+    s.counters.cur = s.curConns;
+    if (s.curConns > s.counters.max) s.counters.max = s.curConns;
+    s.counters.total++;
+    s.counters.lbTotal++;
+    s.counters.rate.hit(Date.now());
+    this.counters.lbTotal++;
+    this.lb.connChanged?.(s);
+  }
+
+  /** A stream left its server: the slot goes to the next waiter. */
+  release(s: Server): void {
+    s.curConns--;
+    s.counters.cur = s.curConns;
+    this.lb.connChanged?.(s);
+    this.dispatchQueued(s);
+  }
+
+  /** Hands free slots of `s` to waiters: its own queue first, then the backend's. */
+  private dispatchQueued(s: Server): void {
+    while (s.eligible && !s.isFull) {
+      const w = s.queue.shift() ?? (this.queue.length > 0 ? this.queue.shift() : undefined);
+      if (!w) return;
+      this.take(s);
+      w.grant(s);
+    }
+  }
+
+  /** A server went down: its queued streams move to the backend queue to be redispatched. */
+  private requeue(s: Server): void {
+    for (const w of s.queue.drain()) this.queue.push(w as BackendWaiter);
+    for (const other of this.eligible) this.dispatchQueued(other);
+  }
+
+  stop(): void {
+    for (const s of this.servers) s.stop();
+  }
+}

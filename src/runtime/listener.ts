@@ -1,0 +1,148 @@
+// A listening socket of a frontend ("bind" line). Node cannot stop polling a listening socket
+// without closing it (and losing its accept queue), so when maxconn is reached, accepted
+// connections are held paused (not read, no server side) in FIFO order and started as slots
+// free up: clients wait as with HAProxy's paused listeners instead of being reset. The hold
+// queue is bounded by the listener's backlog, like the kernel's accept queue.
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { chmodSync, chownSync, renameSync, rmSync } from 'node:fs';
+import type { BindConfig } from '../config/model.ts';
+import { formatAddress } from '../config/address.ts';
+import type { Proxy } from './proxy.ts';
+
+export interface ListenerHost {
+  accept(l: Listener, sock: Socket): void;
+}
+
+export class Listener {
+  readonly bind: BindConfig;
+  readonly proxy: Proxy;
+  readonly host: ListenerHost;
+  readonly isUnix: boolean;
+  readonly path: string;
+  /** Connections of this listener currently being served. */
+  cur = 0;
+  readonly held: Socket[] = [];
+  readonly holdLimit: number;
+  private server: NetServer | null = null;
+
+  constructor(bind: BindConfig, proxy: Proxy, host: ListenerHost, globalMaxconn: number) {
+    this.bind = bind;
+    this.proxy = proxy;
+    this.host = host;
+    this.isUnix = bind.addr.kind === 'unix';
+    this.path = bind.addr.kind === 'unix' ? bind.addr.path : '';
+    this.holdLimit = bind.backlog || proxy.cfg.backlog || proxy.maxconn || globalMaxconn || 1024;
+  }
+
+  get listening(): boolean {
+    return this.server !== null;
+  }
+
+  get hasRoom(): boolean {
+    return this.bind.maxconn === 0 || this.cur < this.bind.maxconn;
+  }
+
+  /** Binds the socket; returns HAProxy's error text on failure. */
+  listen(): Promise<string | null> {
+    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (sock) => this.host.accept(this, sock));
+    const a = this.bind.addr;
+    const backlog = this.holdLimit;
+    return new Promise((resolve) => {
+      const fail = (e: NodeJS.ErrnoException): void => {
+        resolve(`Starting ${this.proxy.cfg.kind} ${this.proxy.name}: cannot bind socket (${describeErrno(e)}) [${this.bind.text}]`);
+      };
+      server.once('error', fail);
+      const done = (): void => {
+        server.off('error', fail);
+        server.on('error', () => {});
+        this.server = server;
+        resolve(null);
+      };
+      switch (a.kind) {
+        case 'fd':
+          server.listen({ fd: a.fd, backlog }, done);
+          break;
+        case 'unix':
+          if (a.abstract) server.listen({ path: `\0${a.path}`, backlog }, done);
+          else this.listenUnix(server, a.path, backlog, done, fail);
+          break;
+        default:
+          server.listen({
+            host: a.host, port: a.port, backlog, reusePort: true,
+            ipv6Only: a.kind === 'ipv6' && this.bind.v6only && !this.bind.v4v6,
+          }, done);
+      }
+    });
+  }
+
+  /** Binds a temporary name then renames it over the path, so a reload never leaves a gap. */
+  private listenUnix(server: NetServer, path: string, backlog: number, done: () => void, fail: (e: NodeJS.ErrnoException) => void): void {
+    const tmp = `${path}.${process.pid}.tmp`;
+    rmSync(tmp, { force: true });
+    server.listen({ path: tmp, backlog }, () => {
+      try {
+        if (this.bind.unixMode !== null) chmodSync(tmp, this.bind.unixMode);
+        if (this.bind.unixUid !== null || this.bind.unixGid !== null) chownSync(tmp, this.bind.unixUid ?? -1, this.bind.unixGid ?? -1);
+        renameSync(tmp, path);
+        done();
+      } catch (e) {
+        server.close();
+        rmSync(tmp, { force: true });
+        fail(e as NodeJS.ErrnoException);
+      }
+    });
+  }
+
+  /** Keeps an accepted connection paused until a slot frees up; drops it past the backlog. */
+  hold(sock: Socket): void {
+    if (this.held.length >= this.holdLimit) {
+      sock.destroy();
+      return;
+    }
+    const gone = (): void => {
+      const i = this.held.indexOf(sock);
+      if (i >= 0) this.held.splice(i, 1);
+    };
+    sock.once('close', gone);
+    sock.on('error', gone);
+    this.held.push(sock);
+  }
+
+  /** Takes the oldest held connection, if any. */
+  unhold(): Socket | undefined {
+    const sock = this.held.shift();
+    if (sock) {
+      sock.removeAllListeners('close');
+      sock.removeAllListeners('error');
+    }
+    return sock;
+  }
+
+  /** Stops accepting; with SO_REUSEPORT siblings and tcp_migrate_req the kernel hands our queue over. */
+  close(): void {
+    const s = this.server;
+    this.server = null;
+    s?.close();
+  }
+
+  /** Drops connections still waiting for a slot (hard stop). */
+  dropHeld(): void {
+    for (const sock of this.held.splice(0)) sock.destroy();
+  }
+
+  describe(): string {
+    return formatAddress(this.bind.addr);
+  }
+}
+
+export function describeErrno(e: NodeJS.ErrnoException): string {
+  switch (e.code) {
+    case 'EADDRINUSE': return 'Address already in use';
+    case 'EACCES': return 'Permission denied';
+    case 'EADDRNOTAVAIL': return 'Cannot assign requested address';
+    case 'ENOENT': return 'No such file or directory';
+    case 'EBADF': return 'Bad file descriptor';
+    case 'ENOTSOCK': return 'Socket operation on non-socket';
+    default: return e.message;
+  }
+}

@@ -1,0 +1,226 @@
+// The running process: proxies, listeners and streams built from a validated Config.
+// Enforces global, frontend and listener maxconn at accept time, and implements the stop,
+// pause and resume operations that signals and the CLI trigger.
+import type { Socket } from 'node:net';
+import type { Config } from '../config/model.ts';
+import type { SampleProxy } from '../sample/types.ts';
+import { processCounters } from '../observe/counters.ts';
+import { Proxy } from './proxy.ts';
+import { Listener, type ListenerHost } from './listener.ts';
+import { Stream, type StreamHost } from './stream.ts';
+import { startServerChecks, stopServerChecks } from './server-health.ts';
+import { events } from './events.ts';
+
+/** HAProxy derives maxconn from the fd limit: each proxied connection needs two descriptors. */
+export function defaultMaxconn(fdLimit: number, reserved: number): number {
+  return Math.max(1, Math.floor((fdLimit - reserved) / 2));
+}
+
+export class Runtime implements StreamHost, ListenerHost {
+  readonly config: Config;
+  readonly proxies: Proxy[];
+  readonly listeners: Listener[] = [];
+  readonly streams = new Set<Stream>();
+  readonly bufsize: number;
+  readonly maxconn: number;
+  stopping = false;
+  paused = false;
+  private readonly byName = new Map<string, Proxy>();
+  private readonly backendsByName = new Map<string, Proxy>();
+  private nextHeld = 0;
+  private onIdle: (() => void) | null = null;
+
+  constructor(config: Config, fdLimit: number) {
+    this.config = config;
+    this.bufsize = config.global.bufsize;
+    this.proxies = config.proxies.filter((p) => !p.disabled).map((p) => new Proxy(p));
+    for (const p of this.proxies) {
+      if (!this.byName.has(p.name) || p.cfg.isFrontend) this.byName.set(p.name, p);
+      if (p.backend) this.backendsByName.set(p.name, p);
+    }
+    let binds = 0;
+    for (const p of this.proxies) binds += p.cfg.binds.length;
+    this.maxconn = config.global.maxconn || defaultMaxconn(fdLimit, 20 + binds);
+    for (const p of this.proxies) {
+      p.resolveSwitching((n) => this.backendsByName.get(n));
+      if (p.backend && !p.backend.fullconn) p.backend.fullconn = this.defaultFullconn(p);
+      for (const b of p.cfg.binds) {
+        const l = new Listener(b, p, this, this.maxconn);
+        p.listeners.push(l);
+        this.listeners.push(l);
+      }
+    }
+  }
+
+  /** HAProxy's default fullconn: 10 % of the sum of the maxconn of the frontends reaching it. */
+  private defaultFullconn(be: Proxy): number {
+    let sum = 0;
+    for (const fe of this.proxies) {
+      if (!fe.cfg.isFrontend) continue;
+      const reaches = fe === be || fe.defaultBackend === be || fe.switching.some((r) => r.target === be || r.dynamic !== null);
+      if (reaches) sum += fe.maxconn || this.maxconn;
+    }
+    return Math.max(1, Math.ceil(sum / 10));
+  }
+
+  /** Resolves server addresses, binds every listener and starts health checks. */
+  async start(): Promise<string[]> {
+    const errors: string[] = [];
+    for (const p of this.proxies) {
+      for (const s of p.backend?.servers ?? []) {
+        const err = await s.resolve();
+        if (err) errors.push(`config : ${p.cfg.kind} '${p.name}' : could not resolve address of server '${s.name}': ${err}`);
+      }
+    }
+    if (errors.length) return errors;
+    for (const l of this.listeners) {
+      const err = await l.listen();
+      if (err) errors.push(err);
+    }
+    if (errors.length) {
+      for (const l of this.listeners) l.close();
+      return errors;
+    }
+    for (const p of this.proxies) if (p.backend) startServerChecks(p.backend, this.config.global.spreadChecks);
+    return errors;
+  }
+
+  // ---- SampleWorld / StreamHost ----
+
+  proxy(name: string): SampleProxy | undefined {
+    return this.byName.get(name) ?? this.backendsByName.get(name);
+  }
+
+  env(name: string): string | undefined {
+    return process.env[name];
+  }
+
+  findBackend(name: string): Proxy | undefined {
+    return this.backendsByName.get(name);
+  }
+
+  // ---- accept control ----
+
+  private get hasRoom(): boolean {
+    return processCounters.curConns < this.maxconn;
+  }
+
+  accept(l: Listener, sock: Socket): void {
+    if (this.hasRoom && l.proxy.hasRoom && l.hasRoom && l.held.length === 0) this.startStream(l, sock);
+    else l.hold(sock);
+  }
+
+  private startStream(l: Listener, sock: Socket): void {
+    const fe = l.proxy;
+    l.cur++;
+    fe.counters.feCur++;
+    fe.counters.feTotal++;
+    if (fe.counters.feCur > fe.counters.feMax) fe.counters.feMax = fe.counters.feCur;
+    const now = Date.now();
+    fe.counters.feRate.hit(now);
+    processCounters.curConns++;
+    processCounters.cumConns++;
+    processCounters.connRate.hit(now);
+    if (processCounters.curConns > processCounters.maxConnsSeen) processCounters.maxConnsSeen = processCounters.curConns;
+    const s = new Stream(this, fe, l, sock);
+    this.streams.add(s);
+    s.start();
+  }
+
+  streamEnded(s: Stream): void {
+    if (!this.streams.delete(s)) return;
+    s.listener.cur--;
+    s.frontend.counters.feCur--;
+    processCounters.curConns--;
+    this.startHeld();
+    if (this.streams.size === 0) this.onIdle?.();
+  }
+
+  /** Starts held connections while slots are free, visiting listeners in turn for fairness. */
+  private startHeld(): void {
+    const n = this.listeners.length;
+    let idle = 0;
+    while (this.hasRoom && idle < n) {
+      const l = this.listeners[this.nextHeld++ % n]!;
+      if (l.held.length === 0 || !l.proxy.hasRoom || !l.hasRoom) {
+        idle++;
+        continue;
+      }
+      idle = 0;
+      this.startStream(l, l.unhold()!);
+    }
+  }
+
+  // ---- lifecycle operations ----
+
+  /** SIGUSR1: stop accepting (after each proxy's grace), finish current streams, then call `done`. */
+  softStop(done: () => void): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    const grace = Math.max(this.config.global.grace, ...this.proxies.map((p) => p.cfg.grace), 0);
+    const stopListeners = (): void => {
+      for (const p of this.proxies) {
+        for (const l of p.listeners) l.close();
+        if (p.cfg.isFrontend) {
+          p.stopped = true;
+          events.warning(`Proxy ${p.name} stopped (cumulated conns: FE: ${p.counters.feTotal}, BE: ${p.counters.beTotal}).`);
+        }
+      }
+      this.finishWhenIdle(done);
+    };
+    if (grace > 0) setTimeout(stopListeners, grace).unref();
+    else stopListeners();
+  }
+
+  private finishWhenIdle(done: () => void): void {
+    const check = (): void => {
+      const held = this.listeners.some((l) => l.held.length > 0);
+      if (this.streams.size === 0 && !held) {
+        this.onIdle = null;
+        this.shutdown();
+        done();
+      }
+    };
+    this.onIdle = check;
+    check();
+  }
+
+  /** SIGTERM/SIGINT: close everything now. */
+  hardStop(): void {
+    this.stopping = true;
+    for (const l of this.listeners) {
+      l.close();
+      l.dropHeld();
+    }
+    for (const s of [...this.streams]) s.close('K', 'D');
+    this.shutdown();
+  }
+
+  private shutdown(): void {
+    for (const p of this.proxies) {
+      if (p.backend) {
+        stopServerChecks(p.backend);
+        p.backend.stop();
+      }
+    }
+  }
+
+  /** SIGTTOU: stop listening (so that another process can take the ports). */
+  pause(): void {
+    if (this.paused || this.stopping) return;
+    this.paused = true;
+    for (const l of this.listeners) l.close();
+    events.warning('Paused all listeners (SIGTTOU).');
+  }
+
+  /** SIGTTIN: listen again. */
+  async resume(): Promise<void> {
+    if (!this.paused || this.stopping) return;
+    this.paused = false;
+    for (const l of this.listeners) {
+      const err = await l.listen();
+      if (err) events.alert(err);
+    }
+    events.warning('Resumed all listeners (SIGTTIN).');
+  }
+}

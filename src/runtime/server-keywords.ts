@@ -1,0 +1,160 @@
+// "server" and "default-server" with their options (configuration.txt 5.2).
+import { isIP } from 'node:net';
+import { BE, BE_ONLY, registerProxyKeywords } from '../config/registry.ts';
+import { cloneServer, type InitAddr, type ProxyConfig, type ServerConfig } from '../config/model.ts';
+import { parseAddress } from '../config/address.ts';
+import { parseTime, parseUint } from '../config/units.ts';
+import { unknownServerOptionMessage } from '../config/unsupported.ts';
+
+type Setter = (s: ServerConfig, v: string) => string | void;
+
+function uint(set: (s: ServerConfig, n: number) => void, what: string, max?: number): Setter {
+  return (s, v) => {
+    const n = parseUint(v, `'${what}'`, max);
+    if (typeof n === 'string') return n;
+    set(s, n);
+  };
+}
+
+function time(set: (s: ServerConfig, ms: number) => void, what: string, positive = true): Setter {
+  return (s, v) => {
+    const t = parseTime(v);
+    if (typeof t === 'string') return `'${what}' : ${t}`;
+    if (positive && t <= 0) return `'${what}' : expects a positive time value, got '${v}'.`;
+    set(s, t);
+  };
+}
+
+/** Options taking a value. */
+const VALUE_OPTIONS: ReadonlyMap<string, Setter> = new Map<string, Setter>([
+  ['weight', (s, v) => {
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || n > 256) return `weight of server ${s.name} is not within 0 and 256 (${v}).`;
+    s.weight = n;
+  }],
+  ['maxconn', uint((s, n) => { s.maxconn = n; }, 'maxconn')],
+  ['minconn', uint((s, n) => { s.minconn = n; }, 'minconn')],
+  ['maxqueue', uint((s, n) => { s.maxqueue = n; }, 'maxqueue')],
+  ['slowstart', time((s, t) => { s.slowstart = t; }, 'slowstart', false)],
+  ['inter', time((s, t) => { s.check.inter = t; }, 'inter')],
+  ['fastinter', time((s, t) => { s.check.fastinter = t; }, 'fastinter')],
+  ['downinter', time((s, t) => { s.check.downinter = t; }, 'downinter')],
+  ['rise', uint((s, n) => { s.check.rise = n; }, 'rise')],
+  ['fall', uint((s, n) => { s.check.fall = n; }, 'fall')],
+  ['port', uint((s, n) => { s.check.port = n; }, 'port', 65535)],
+  ['addr', (s, v) => {
+    if (!isIP(v)) return `'addr' : invalid IP address '${v}'.`;
+    s.check.addr = v;
+  }],
+  ['id', (s, v) => {
+    const n = parseUint(v, "'id'");
+    if (typeof n === 'string' || n < 1) return `'id' : custom id has to be > 0.`;
+    s.id = n;
+  }],
+  ['error-limit', uint((s, n) => { s.errorLimit = n; }, 'error-limit')],
+  ['observe', (s, v) => {
+    if (v === 'layer4') s.observe = 'layer4';
+    else if (v === 'layer7') return `'observe layer7' needs HTTP mode, which Turnpike does not support yet.`;
+    else return `'observe' expects one of 'none', 'layer4', 'layer7' but got '${v}'`;
+  }],
+  ['on-error', (s, v) => {
+    if (v !== 'fastinter' && v !== 'fail-check' && v !== 'sudden-death' && v !== 'mark-down') {
+      return `'on-error' expects one of 'fastinter', 'fail-check', 'sudden-death' or 'mark-down' but got '${v}'`;
+    }
+    s.onError = v;
+  }],
+  ['on-marked-down', (s, v) => {
+    if (v !== 'shutdown-sessions') return `'on-marked-down' expects 'shutdown-sessions' but got '${v}'`;
+    s.onMarkedDown = v;
+  }],
+  ['on-marked-up', (s, v) => {
+    if (v !== 'shutdown-backup-sessions') return `'on-marked-up' expects 'shutdown-backup-sessions' but got '${v}'`;
+    s.onMarkedUp = v;
+  }],
+  ['init-addr', (s, v) => {
+    const methods: InitAddr[] = [];
+    for (const m of v.split(',')) {
+      if (m === 'last' || m === 'libc' || m === 'none') methods.push(m);
+      else if (isIP(m)) methods.push({ ip: m });
+      else return `'init-addr' : unknown resolution method '${m}'.`;
+    }
+    s.initAddr = methods;
+  }],
+  ['source', (s, v) => {
+    const a = parseAddress(v, { port: 'optional', ranges: false, offsets: false, fqdn: false, keyword: 'source' });
+    if (typeof a === 'string') return a;
+    const addr = a[0]!;
+    if (addr.kind !== 'ipv4' && addr.kind !== 'ipv6') return `'source' expects an IPv4 or IPv6 address.`;
+    s.source = { host: addr.host, port: addr.port };
+  }],
+]);
+
+/** Options without a value. */
+const FLAG_OPTIONS: ReadonlyMap<string, (s: ServerConfig) => void> = new Map<string, (s: ServerConfig) => void>([
+  ['check', (s) => { s.check.enabled = true; }],
+  ['no-check', (s) => { s.check.enabled = false; }],
+  ['backup', (s) => { s.backup = true; }],
+  ['no-backup', (s) => { s.backup = false; }],
+  ['disabled', (s) => { s.disabled = true; }],
+  ['enabled', (s) => { s.disabled = false; }],
+  ['send-proxy', (s) => { s.sendProxy = 1; }],
+  ['send-proxy-v2', (s) => { s.sendProxy = 2; }],
+  ['no-send-proxy', (s) => { s.sendProxy = 0; }],
+  ['no-send-proxy-v2', (s) => { s.sendProxy = 0; }],
+  ['check-send-proxy', (s) => { s.check.sendProxy = true; }],
+  ['no-check-send-proxy', (s) => { s.check.sendProxy = false; }],
+]);
+
+function parseServerOptions(s: ServerConfig, args: readonly string[], from: number, label: string): string | void {
+  for (let i = from; i < args.length; i++) {
+    const opt = args[i]!;
+    const fl = FLAG_OPTIONS.get(opt);
+    if (fl) {
+      fl(s);
+      continue;
+    }
+    const setter = VALUE_OPTIONS.get(opt);
+    if (!setter) return unknownServerOptionMessage(label, opt);
+    const v = args[++i];
+    if (v === undefined) return `${label} : '${opt}' expects an argument.`;
+    const err = setter(s, v);
+    if (err) return `${label} : ${err}`;
+  }
+}
+
+function serverLabel(px: ProxyConfig, name: string): string {
+  return `'server ${px.name}/${name}'`;
+}
+
+registerProxyKeywords(
+  {
+    name: 'server',
+    sections: BE_ONLY,
+    capStrict: true,
+    parse(px, args, ctx) {
+      const name = args[1];
+      const addrText = args[2];
+      if (!name || !addrText) return `'server' expects <name> and <addr>[:<port>] as arguments.`;
+      const label = serverLabel(px, name);
+      const addrs = parseAddress(addrText, { port: 'optional', ranges: false, offsets: true, fqdn: true, keyword: `server ${px.name}/${name}` });
+      if (typeof addrs === 'string') return addrs;
+      const s = cloneServer(px.defaultServer);
+      s.loc = ctx.loc;
+      s.name = name;
+      s.addr = addrs[0]!;
+      s.addrText = addrText;
+      const err = parseServerOptions(s, args, 3, label);
+      if (err) return err;
+      const dup = px.servers.find((o) => o.name === name);
+      if (dup) return `${label} : backend '${px.name}' has already a server named '${name}' declared at ${dup.loc.file}:${dup.loc.line}.`;
+      px.servers.push(s);
+    },
+  },
+  {
+    name: 'default-server',
+    sections: BE,
+    parse(px, args) {
+      return parseServerOptions(px.defaultServer, args, 1, `'default-server'`);
+    },
+  },
+);

@@ -1,0 +1,563 @@
+// One client connection in TCP mode, from accept to close. The phases run in the order of
+// HAProxy's stream processing, each a named method:
+//   tcpRequestConnection → [PROXY header] → tcpRequestSession → inspectContent(frontend)
+//   → chooseBackend → inspectContent(backend) → assignServer (balance / queue)
+//   → connectServer (retries, redispatch) → tunnel → finish
+import { connect, type Socket } from 'node:net';
+import type { TcpRule } from '../config/model.ts';
+import type { SampleStream, SampleWorld } from '../sample/types.ts';
+import { parseProxyHeader, buildProxyV1, buildProxyV2 } from '../protocols/proxy-protocol.ts';
+import type { Backend, BackendWaiter } from './backend.ts';
+import type { Server, ServerStream } from './server.ts';
+import type { Proxy } from './proxy.ts';
+import type { Listener } from './listener.ts';
+import { addressKey } from './address-key.ts';
+
+/** HAProxy's termination state: who ended it, and in which phase (first two log chars). */
+export type TermCause = '-' | 'C' | 'S' | 'P' | 'R' | 'I' | 'D' | 'K' | 'c' | 's';
+export type TermPhase = '-' | 'R' | 'Q' | 'C' | 'D' | 'L';
+
+/** What the stream needs from the process: lookups and the end-of-stream notification. */
+export interface StreamHost extends SampleWorld {
+  readonly bufsize: number;
+  streamEnded(s: Stream): void;
+  findBackend(name: string): Proxy | undefined;
+}
+
+const enum_ = { Idle: 0, Inspect: 1, Queued: 2, Connecting: 3, Tunnel: 4, Closed: 5 } as const;
+
+export class Stream implements SampleStream, BackendWaiter, ServerStream {
+  readonly world: SampleWorld;
+  readonly host: StreamHost;
+  readonly frontend: Proxy;
+  readonly listener: Listener;
+  readonly client: Socket;
+  backend: Proxy | null = null;
+  server: Server | null = null;
+  srv: Socket | null = null;
+  srcAddr: string;
+  srcPort: number;
+  dstAddr: string;
+  dstPort: number;
+  family: 'ipv4' | 'ipv6' | 'unix';
+  rcvdProxy = false;
+  gone = false;
+  termCause: TermCause = '-';
+  termPhase: TermPhase = '-';
+  readonly acceptedAt = Date.now();
+  queuedAt = 0;
+  connectAt = 0;
+  establishedAt = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  retriesDone = 0;
+  private state: number = enum_.Idle;
+  /** Client bytes read before the tunnel exists (PROXY header remainder, inspection, queue). */
+  private pending: Buffer[] = [];
+  private pendingLen = 0;
+  private pendingCache: Buffer | null = null;
+  private clientEnded = false;
+  private serverEnded = false;
+  private inspectFinal = false;
+  private timer: NodeJS.Timeout | null = null;
+  /** Continuation while waiting for more data during inspection. */
+  private resumeInspection: (() => void) | null = null;
+
+  constructor(host: StreamHost, frontend: Proxy, listener: Listener, client: Socket) {
+    this.host = host;
+    this.world = host;
+    this.frontend = frontend;
+    this.listener = listener;
+    this.client = client;
+    const unix = listener.isUnix;
+    this.family = unix ? 'unix' : client.remoteFamily === 'IPv6' ? 'ipv6' : 'ipv4';
+    this.srcAddr = unix ? '' : stripMapped(client.remoteAddress ?? '');
+    this.srcPort = unix ? 0 : client.remotePort ?? 0;
+    this.dstAddr = unix ? listener.path : stripMapped(client.localAddress ?? '');
+    this.dstPort = unix ? 0 : client.localPort ?? 0;
+    if (this.family === 'ipv6' && this.srcAddr.indexOf(':') < 0) this.family = 'ipv4';
+    client.on('error', this.onClientError);
+    client.on('close', this.onClientClose);
+    client.on('end', this.onClientEnd);
+    client.on('data', this.onClientData);
+    client.on('timeout', this.onClientTimeout);
+    if (frontend.cfg.option('tcpka') || frontend.cfg.option('clitcpka')) client.setKeepAlive(true);
+  }
+
+  get reqData(): Buffer | null {
+    if (this.pendingLen === 0) return null;
+    if (!this.pendingCache) this.pendingCache = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingLen);
+    return this.pendingCache;
+  }
+
+  get reqDataFinal(): boolean {
+    return this.inspectFinal || this.clientEnded || this.pendingLen >= this.host.bufsize;
+  }
+
+  // ---- phase 1: tcp-request connection -------------------------------------------------
+
+  start(): void {
+    const fe = this.frontend.cfg;
+    this.client.setTimeout(fe.timeouts.client ?? 0);
+    const verdict = this.evalRules(fe.tcpRequestConnection);
+    if (verdict === 'reject') {
+      this.frontend.counters.deniedConn++;
+      return this.close('P', 'R');
+    }
+    if (this.listener.bind.acceptProxy || verdict === 'expect-proxy') {
+      this.state = enum_.Inspect;
+      this.resumeInspection = this.readProxyHeader;
+      this.client.resume();
+      return;
+    }
+    this.tcpRequestSession();
+  }
+
+  /** Runs a rule list that cannot wait for data (connection/session rules). */
+  private evalRules(rules: readonly TcpRule[]): 'accept' | 'reject' | 'expect-proxy' | 'none' {
+    let expectProxy = false;
+    for (const r of rules) {
+      if (r.cond && r.cond.eval(this) !== true) continue;
+      if (r.action === 'expect-proxy') {
+        expectProxy = true;
+        continue;
+      }
+      return r.action;
+    }
+    return expectProxy ? 'expect-proxy' : 'none';
+  }
+
+  // ---- phase 2: PROXY protocol header -----------------------------------------------------
+
+  private readProxyHeader = (): void => {
+    const data = this.reqData;
+    if (!data) return;
+    const r = parseProxyHeader(data);
+    if (r.kind === 'incomplete') {
+      if (!this.clientEnded) return;
+    }
+    if (r.kind !== 'ok') {
+      this.frontend.counters.reqErrors++;
+      return this.close('P', 'R');
+    }
+    const h = r.header;
+    if (h.command === 'PROXY' && (h.family === 'tcp4' || h.family === 'tcp6')) {
+      this.srcAddr = h.src!;
+      this.srcPort = h.srcPort!;
+      this.dstAddr = h.dst!;
+      this.dstPort = h.dstPort!;
+      this.family = h.family === 'tcp4' ? 'ipv4' : 'ipv6';
+    }
+    this.rcvdProxy = true;
+    this.consumePending(r.consumed);
+    this.resumeInspection = null;
+    this.tcpRequestSession();
+  };
+
+  private consumePending(n: number): void {
+    const all = this.reqData!;
+    const rest = all.subarray(n);
+    this.pending = rest.length > 0 ? [rest] : [];
+    this.pendingLen = rest.length;
+    this.pendingCache = null;
+  }
+
+  // ---- phase 3: tcp-request session ------------------------------------------------------
+
+  private tcpRequestSession(): void {
+    if (this.evalRules(this.frontend.cfg.tcpRequestSession) === 'reject') {
+      this.frontend.counters.deniedSess++;
+      return this.close('P', 'R');
+    }
+    this.inspect(this.frontend, this.chooseBackend);
+  }
+
+  // ---- phase 4/6: tcp-request content (with inspect-delay) --------------------------------
+
+  /** Evaluates `px`'s content rules, waiting for data up to inspect-delay; then calls `next`. */
+  private inspect(px: Proxy, next: () => void): void {
+    const rules = px.cfg.tcpRequestContent;
+    if (rules.length === 0) return next.call(this);
+    this.state = enum_.Inspect;
+    this.inspectFinal = !px.cfg.inspectDelay;
+    const run = (): void => {
+      for (const r of rules) {
+        const v = r.cond ? r.cond.eval(this) : true;
+        if (v === null && !this.reqDataFinal) {
+          // Cannot tell yet: wait for more data or for the delay to expire.
+          this.resumeInspection = run;
+          this.client.resume();
+          return;
+        }
+        if (v !== true) continue;
+        if (r.action === 'reject') {
+          this.clearTimer();
+          px.counters.deniedReq++;
+          return this.close('P', 'R');
+        }
+        break; // accept
+      }
+      this.clearTimer();
+      this.resumeInspection = null;
+      this.inspectFinal = false;
+      next.call(this);
+    };
+    if (px.cfg.inspectDelay) {
+      this.setTimer(px.cfg.inspectDelay, () => {
+        this.inspectFinal = true;
+        run();
+      });
+    }
+    run();
+  }
+
+  // ---- phase 5: backend choice -------------------------------------------------------------
+
+  private chooseBackend(): void {
+    const fe = this.frontend;
+    let target: Proxy | null = null;
+    for (const rule of fe.switching) {
+      if (rule.cond && rule.cond.eval(this) !== true) continue;
+      if (rule.target) {
+        target = rule.target;
+        break;
+      }
+      // Dynamic name: "%[...]" evaluated now; an unknown name falls through to the default.
+      const name = rule.dynamic!.parts.map((p) => (typeof p === 'string' ? p : stringOf(p.eval(this)))).join('');
+      const found = this.host.findBackend(name);
+      if (found) {
+        target = found;
+        break;
+      }
+    }
+    target ??= fe.defaultBackend ?? (fe.backend ? fe : null);
+    if (!target || !target.backend) {
+      this.frontend.counters.reqErrors++;
+      return this.close('R', 'R');
+    }
+    this.backend = target;
+    const bc = target.counters;
+    bc.beCur++;
+    bc.beTotal++;
+    if (bc.beCur > bc.beMax) bc.beMax = bc.beCur;
+    bc.beRate.hit(Date.now());
+    if (target !== fe) this.inspect(target, this.assignServer);
+    else this.assignServer();
+  }
+
+  // ---- phase 7: server choice (load balancing, queue) ---------------------------------------
+
+  private assignServer(avoid: Server | null = null): void {
+    const be = this.backend!.backend!;
+    const key = be.lb.needsKey ? addressKey(this.srcAddr, this.family) : null;
+    const r = be.assign(key, avoid, this);
+    if (r === 'no-server' || r === 'queue-full') return this.close('S', 'C');
+    if (r === 'queued') {
+      this.state = enum_.Queued;
+      this.queuedAt = Date.now();
+      this.gone = false;
+      const t = this.backend!.cfg.timeouts;
+      this.setTimer(t.queue ?? t.connect ?? 0, this.onQueueTimeout);
+      return;
+    }
+    this.grant(r);
+  }
+
+  /** A slot on `server` is ours (taken by the backend): connect. */
+  grant(server: Server): void {
+    this.clearTimer();
+    this.server = server;
+    server.streams.add(this);
+    this.connectServer();
+  }
+
+  private onQueueTimeout = (): void => {
+    const be = this.backend!.backend!;
+    be.queue.remove(this);
+    this.close('s', 'Q');
+  };
+
+  // ---- phase 8: connection to the server (retries, redispatch) ------------------------------
+
+  private connectServer(): void {
+    const server = this.server!;
+    const target = server.target!;
+    const be = this.backend!.cfg;
+    this.state = enum_.Connecting;
+    this.connectAt = Date.now();
+    let sock: Socket;
+    if ('path' in target) {
+      sock = connect({ path: target.path, allowHalfOpen: true });
+    } else {
+      const port = target.offset ? this.dstPort + target.port : target.port;
+      const src = server.cfg.source ?? be.source;
+      sock = connect({
+        host: target.host, port, allowHalfOpen: true, noDelay: true,
+        localAddress: src?.host, localPort: src?.port || undefined,
+        keepAlive: be.option('tcpka') || be.option('srvtcpka'),
+      });
+    }
+    this.srv = sock;
+    sock.setTimeout(be.timeouts.connect ?? 0);
+    sock.on('connect', this.onServerConnect);
+    sock.on('error', this.onServerError);
+    sock.on('timeout', this.onServerTimeout);
+    sock.on('close', this.onServerClose);
+    sock.on('end', this.onServerEnd);
+    sock.on('data', this.onServerData);
+    sock.pause();
+    if (server.cfg.sendProxy) sock.write(this.proxyHeader(server.cfg.sendProxy));
+  }
+
+  private proxyHeader(version: 1 | 2): Buffer {
+    const fam = this.family === 'unix' ? 'unix' : this.family === 'ipv6' ? 'tcp6' : 'tcp4';
+    return version === 1
+      ? buildProxyV1(this.srcAddr, this.srcPort, this.dstAddr, this.dstPort, fam)
+      : buildProxyV2(this.srcAddr, this.srcPort, this.dstAddr, this.dstPort, fam);
+  }
+
+  private onServerConnect = (): void => {
+    this.server!.check?.trafficSuccess();
+    this.tunnel();
+  };
+
+  /** A connection attempt failed: retry (after HAProxy's 1 s turn-around) or redispatch. */
+  private connectFailed(timeout: boolean): void {
+    const server = this.server!;
+    const px = this.backend!;
+    server.counters.connErrors++;
+    px.counters.connErrors++;
+    server.check?.trafficError();
+    this.dropServerSocket();
+    if (this.retriesDone >= px.cfg.retries) return this.close(timeout ? 's' : 'S', 'C');
+    this.retriesDone++;
+    server.counters.retries++;
+    px.counters.retries++;
+    const redispatchNow = this.shouldRedispatch(this.retriesDone, px.cfg.retries, px.cfg.redispatch);
+    if (redispatchNow && px.backend!.usableCount > 1) {
+      server.counters.redispatches++;
+      px.counters.redispatches++;
+      this.releaseServer();
+      return this.assignServer(server);
+    }
+    // Refused connections are retried after 1 s so a failing server is not hammered.
+    if (timeout) this.connectServer();
+    else this.setTimer(1000, () => this.connectServer());
+  }
+
+  private shouldRedispatch(attempt: number, retries: number, interval: number): boolean {
+    if (interval === 0) return false;
+    if (interval > 0) return attempt % interval === 0;
+    return attempt === retries + 1 + interval;
+  }
+
+  // ---- phase 9: tunnel ----------------------------------------------------------------------
+
+  private tunnel(): void {
+    const srv = this.srv!;
+    const be = this.backend!.cfg;
+    const fe = this.frontend.cfg;
+    this.state = enum_.Tunnel;
+    this.establishedAt = Date.now();
+    const tunnel = be.timeouts.tunnel;
+    srv.setTimeout(tunnel ?? be.timeouts.server ?? 0);
+    this.client.setTimeout(tunnel ?? fe.timeouts.client ?? 0);
+    if (this.pendingLen > 0) {
+      for (const b of this.pending) this.forwardToServer(b);
+      this.pending = [];
+      this.pendingLen = 0;
+      this.pendingCache = null;
+    }
+    if (this.clientEnded) this.shutServer();
+    srv.resume();
+    this.client.resume();
+  }
+
+  private forwardToServer(chunk: Buffer): void {
+    this.bytesIn += chunk.length;
+    this.frontend.counters.bytesIn += chunk.length;
+    this.backend!.counters.bytesIn += chunk.length;
+    this.server!.counters.bytesIn += chunk.length;
+    if (!this.srv!.write(chunk)) {
+      this.client.pause();
+      this.srv!.once('drain', this.resumeClient);
+    }
+  }
+
+  private resumeClient = (): void => {
+    if (this.state === enum_.Tunnel) this.client.resume();
+  };
+
+  private resumeServer = (): void => {
+    if (this.state === enum_.Tunnel) this.srv?.resume();
+  };
+
+  private onClientData = (chunk: Buffer): void => {
+    if (this.state === enum_.Tunnel) return this.forwardToServer(chunk);
+    // Before the tunnel: keep the bytes (bounded by tune.bufsize) for inspection and for the server.
+    this.pending.push(chunk);
+    this.pendingLen += chunk.length;
+    this.pendingCache = null;
+    if (this.pendingLen >= this.host.bufsize) this.client.pause();
+    this.resumeInspection?.();
+  };
+
+  private onServerData = (chunk: Buffer): void => {
+    this.bytesOut += chunk.length;
+    this.frontend.counters.bytesOut += chunk.length;
+    this.backend!.counters.bytesOut += chunk.length;
+    this.server!.counters.bytesOut += chunk.length;
+    if (!this.client.write(chunk)) {
+      this.srv!.pause();
+      this.client.once('drain', this.resumeServer);
+    }
+  };
+
+  private onClientEnd = (): void => {
+    this.clientEnded = true;
+    if (this.state === enum_.Tunnel) this.shutServer();
+    else if (this.resumeInspection) this.resumeInspection();
+    else if (this.state === enum_.Queued || this.state === enum_.Idle) {
+      // Client gave up before a server was found (HAProxy's "CQ").
+      if (this.pendingLen === 0) this.close('C', this.state === enum_.Queued ? 'Q' : 'R');
+    }
+  };
+
+  private onServerEnd = (): void => {
+    this.serverEnded = true;
+    this.applyFinTimeouts();
+    if (this.state === enum_.Tunnel) this.client.end();
+    if (this.clientEnded) this.close('-', '-');
+  };
+
+  private shutServer(): void {
+    this.applyFinTimeouts();
+    this.srv?.end();
+    if (this.serverEnded) this.close('-', '-');
+  }
+
+  /** Once one direction is closed, the *-fin timeouts (if set) replace the others. */
+  private applyFinTimeouts(): void {
+    const cf = this.frontend.cfg.timeouts.clientFin;
+    const sf = this.backend?.cfg.timeouts.serverFin;
+    if (cf) this.client.setTimeout(cf);
+    if (sf && this.srv) this.srv.setTimeout(sf);
+  }
+
+  // ---- errors and timeouts ---------------------------------------------------------------------
+
+  private onClientError = (): void => {
+    if (this.state === enum_.Tunnel) this.backend!.counters.clientAborts++;
+    this.close('C', this.phaseLetter());
+  };
+
+  private onClientClose = (): void => {
+    if (this.state !== enum_.Closed) this.close(this.state === enum_.Tunnel ? '-' : 'C', this.phaseLetter());
+  };
+
+  private onClientTimeout = (): void => {
+    this.close('c', this.phaseLetter());
+  };
+
+  private onServerError = (): void => {
+    if (this.state === enum_.Connecting) return this.connectFailed(false);
+    this.backend!.counters.serverAborts++;
+    this.server!.counters.serverAborts++;
+    this.close('S', 'D');
+  };
+
+  private onServerTimeout = (): void => {
+    if (this.state === enum_.Connecting) return this.connectFailed(true);
+    this.close('s', 'D');
+  };
+
+  private onServerClose = (): void => {
+    if (this.state === enum_.Tunnel && !this.serverEnded) this.close('S', 'D');
+    else if (this.state === enum_.Tunnel && this.clientEnded) this.close('-', '-');
+  };
+
+  shutdownByServerState(): void {
+    this.close('D', this.phaseLetter());
+  }
+
+  private phaseLetter(): TermPhase {
+    switch (this.state) {
+      case enum_.Queued: return 'Q';
+      case enum_.Connecting: return 'C';
+      case enum_.Tunnel: return 'D';
+      default: return 'R';
+    }
+  }
+
+  // ---- phase 10: end ---------------------------------------------------------------------------
+
+  private setTimer(ms: number, fn: () => void): void {
+    this.clearTimer();
+    if (ms > 0) this.timer = setTimeout(fn, ms);
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private dropServerSocket(): void {
+    const s = this.srv;
+    if (!s) return;
+    this.srv = null;
+    s.removeAllListeners();
+    s.on('error', noop);
+    s.destroy();
+  }
+
+  private releaseServer(): void {
+    const server = this.server;
+    if (!server) return;
+    this.server = null;
+    server.streams.delete(this);
+    this.backend!.backend!.release(server);
+  }
+
+  /** Ends the stream once: sockets, timers, slots and counters are all released here. */
+  close(cause: TermCause, phase: TermPhase): void {
+    if (this.state === enum_.Closed) return;
+    const wasQueued = this.state === enum_.Queued;
+    this.state = enum_.Closed;
+    this.termCause = cause;
+    this.termPhase = phase;
+    this.clearTimer();
+    this.resumeInspection = null;
+    if (wasQueued && !this.gone) {
+      const be = this.backend!.backend!;
+      be.queue.remove(this);
+      for (const s of be.servers) s.queue.remove(this);
+    }
+    const linger = !(this.frontend.cfg.option('nolinger') || this.backend?.cfg.option('nolinger'));
+    if (this.srv) {
+      const s = this.srv;
+      this.srv = null;
+      s.removeAllListeners('data');
+      s.on('error', noop);
+      if (linger) s.destroy();
+      else s.resetAndDestroy();
+    }
+    this.releaseServer();
+    if (this.backend) this.backend.counters.beCur--;
+    this.client.removeAllListeners('data');
+    this.client.on('error', noop);
+    if (linger) this.client.destroy();
+    else this.client.resetAndDestroy();
+    this.host.streamEnded(this);
+  }
+}
+
+function noop(): void {}
+
+function stripMapped(a: string): string {
+  return a.startsWith('::ffff:') && a.indexOf('.') > 0 ? a.slice(7) : a;
+}
+
+function stringOf(s: { value: unknown } | null): string {
+  if (!s) return '';
+  return Buffer.isBuffer(s.value) ? s.value.toString('latin1') : String(s.value);
+}
