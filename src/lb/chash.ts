@@ -1,5 +1,5 @@
 // Consistent hashing (HAProxy's lb_chash.c), used by hash-based algorithms with
-// "hash-type consistent" and by "balance random".
+// "hash-type consistent".
 //
 // Every eligible server owns as many points on a 32-bit ring as its scaled weight (16 per unit
 // of weight), point j of server id n being placed at avalanche(n * 4096 + j). A hash goes to
@@ -34,10 +34,6 @@ export class ConsistentHashRing {
 
   get totalWeight(): number {
     return this.total;
-  }
-
-  get serverCount(): number {
-    return this.servers.length;
   }
 
   rebuild(list: readonly LbServer[]): void {
@@ -98,8 +94,8 @@ export class ConsistentHashRing {
     return i < 0 ? null : this.servers[i]!;
   }
 
-  /** Same as lookup(), returning the server's index (for serverAt()/weightAt()), -1 if none. */
-  lookupIndex(hash: number, avoid: LbServer | null): number {
+  /** Same as lookup(), returning the server's index, -1 if none. */
+  private lookupIndex(hash: number, avoid: LbServer | null): number {
     const keys = this.keys;
     const n = keys.length;
     if (n === 0) return -1;
@@ -121,15 +117,6 @@ export class ConsistentHashRing {
       srv = this.owners[idx]!;
     }
     return srv;
-  }
-
-  serverAt(i: number): LbServer {
-    return this.servers[i]!;
-  }
-
-  /** Scaled weight of the server at index i. */
-  weightAt(i: number): number {
-    return this.weights[i]!;
   }
 
   /**

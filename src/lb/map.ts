@@ -4,8 +4,8 @@
 // The eligible servers are spread over a table with one slot per unit of weight, interleaved
 // so that consecutive slots alternate between servers as evenly as weights allow. Round-robin
 // walks the table; hashing picks slot hash % total weight. The algorithm is static as in
-// HAProxy: each server's weight is fixed the first time it is seen (its configured weight) and
-// later weight changes are ignored, except that a zero weight makes the server ineligible. The
+// HAProxy: each server's weight is its configured weight (the largest effective weight seen for
+// it) and runtime weight changes are ignored, except that a zero weight excludes it. The
 // table is rebuilt whenever servers come and go. Weights are divided by their greatest common
 // divisor to keep the table small.
 import type { LbServer } from './types.ts';
@@ -25,7 +25,13 @@ export class ServerMap {
 
   rebuild(servers: readonly LbServer[]): void {
     for (const s of servers) {
-      if (!this.fixed.has(s) && s.eweight > 0) this.fixed.set(s, Math.max(1, Math.round(s.eweight)));
+      // The configured weight is the largest ever seen: a slowstart ramp only climbs to it,
+      // and HAProxy refuses other runtime weight changes on static algorithms.
+      if (s.eweight > 0) {
+        const w = Math.max(1, Math.round(s.eweight));
+        const prev = this.fixed.get(s);
+        if (prev === undefined || w > prev) this.fixed.set(s, w);
+      }
     }
     // Greatest common divisor of all known static weights (HAProxy's wmult).
     let gcd = 0;

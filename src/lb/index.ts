@@ -1,0 +1,26 @@
+// Builds a backend's load-balancing algorithm from its configuration ("balance", "hash-type").
+import type { BalanceConfig, HashTypeConfig } from '../config/model.ts';
+import type { LbAlgorithm } from './types.ts';
+import { RoundRobinLb } from './roundrobin.ts';
+import { StaticRoundRobinLb } from './static-rr.ts';
+import { LeastConnLb } from './leastconn.ts';
+import { FirstLb } from './first.ts';
+import { RandomLb } from './random.ts';
+import { SourceHashLb } from './source.ts';
+
+export type { LbAlgorithm, LbServer } from './types.ts';
+
+export function createLbAlgorithm(balance: BalanceConfig, hashType: HashTypeConfig): LbAlgorithm {
+  switch (balance.algo) {
+    case 'roundrobin': return new RoundRobinLb();
+    case 'static-rr': return new StaticRoundRobinLb();
+    case 'leastconn': return new LeastConnLb();
+    case 'first': return new FirstLb();
+    case 'random': return new RandomLb(balance.draws);
+    case 'source': return new SourceHashLb(hashType);
+    default: {
+      const never: never = balance.algo;
+      throw new Error(`unknown balance algorithm ${String(never)}`);
+    }
+  }
+}
