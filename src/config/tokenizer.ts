@@ -1,7 +1,8 @@
 // Cuts a configuration line into words exactly as HAProxy 2.6's parse_line() does with the
 // options readcfgfile() passes: quotes, backslash escapes, '#' comments, "$VAR" expansion
 // inside double quotes and "${VAR[*]}" word splitting (configuration.txt 2.2 and 2.3).
-// Characters are UTF-16 units where HAProxy counts bytes; both agree on ASCII lines.
+// Characters are UTF-16 units where HAProxy counts bytes (so "\xHH" gives U+00HH); both agree
+// on ASCII text.
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -27,8 +28,8 @@ const MAX_WORDS = 64;
 const EXCERPT_WIDTH = 80;
 const NO_PSEUDO: PseudoVars = { file: '', line: 0, section: '' };
 
-/** C's isspace(): also what separates words (a line never holds '\n', and '\r' ends it). */
-function isSpace(c: string | undefined): boolean {
+/** C's isspace(): what separates words (a line never holds '\n', and '\r' ends it). */
+export function isSpace(c: string | undefined): boolean {
   return c === ' ' || c === '\t' || c === '\n' || c === '\v' || c === '\f' || c === '\r';
 }
 
@@ -67,7 +68,7 @@ export function sanitizeForPrinting(text: string, pos: number, width: number): {
     mark = '...';
   }
   let out = mark;
-  for (let i = from; i < text.length && i < from + room && text[i] !== '\0'; i++) {
+  for (let i = from; i < text.length && i < from + room; i++) {
     const c = text[i]!;
     out += isSpace(c) ? ' ' : c >= ' ' && c <= '~' ? c : '?';
   }
@@ -75,20 +76,24 @@ export function sanitizeForPrinting(text: string, pos: number, width: number): {
 }
 
 /**
- * Splits <line> into words, or returns HAProxy's error text (to be printed after
+ * Splits <text> into words, or returns HAProxy's error text (to be printed after
  * "parsing [file:line]: "). Leading blanks are skipped as readcfgfile() does; the line ends at
  * the first CR, LF or NUL. A word ends at an escaped NUL ("\x00"), as C strings do. A last word
  * left empty is dropped ('a ""' is one word) but an empty word before a separator stays
  * ('a "" b' and 'a "" ' both keep it).
  */
-export function tokenizeLine(line: string, env: Env, options: TokenizeOptions = {}): TokenizeResult {
+export function tokenizeLine(text: string, env: Env, options: TokenizeOptions = {}): TokenizeResult {
   const pseudo = options.pseudo ?? NO_PSEUDO;
   const comments = options.comments ?? true;
+  const line = cString(text);
   let i = 0;
   while (isSpace(line[i])) i++;
   const start = i;
+  // HAProxy prints the line after cutting it in place, where it may have left a NUL: the
+  // excerpt stops there.
+  let shownEnd = line.length;
   const fail = (what: string, at: number): TokenizeResult => {
-    const shown = sanitizeForPrinting(line.slice(start), at - start, EXCERPT_WIDTH);
+    const shown = sanitizeForPrinting(line.slice(start, shownEnd), at - start, EXCERPT_WIDTH);
     return { error: `${what} at position ${at + 1}:\n  ${shown.text}\n  ${' '.repeat(shown.pos)}^` };
   };
 
@@ -100,7 +105,7 @@ export function tokenizeLine(line: string, env: Env, options: TokenizeOptions = 
 
   while (i < line.length) {
     const c = line[i]!;
-    if (c === '\0' || c === '\n' || c === '\r') break;
+    if (c === '\n' || c === '\r') break;
     if (c === '#' && comments && !squote && !dquote) break;
     if (c === '"' && !squote) {
       dquote = !dquote;
@@ -141,11 +146,14 @@ export function tokenizeLine(line: string, env: Env, options: TokenizeOptions = 
       while (isAlnum(line[i]) || line[i] === '_') i++;
       const name = line.slice(nameAt, i);
       let value: string | undefined;
-      if (name === '.FILE') value = pseudo.file;
+      if (!name.startsWith('.')) value = lookupEnv(env, name);
+      else if (name === '.FILE') value = pseudo.file;
       else if (name === '.LINE') value = String(pseudo.line);
       else if (name === '.SECTION') value = pseudo.section;
-      else if (name.startsWith('.')) return fail('forbidden first char in environment variable name', nameAt);
-      else value = lookupEnv(env, name);
+      else {
+        shownEnd = i;
+        return fail('forbidden first char in environment variable name', nameAt);
+      }
 
       let split = false;
       if (line[i] === '[' && brace >= 0) {
@@ -159,6 +167,7 @@ export function tokenizeLine(line: string, env: Env, options: TokenizeOptions = 
           const close = line.indexOf('}', i);
           if (close < 0) return fail('unmatched brace in environment variable name', brace);
           value ??= line.slice(i + 1, close);
+          shownEnd = Math.min(shownEnd, close);
           i = close;
         } else if (line[i] !== '}') {
           return fail('unmatched brace in environment variable name', brace);
