@@ -2,7 +2,7 @@
 import { FE_ONLY, NO_DEFAULTS, registerProxyKeywords } from '../config/registry.ts';
 import type { TcpAction, TcpRule } from '../config/model.ts';
 import { parseTime } from '../config/units.ts';
-import { checkUsable, parseCondition, aclContext } from '../sample/index.ts';
+import { parseRuleCondition } from './rule-condition.ts';
 import { PhaseBit } from '../sample/types.ts';
 
 /** Actions each rule set accepts (the ones Turnpike implements). */
@@ -51,19 +51,12 @@ registerProxyKeywords({
       if (HAPROXY_ACTIONS.has(action)) return `'tcp-request ${kind} ${action}' is not supported by Turnpike yet.`;
       return `'tcp-request ${kind}' expects 'accept', 'reject', 'expect-proxy', 'track-sc0' ... but got '${action}'`;
     }
-    const rest = args.slice(next);
-    let cond = null;
-    if (rest.length > 0) {
-      if (rest[0] !== 'if' && rest[0] !== 'unless') return `'tcp-request ${kind} ${action}' : unexpected '${rest[0]}' (expects 'if' or 'unless').`;
-      const c = parseCondition([...rest], aclContext(px, ctx));
-      if (typeof c === 'string') return `'tcp-request ${kind}' : error detected while parsing the condition : ${c}`;
-      const phase = kind === 'connection' ? PhaseBit.L4Conn
-        : kind === 'session' ? PhaseBit.L5Sess
-          : px.isFrontend ? PhaseBit.L6ReqFe : PhaseBit.L6ReqBe;
-      const err = checkUsable(c, phase);
-      if (err) return `'tcp-request ${kind} ${action}' : ${err}`;
-      cond = c;
-    }
+    const phase = kind === 'connection' ? PhaseBit.L4Conn
+      : kind === 'session' ? PhaseBit.L5Sess
+        : px.isFrontend ? PhaseBit.L6ReqFe : PhaseBit.L6ReqBe;
+    const r = parseRuleCondition(px, args.slice(next), ctx, phase, `${px.isFrontend ? 'frontend' : 'backend'} tcp-request ${kind} rule`);
+    if ('error' in r) return `'tcp-request ${kind} ${action}' : ${r.error}`;
+    const cond = r.cond;
     const rule: TcpRule = { loc: ctx.loc, action: action as TcpAction, cond };
     if (kind === 'connection') px.tcpRequestConnection.push(rule);
     else if (kind === 'session') px.tcpRequestSession.push(rule);

@@ -146,7 +146,6 @@ export class ProxyConfig {
   retries = 3;
   /** option redispatch [<interval>]: redispatch every Pth retry (P > 0) or on the Nth retry before the last (N < 0); 0 = off. */
   redispatch = 0;
-  grace = 0;
   timeouts: Timeouts = {
     connect: null, client: null, server: null, queue: null, tunnel: null, clientFin: null,
     serverFin: null, check: null, tarpit: null, httpRequest: null, httpKeepAlive: null,
@@ -195,7 +194,6 @@ export class ProxyConfig {
     this.fullconn = d.fullconn;
     this.retries = d.retries;
     this.redispatch = d.redispatch;
-    this.grace = d.grace;
     this.timeouts = { ...d.timeouts };
     this.options = new Map(d.options);
     this.balance = { ...d.balance };

@@ -4,11 +4,12 @@ import { readFileSync } from 'node:fs';
 import type { Diagnostics, Loc } from './diagnostics.ts';
 import { readConfigLines, type ConfigLine } from './reader.ts';
 import {
-  globalKeyword, globalKeywordNames, proxyKeyword, proxyKeywordNames,
+  globalKeyword, proxyKeyword,
   type ParseContext, type ProxySection, type SectionName,
 } from './registry.ts';
 import { defaultGlobal, defaultServerConfig, ProxyConfig, type Config, type Userlist } from './model.ts';
 import { unsupportedSectionMessage, unknownKeywordMessage } from './unsupported.ts';
+import { removedKeyword } from './known-keywords.ts';
 import { parseUserlistLine } from './userlist.ts';
 import { validateConfig } from './validate.ts';
 // Modules that register keywords (imported for their side effect on the registries).
@@ -107,11 +108,22 @@ function prefixFlags(words: readonly string[]): { words: readonly string[]; nega
   return { words, negated: false, defaulted: false };
 }
 
+/** Keywords HAProxy 2.x only recognises to reject (or ignore) them, with its own message. */
+function reportRemoved(section: 'global' | 'proxy', line: ConfigLine, diag: Diagnostics): boolean {
+  const r = removedKeyword(section, line.words);
+  if (!r) return false;
+  const where = r.tight ? `parsing [${line.loc.file}:${line.loc.line}]: ` : `parsing [${line.loc.file}:${line.loc.line}] : `;
+  if (r.level === 'ALERT') diag.alert(null, where + r.message(line.words));
+  else diag.warning(null, where + r.message(line.words));
+  return true;
+}
+
 function parseGlobalLine(line: ConfigLine, config: Config, diag: Diagnostics, env: Record<string, string | undefined>): void {
+  if (reportRemoved('global', line, diag)) return;
   const { words, negated, defaulted } = prefixFlags(line.words);
   const kw = globalKeyword(words[0]!);
   if (!kw) {
-    diag.alert(line.loc, unknownKeywordMessage('global', words[0]!, globalKeywordNames()));
+    diag.alert(line.loc, unknownKeywordMessage('global', words[0]!));
     return;
   }
   const ctx: ParseContext = { loc: line.loc, diag, section: 'global', config, env, words, negated, defaulted };
@@ -120,11 +132,12 @@ function parseGlobalLine(line: ConfigLine, config: Config, diag: Diagnostics, en
 }
 
 function parseProxyLine(line: ConfigLine, px: ProxyConfig, config: Config, diag: Diagnostics, env: Record<string, string | undefined>): void {
+  if (reportRemoved('proxy', line, diag)) return;
   const { words, negated, defaulted } = prefixFlags(line.words);
   const name = words[0]!;
   const kw = proxyKeyword(name);
   if (!kw) {
-    diag.alert(line.loc, unknownKeywordMessage(px.kind, name, proxyKeywordNames()));
+    diag.alert(line.loc, unknownKeywordMessage(px.kind, name));
     return;
   }
   if (!kw.sections.includes(px.kind)) {

@@ -1,6 +1,6 @@
 // General proxy keywords (configuration.txt 4.2) and the options Turnpike implements.
 import {
-  ALL, BE, FE, NO_DEFAULTS, expectArgs, proxyOption, proxyOptionNames, registerProxyKeywords, registerProxyOptions,
+  ALL, BE, FE, NO_DEFAULTS, expectArgs, proxyOption, registerProxyKeywords, registerProxyOptions,
   type ProxyOption, type ProxySection,
 } from '../config/registry.ts';
 import type { ProxyConfig, Timeouts } from '../config/model.ts';
@@ -93,17 +93,6 @@ registerProxyKeywords(
     },
   },
   {
-    name: 'grace',
-    sections: ALL,
-    parse(px, args) {
-      const e = expectArgs(args, 1, '<time> as argument');
-      if (e) return e;
-      const t = parseTime(args[1]!);
-      if (typeof t === 'string') return `unexpected character in 'grace' : ${t}`;
-      px.grace = t;
-    },
-  },
-  {
     name: 'timeout',
     sections: ALL,
     parse(px, args, ctx) {
@@ -149,7 +138,7 @@ registerProxyKeywords(
       const name = args[1];
       if (!name) return `'option' expects an option name.`;
       const opt = proxyOption(name);
-      if (!opt) return unknownOptionMessage(name, proxyOptionNames());
+      if (!opt) return unknownOptionMessage(name);
       if (!opt.sections.includes(px.kind)) {
         const missing = px.kind === 'frontend' ? 'backend' : 'frontend';
         ctx.diag.warning(ctx.loc, `'option ${name}' ignored because ${px.kind} '${px.name}' has no ${missing} capability.`);

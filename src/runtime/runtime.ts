@@ -157,7 +157,7 @@ export class Runtime implements StreamHost, ListenerHost {
   softStop(done: () => void): void {
     if (this.stopping) return;
     this.stopping = true;
-    const grace = Math.max(this.config.global.grace, ...this.proxies.map((p) => p.cfg.grace), 0);
+    const grace = this.config.global.grace;
     const stopListeners = (): void => {
       for (const p of this.proxies) {
         for (const l of p.listeners) l.close();

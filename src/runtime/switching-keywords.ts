@@ -1,18 +1,8 @@
 // Backend selection keywords: use_backend and default_backend (configuration.txt 4.2).
-import { FE, FE_ONLY, registerProxyKeywords, type ParseContext } from '../config/registry.ts';
-import type { ProxyConfig } from '../config/model.ts';
-import { compileLogFormat, parseCondition, aclContext } from '../sample/index.ts';
+import { FE, FE_ONLY, registerProxyKeywords } from '../config/registry.ts';
+import { compileLogFormat } from '../sample/index.ts';
+import { parseRuleCondition } from '../actions/rule-condition.ts';
 import { PhaseBit } from '../sample/types.ts';
-
-function ruleCondition(px: ProxyConfig, words: readonly string[], ctx: ParseContext, what: string) {
-  if (words.length === 0) return { cond: null };
-  if (words[0] !== 'if' && words[0] !== 'unless') {
-    return { error: `${what} : expects 'if' or 'unless' followed by a condition but found '${words[0]}'.` };
-  }
-  const cond = parseCondition([...words], aclContext(px, ctx));
-  if (typeof cond === 'string') return { error: `error detected while parsing switching rule : ${cond}` };
-  return { cond };
-}
 
 registerProxyKeywords(
   {
@@ -22,11 +12,11 @@ registerProxyKeywords(
     parse(px, args, ctx) {
       const name = args[1];
       if (!name) return `'use_backend' expects a backend name.`;
-      const r = ruleCondition(px, args.slice(2), ctx, `'use_backend'`);
-      if ('error' in r) return r.error;
+      const r = parseRuleCondition(px, args.slice(2), ctx, PhaseBit.UseBackend, 'frontend use-backend rule');
+      if ('error' in r) return `error detected while parsing switching rule : ${r.error}`;
       let dynamic = null;
       if (name.includes('%[')) {
-        const lf = compileLogFormat(name, aclContext(px, ctx), px.mode === 'http' ? PhaseBit.L7ReqFe : PhaseBit.L6ReqFe);
+        const lf = compileLogFormat(name, { proxyName: px.name }, PhaseBit.UseBackend);
         if (typeof lf === 'string') return `'use_backend' : ${lf}`;
         dynamic = lf;
       }
