@@ -7,7 +7,11 @@ export type SampleType = 'bool' | 'sint' | 'ipv4' | 'ipv6' | 'str' | 'bin' | 'me
 
 export interface Sample {
   type: SampleType;
-  /** bool: boolean; sint: number; ipv4/ipv6/str/meth: string; bin: Buffer */
+  /**
+   * bool: boolean; sint: number; ipv4/ipv6/str/meth: string; bin: Buffer.
+   * str values are byte strings (one char per byte, latin1), so that lengths and comparisons
+   * are on bytes as in HAProxy; Buffer.from(value, 'latin1') gives the bytes back.
+   */
   value: boolean | number | string | Buffer;
   /** The value may change if more data arrives (incomplete buffer): "cannot tell yet". */
   mayChange?: boolean;
@@ -35,6 +39,10 @@ export const PhaseBit = {
   L7Res: 1 << 7,
   /** log-format at log time */
   Log: 1 << 8,
+  /** use_backend rules (HAProxy's SMP_VAL_FE_SET_BCK): after content inspection, before the backend. */
+  UseBackend: 1 << 9,
+  /** use-server, balance or stick-match rules in a backend (SMP_VAL_BE_SET_SRV). */
+  UseServer: 1 << 10,
 } as const;
 export type Phase = number;
 /** Names for error messages ("... which is not available in 'frontend tcp-request connection rule'"). */
@@ -44,11 +52,15 @@ export const PHASE_NAMES: Readonly<Record<number, string>> = {
   [PhaseBit.L6ReqFe]: 'frontend tcp-request content rule',
   [PhaseBit.L6ReqBe]: 'backend tcp-request content rule',
   [PhaseBit.L6Res]: 'backend tcp-response content rule',
-  [PhaseBit.L7ReqFe]: 'frontend http-request rule',
-  [PhaseBit.L7ReqBe]: 'backend http-request rule',
-  [PhaseBit.L7Res]: 'http-response rule',
-  [PhaseBit.Log]: 'log-format string',
+  [PhaseBit.L7ReqFe]: 'frontend http-request header rule',
+  [PhaseBit.L7ReqBe]: 'backend http-request header rule',
+  [PhaseBit.L7Res]: 'backend http-response header rule',
+  [PhaseBit.Log]: 'logs',
+  [PhaseBit.UseBackend]: 'frontend use-backend rule',
+  [PhaseBit.UseServer]: 'backend use-server, balance or stick-match rule',
 };
+/** Every phase bit. */
+export const ALL_PHASES: Phase = (1 << 11) - 1;
 
 /** Runtime view of a server, as fetches see it. */
 export interface SampleServer {
@@ -62,6 +74,8 @@ export interface SampleServer {
   /** Effective maxconn, 0 when unlimited. */
   readonly maxconn: number;
   readonly maxqueue: number;
+  /** A backup server (nbsrv counts backups only when no active server is usable). */
+  readonly backup?: boolean;
 }
 
 /** Runtime view of a proxy (frontend, backend or listen), as fetches see it. */
@@ -82,6 +96,8 @@ export interface SampleProxy {
 export interface SampleWorld {
   proxy(name: string): SampleProxy | undefined;
   env(name: string): string | undefined;
+  /** tune.bufsize (req.payload never matches beyond it); 16384 when absent. */
+  readonly bufsize?: number;
 }
 
 /** What a fetch may read. Implemented by the runtime's stream. */
@@ -128,8 +144,14 @@ export interface AclParseContext {
   readonly diag: Diagnostics;
   /** Named ACLs declared so far in the proxy (all lines with the same name are ORed). */
   readonly acls: ReadonlyMap<string, AclDef>;
-  /** Resolves relative pattern file names (-f). */
+  /** Resolves relative pattern file names (-f). HAProxy opens them from its working directory. */
   readonly baseDir: string;
+  /**
+   * Name of the proxy being parsed: fetch arguments naming a server without its backend
+   * ("srv_is_up(s1)") refer to this proxy, as in HAProxy. When absent, the stream's current
+   * backend is used at run time.
+   */
+  readonly proxyName?: string;
 }
 
 /** A named ACL: each declaration line is one term; lines with the same name are ORed. */
