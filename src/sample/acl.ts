@@ -151,7 +151,7 @@ export function parseAclTerm(words: readonly string[], ctx: AclParseContext): Ac
       const err = fetch.validate(args);
       if (err) return `in argument to '${aclkw.name}', ${err}`;
     }
-    const cv = parseConverters(crit, parsed.end, fetch.out, opts);
+    const cv = parseConverters(crit, parsed.end, aclkw.name, fetch.out, opts);
     if (!cv.ok) return `ACL keyword '${aclkw.name}' : ${cv.error}`;
     expr = new SampleExprImpl(crit, aclkw.name, fetch, args, cv.convs);
     kw = cv.convs.length ? fetch.name : aclkw.name;

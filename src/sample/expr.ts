@@ -135,7 +135,7 @@ function fixServerArgs(args: Arg[], proxyName: string | undefined): void {
  * Returns the converters and where parsing stopped, or an error.
  */
 export function parseConverters(
-  text: string, start: number, fetchOut: CastType, opts: ExprParseOptions,
+  text: string, start: number, fetchKw: string, fetchOut: CastType, opts: ExprParseOptions,
 ): { ok: true; convs: ConvStep[]; end: number } | { ok: false; error: string } {
   const convs: ConvStep[] = [];
   let i = start;
@@ -144,7 +144,7 @@ export function parseConverters(
   for (;;) {
     if (i < text.length && text[i] !== ',') {
       if (opts.allowTrailing) break;
-      return { ok: false, error: ckw ? `missing comma after converter '${ckw}'` : 'missing comma after fetch keyword' };
+      return { ok: false, error: ckw ? `missing comma after converter '${ckw}'` : `missing comma after fetch keyword '${fetchKw}'` };
     }
     while (text[i] === ',') i++;
     if (i >= text.length) break;
@@ -183,7 +183,7 @@ export function parseExprAt(text: string, start: number, opts: ExprParseOptions 
     const err = fetch.validate(args);
     if (err) return { ok: false, error: `invalid args in fetch method '${kw}' : ${err}` };
   }
-  const cv = parseConverters(text, parsed.end, fetch.out, opts);
+  const cv = parseConverters(text, parsed.end, kw, fetch.out, opts);
   if (!cv.ok) return cv;
   return { ok: true, expr: new SampleExprImpl(text.slice(start, cv.end), kw, fetch, args, cv.convs), end: cv.end };
 }

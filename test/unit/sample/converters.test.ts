@@ -120,7 +120,7 @@ test('converter input types are checked at load time', () => {
   assert.equal(parseSampleExpr('ipv6(::1),add(1)'), "converter 'add' cannot be applied");
   assert.equal(parseSampleExpr('bool(1),ipmask(8)'), "converter 'ipmask' cannot be applied");
   assert.equal(parseSampleExpr('str(x),nosuch'), "unknown converter 'nosuch'");
-  assert.equal(parseSampleExpr('str(x);'), 'missing comma after fetch keyword');
+  assert.equal(parseSampleExpr('str(x);'), "missing comma after fetch keyword 'str'");
   assert.equal(parseSampleExpr('str(x),lower;'), "missing comma after converter 'lower'");
   assert.match(parseSampleExpr('str(x),strcmp(txn.a)') as string, /variables/);
   // accepted chains
