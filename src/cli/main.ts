@@ -47,10 +47,17 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (o.checkCondition !== null) {
-    const t = tokenizeLine(o.checkCondition, process.env);
-    if ('error' in t) fatal(`failed to parse condition: ${t.error}`);
+    // As HAProxy: 0 true, 1 false, 2 when the condition cannot be evaluated.
+    const t = tokenizeLine(o.checkCondition, process.env, { comments: false });
+    if ('error' in t) {
+      process.stderr.write(formatMessage('ALERT', `Syntax Error in condition: ${t.error}`) + '\n');
+      return 2;
+    }
     const r = evalIfCondition(t.words, process.env);
-    if (typeof r === 'object') fatal(`failed to evaluate condition: ${r.error}`);
+    if (typeof r === 'object') {
+      process.stderr.write(formatMessage('ALERT', `Failed to evaluate condition: ${r.error}`) + '\n');
+      return 2;
+    }
     return r ? 0 : 1;
   }
   if (o.masterWorker || o.masterCli.length) fatal('master-worker mode (-W/-S) is not supported by Turnpike yet; run without -W.');

@@ -2,6 +2,7 @@
 // references between proxies, missing binds and timeouts, server ports for checks.
 import type { Diagnostics } from './diagnostics.ts';
 import type { Config, ProxyConfig } from './model.ts';
+import { checkSampleRefs } from '../sample/refs.ts';
 
 export function validateConfig(config: Config, diag: Diagnostics): void {
   assignProxyIds(config, diag);
@@ -10,6 +11,9 @@ export function validateConfig(config: Config, diag: Diagnostics): void {
     if (px.isFrontend) checkFrontend(px, config, diag);
     if (px.isBackend) checkBackend(px, diag);
     checkTimeouts(px, diag);
+    // Backend and server names in fetch arguments (nbsrv(bk), srv_is_up(bk/s1)) must exist.
+    const refs = checkSampleRefs(px, config);
+    if (refs) diag.alert(null, `Proxy '${px.name}': ${refs}`);
   }
 }
 

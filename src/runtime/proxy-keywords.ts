@@ -141,7 +141,7 @@ registerProxyKeywords(
       if (!opt) return unknownOptionMessage(name);
       if (!opt.sections.includes(px.kind)) {
         const missing = px.kind === 'frontend' ? 'backend' : 'frontend';
-        ctx.diag.warning(ctx.loc, `'option ${name}' ignored because ${px.kind} '${px.name}' has no ${missing} capability.`);
+        ctx.diag.warning(ctx.loc, `'${name}' ignored because ${px.kind} '${px.name}' has no ${missing} capability.`);
         return;
       }
       return opt.parse(px, args, ctx);

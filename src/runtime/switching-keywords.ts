@@ -12,7 +12,7 @@ registerProxyKeywords(
     parse(px, args, ctx) {
       const name = args[1];
       if (!name) return `'use_backend' expects a backend name.`;
-      const r = parseRuleCondition(px, args.slice(2), ctx, PhaseBit.UseBackend, 'frontend use-backend rule');
+      const r = parseRuleCondition(px, args.slice(2), ctx, PhaseBit.UseBackend, '');
       if ('error' in r) return `error detected while parsing switching rule : ${r.error}`;
       let dynamic = null;
       if (name.includes('%[')) {
