@@ -1,13 +1,21 @@
 // Starts the real turnpike executable on a config and drives it over loopback.
+//
+// TURNPIKE_BIN=/usr/sbin/haproxy runs the same tests against HAProxy itself, to check that
+// a test asserts HAProxy's behaviour (tests of Turnpike-only behaviour skip with REFERENCE).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync, rmSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, connect, type Server, type Socket, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const TURNPIKE = join(ROOT, 'bin/turnpike');
+export const FIXTURES = join(ROOT, 'test/fixtures/integration');
+export const TURNPIKE = process.env.TURNPIKE_BIN || join(ROOT, 'bin/turnpike');
+/** True when the suite runs against another implementation (HAProxy) to validate the tests. */
+export const REFERENCE = Boolean(process.env.TURNPIKE_BIN);
+export const HAPROXY = '/usr/sbin/haproxy';
 
 export function tempDir(): { path: string; cleanup(): void } {
   const path = mkdtempSync(join(tmpdir(), 'turnpike-test-'));
@@ -21,9 +29,9 @@ export function writeConfig(dir: string, text: string, name = 'test.cfg'): strin
 }
 
 /** Runs turnpike to completion (for -c, -cc, -v...). */
-export function runTurnpike(args: string[], env: NodeJS.ProcessEnv = {}): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(TURNPIKE, args, { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 20_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+export function runTurnpike(args: string[], env: NodeJS.ProcessEnv = {}, bin = TURNPIKE): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(bin, args, { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 20_000 });
+  return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
 /** A free TCP port on 127.0.0.1 (bound then released). */
@@ -37,17 +45,84 @@ export async function freePort(): Promise<number> {
 
 export interface RunningProxy {
   readonly proc: ChildProcess;
+  readonly pid: number;
   stderr(): string;
   /** Sends a signal and waits for the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Sends a signal without waiting. */
+  signal(signal: NodeJS.Signals): void;
   exited(): Promise<number | null>;
-  /** Resolves when stderr contains `text` (or rejects after `ms`). */
-  waitFor(text: string | RegExp, ms?: number): Promise<void>;
+  /** Whether the process has exited. */
+  done(): boolean;
+  /** Resolves when stderr (from offset `from`) contains `text` (or rejects after `ms`). */
+  waitFor(text: string | RegExp, ms?: number, from?: number): Promise<void>;
+  /** Resolves with the exit code, or rejects after `ms`. */
+  waitExit(ms?: number): Promise<number | null>;
 }
 
-/** Starts turnpike in the foreground on `cfgPath` and waits until `ports` accept connections. */
-export async function startTurnpike(cfgPath: string, ports: number[], extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningProxy> {
-  const proc = spawn(TURNPIKE, ['-db', '-f', cfgPath, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+const started = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const p of started) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+});
+
+/** Local ports and UNIX paths that process `pid` listens on (from /proc, without connecting). */
+export function listeningOn(pid: number): { ports: Set<number>; paths: Set<string> } {
+  const inodes = new Set<string>();
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m) inodes.add(m[1]!);
+      } catch { /* fd closed meanwhile */ }
+    }
+  } catch { /* process gone */ }
+  const ports = new Set<number>();
+  for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try { text = readFileSync(f, 'utf8'); } catch { continue; }
+    for (const line of text.split('\n').slice(1)) {
+      const c = line.trim().split(/\s+/);
+      if (c.length < 10 || c[3] !== '0A') continue; // 0A = LISTEN
+      if (inodes.has(c[9]!)) ports.add(parseInt(c[1]!.split(':')[1]!, 16));
+    }
+  }
+  const paths = new Set<string>();
+  try {
+    for (const line of readFileSync('/proc/net/unix', 'utf8').split('\n').slice(1)) {
+      const c = line.trim().split(/\s+/);
+      // Num RefCount Protocol Flags Type St Inode Path; flag 0x10000 = listening
+      if (c.length >= 8 && (parseInt(c[3]!, 16) & 0x10000) && inodes.has(c[6]!)) paths.add(c[7]!);
+    }
+  } catch { /* no unix table */ }
+  return { ports, paths };
+}
+
+/**
+ * Whether `l` has port `p`, or a UNIX socket at path `p` (HAProxy binds "<path>.<pid>.tmp"
+ * then renames it, so the kernel keeps the temporary name: accept that too).
+ */
+function hasListener(l: { ports: Set<number>; paths: Set<string> }, p: number | string): boolean {
+  if (typeof p === 'number') return l.ports.has(p);
+  if (![...l.paths].some((q) => q === p || q.startsWith(`${p}.`))) return false;
+  try { return statSync(p).isSocket(); } catch { return false; }
+}
+
+/** Waits until process `pid` listens on every port/path (or not at all with `absent`). */
+export async function waitListening(pid: number, ports: (number | string)[], ms = 10_000, absent = false): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const l = listeningOn(pid);
+    const ok = ports.every((p) => hasListener(l, p) !== absent);
+    if (ok) return true;
+    if (Date.now() > deadline) return false;
+    await sleep(20);
+  }
+}
+
+/** Spawns turnpike with `args` and wraps it; does not wait for anything. */
+export function spawnTurnpike(args: string[], env: NodeJS.ProcessEnv = {}): RunningProxy {
+  const proc = spawn(TURNPIKE, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  started.add(proc);
   let err = '';
   const waiters: (() => void)[] = [];
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => {
@@ -55,39 +130,68 @@ export async function startTurnpike(cfgPath: string, ports: number[], extraArgs:
     for (const w of waiters.splice(0)) w();
   });
   proc.stdout!.resume();
-  const exit = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
   let done = false;
-  void exit.then(() => { done = true; });
-  const running: RunningProxy = {
+  const exit = new Promise<number | null>((r) => proc.on('exit', (code, sig) => {
+    done = true;
+    started.delete(proc);
+    for (const w of waiters.splice(0)) w();
+    r(code ?? (sig ? 128 + (({ SIGKILL: 9, SIGTERM: 15, SIGINT: 2, SIGUSR1: 10 } as Record<string, number>)[sig] ?? 0) : null));
+  }));
+  return {
     proc,
+    pid: proc.pid!,
     stderr: () => err,
     async stop(signal = 'SIGTERM') {
       if (!done) proc.kill(signal);
-      return exit;
+      const t = setTimeout(() => { if (!done) proc.kill('SIGKILL'); }, 5000);
+      try { return await exit; } finally { clearTimeout(t); }
+    },
+    signal(signal) {
+      if (!done) proc.kill(signal);
     },
     exited: () => exit,
-    waitFor(text, ms = 5000) {
+    done: () => done,
+    waitFor(text, ms = 5000, from = 0) {
       return new Promise((resolve, reject) => {
         const t = setTimeout(() => reject(new Error(`timeout waiting for ${String(text)}; stderr:\n${err}`)), ms);
         const check = (): void => {
-          if (typeof text === 'string' ? err.includes(text) : text.test(err)) {
+          const hay = err.slice(from);
+          if (typeof text === 'string' ? hay.includes(text) : text.test(hay)) {
             clearTimeout(t);
             resolve();
+          } else if (done) {
+            clearTimeout(t);
+            reject(new Error(`process exited before ${String(text)}; stderr:\n${err}`));
           } else waiters.push(check);
         };
         check();
       });
     },
+    waitExit(ms = 5000) {
+      return new Promise((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`process did not exit within ${ms} ms; stderr:\n${err}`)), ms);
+        void exit.then((c) => { clearTimeout(t); resolve(c); });
+      });
+    },
   };
+}
+
+/**
+ * Starts turnpike in the foreground on `cfgPath` and waits until it listens on `ports`
+ * (TCP port numbers or UNIX socket paths). Readiness is read from /proc, so no probe
+ * connection reaches the servers behind it.
+ */
+export async function startTurnpike(cfgPath: string, ports: (number | string)[], extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningProxy> {
+  const running = spawnTurnpike(['-db', '-f', cfgPath, ...extraArgs], env);
   const deadline = Date.now() + 10_000;
-  for (const port of ports) {
-    while (!(await canConnect(port))) {
-      if (done || Date.now() > deadline) {
-        proc.kill('SIGKILL');
-        throw new Error(`turnpike did not listen on ${port}; stderr:\n${err}`);
-      }
-      await sleep(20);
+  for (;;) {
+    const l = listeningOn(running.pid);
+    if (ports.every((p) => hasListener(l, p))) break;
+    if (running.done() || Date.now() > deadline) {
+      running.proc.kill('SIGKILL');
+      throw new Error(`turnpike did not listen on ${ports.join(', ')}; stderr:\n${running.stderr()}`);
     }
+    await sleep(20);
   }
   return running;
 }
@@ -96,12 +200,35 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/** Polls `cond` every 20 ms until true; false after `ms`. */
+export async function until(cond: () => boolean, ms = 5000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) return false;
+    await sleep(20);
+  }
+  return true;
+}
+
 export function canConnect(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect({ port, host });
     s.once('connect', () => { s.destroy(); resolve(true); });
     s.once('error', () => resolve(false));
   });
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function sha256(b: Buffer): string {
+  return createHash('sha256').update(b).digest('hex');
 }
 
 /** A TCP server answering every connection with `reply(n)` then closing; counts connections. */
@@ -146,17 +273,141 @@ export async function echoServer(port = 0, host = '127.0.0.1'): Promise<{ server
   };
 }
 
+export interface Recorded {
+  readonly sock: Socket;
+  /** Bytes received from the proxy so far. */
+  data: Buffer;
+  closed: boolean;
+}
+
+/**
+ * A server that writes `greeting` (if any) on each connection, keeps it open and records
+ * what it receives. `onData` may answer. Tracks open connections.
+ */
+export async function recordingServer(opts: { greeting?: string; host?: string; port?: number; path?: string; onData?: (c: Recorded, chunk: Buffer) => void } = {}): Promise<{ server: Server; port: number; conns: Recorded[]; open(): number; close(): Promise<void> }> {
+  const conns: Recorded[] = [];
+  const server = createServer({ allowHalfOpen: true }, (sock) => {
+    const c: Recorded = { sock, data: Buffer.alloc(0), closed: false };
+    conns.push(c);
+    sock.on('error', () => {});
+    sock.on('data', (d: Buffer) => {
+      c.data = Buffer.concat([c.data, d]);
+      opts.onData?.(c, d);
+    });
+    sock.on('end', () => sock.end());
+    sock.on('close', () => { c.closed = true; });
+    if (opts.greeting !== undefined) sock.write(opts.greeting);
+  });
+  await new Promise<void>((r) => (opts.path ? server.listen(opts.path, r) : server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', r)));
+  const addr = server.address();
+  return {
+    server,
+    port: typeof addr === 'object' && addr ? addr.port : 0,
+    conns,
+    open: () => conns.filter((c) => !c.closed).length,
+    close: () => new Promise<void>((r) => {
+      for (const c of conns) c.sock.destroy();
+      server.close(() => r());
+    }),
+  };
+}
+
+export interface Client {
+  readonly sock: Socket;
+  /** Everything received so far. */
+  received(): Buffer;
+  text(): string;
+  /** Resolves when the received bytes satisfy `pred` (string: contains). Rejects on timeout or close before. */
+  waitData(pred: string | ((b: Buffer) => boolean), ms?: number): Promise<void>;
+  /**
+   * Resolves when the peer has closed the connection (FIN received, or reset, or closed);
+   * `error` is the socket error code if any, `ended` whether a FIN was received.
+   */
+  closed(): Promise<{ error: string | null; ended: boolean }>;
+  /** Whether the peer closed the connection already (FIN, reset or close). */
+  isClosed(): boolean;
+  /** Resolves with the close result, or null if the peer did not close it within `ms`. */
+  closedWithin(ms: number): Promise<{ error: string | null; ended: boolean } | null>;
+  connected(): Promise<void>;
+  destroy(): void;
+}
+
+/** Opens a client connection that stays open; collects what it receives. */
+export function openClient(port: number, opts: { host?: string; path?: string; localAddress?: string } = {}): Client {
+  const sock = opts.path
+    ? connect({ path: opts.path, allowHalfOpen: true })
+    : connect({ port, host: opts.host ?? '127.0.0.1', allowHalfOpen: true, localAddress: opts.localAddress });
+  let buf = Buffer.alloc(0);
+  let error: string | null = null;
+  let ended = false;
+  let isClosed = false;
+  const listeners: (() => void)[] = [];
+  const fire = (): void => { for (const l of listeners.splice(0)) l(); };
+  const conn = new Promise<void>((resolve, reject) => {
+    sock.once('connect', () => resolve());
+    sock.once('error', (e) => reject(e));
+  });
+  conn.catch(() => {});
+  let resolveClosed: (v: { error: string | null; ended: boolean }) => void = () => {};
+  const closedP = new Promise<{ error: string | null; ended: boolean }>((r) => { resolveClosed = r; });
+  const peerClosed = (): void => { isClosed = true; fire(); resolveClosed({ error, ended }); };
+  sock.on('data', (d: Buffer) => { buf = Buffer.concat([buf, d]); fire(); });
+  sock.on('end', () => { ended = true; peerClosed(); });
+  sock.on('error', (e: NodeJS.ErrnoException) => { error = e.code ?? e.message; });
+  sock.on('close', peerClosed);
+  return {
+    sock,
+    received: () => buf,
+    text: () => buf.toString('latin1'),
+    waitData(pred, ms = 5000) {
+      const test = typeof pred === 'string' ? (b: Buffer) => b.toString('latin1').includes(pred) : pred;
+      return new Promise((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`timeout waiting for data; got ${JSON.stringify(buf.toString('latin1').slice(0, 200))}`)), ms);
+        const check = (): void => {
+          if (test(buf)) { clearTimeout(t); resolve(); } else if (isClosed) {
+            clearTimeout(t);
+            reject(new Error(`connection closed (error ${error}) before expected data; got ${JSON.stringify(buf.toString('latin1').slice(0, 200))}`));
+          } else listeners.push(check);
+        };
+        check();
+      });
+    },
+    closed: () => closedP,
+    isClosed: () => isClosed,
+    closedWithin(ms) {
+      return Promise.race([closedP, sleep(ms).then(() => null)]);
+    },
+    connected: () => conn,
+    destroy: () => sock.destroy(),
+  };
+}
+
 /** Connects, optionally sends `data` then half-closes, and returns everything received until close. */
-export function exchange(port: number, data: string | Buffer | null = null, opts: { host?: string; path?: string; timeoutMs?: number } = {}): Promise<string> {
+export function exchange(port: number, data: string | Buffer | null = null, opts: { host?: string; path?: string; timeoutMs?: number; localAddress?: string } = {}): Promise<string> {
+  return exchangeBuffer(port, data, opts).then((b) => b.toString('latin1'));
+}
+
+export function exchangeBuffer(port: number, data: string | Buffer | null = null, opts: { host?: string; path?: string; timeoutMs?: number; localAddress?: string } = {}): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const s = opts.path ? connect({ path: opts.path, allowHalfOpen: true }) : connect({ port, host: opts.host ?? '127.0.0.1', allowHalfOpen: true });
+    const s = opts.path
+      ? connect({ path: opts.path, allowHalfOpen: true })
+      : connect({ port, host: opts.host ?? '127.0.0.1', allowHalfOpen: true, localAddress: opts.localAddress });
     const chunks: Buffer[] = [];
     const t = setTimeout(() => { s.destroy(); reject(new Error('exchange timeout')); }, opts.timeoutMs ?? 5000);
     s.on('connect', () => {
       if (data !== null) s.end(data);
     });
     s.on('data', (d: Buffer) => chunks.push(d));
+    s.on('end', () => s.end()); // the peer closed: close our side too
     s.on('error', (e) => { clearTimeout(t); reject(e); });
-    s.on('close', () => { clearTimeout(t); resolve(Buffer.concat(chunks).toString('latin1')); });
+    s.on('close', () => { clearTimeout(t); resolve(Buffer.concat(chunks)); });
   });
 }
+
+/** The stanza most tests start with. */
+export const DEFAULTS = `defaults
+  mode tcp
+  timeout connect 1s
+  timeout client 10s
+  timeout server 10s
+`;
