@@ -1,0 +1,508 @@
+// Helpers shared by the benchmarks: child-process bookkeeping (everything we
+// start is stopped on exit, errors and Ctrl-C), port probing, CPU sampling from
+// /proc, wrk output parsing and a description of the machine.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+
+// ---------------------------------------------------------------------------
+// Processes
+
+export interface Proc {
+  name: string;
+  pid: number;
+  child: ChildProcess;
+  /** Last ~64 KiB of stdout+stderr, for diagnostics. */
+  output(): string;
+  /** Set once the process has exited. */
+  exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  exited: Promise<void>;
+}
+
+const live = new Set<Proc>();
+const tempDirs = new Set<string>();
+const OUTPUT_CAP = 64 * 1024;
+
+export function start(name: string, cmd: string, args: string[], cwd?: string): Proc {
+  const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let buf = '';
+  const add = (chunk: Buffer): void => {
+    buf += chunk.toString('utf8');
+    if (buf.length > OUTPUT_CAP) buf = buf.slice(buf.length - OUTPUT_CAP);
+  };
+  child.stdout!.on('data', add);
+  child.stderr!.on('data', add);
+  let resolveExit!: () => void;
+  const exited = new Promise<void>((r) => (resolveExit = r));
+  const p: Proc = {
+    name,
+    pid: child.pid ?? -1,
+    child,
+    output: () => buf,
+    exit: undefined,
+    exited,
+  };
+  child.on('error', (err) => {
+    add(Buffer.from(`spawn error: ${err.message}\n`));
+    if (!p.exit) {
+      p.exit = { code: -1, signal: null };
+      live.delete(p);
+      resolveExit();
+    }
+  });
+  child.on('exit', (code, signal) => {
+    p.exit = { code, signal };
+    live.delete(p);
+    resolveExit();
+  });
+  live.add(p);
+  return p;
+}
+
+export function alive(p: Proc): boolean {
+  return p.exit === undefined && p.pid > 0;
+}
+
+export function describeExit(p: Proc): string {
+  if (!p.exit) return 'running';
+  return p.exit.signal ? `killed by ${p.exit.signal}` : `exited with code ${p.exit.code}`;
+}
+
+export function tail(text: string, lines = 15): string {
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+function signalTree(p: Proc, sig: NodeJS.Signals): void {
+  // Children first (e.g. workers a proxy may fork), then the process itself.
+  for (const pid of descendants(p.pid)) {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      /* already gone */
+    }
+  }
+  try {
+    process.kill(p.pid, sig);
+  } catch {
+    /* already gone */
+  }
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`. */
+export async function stop(p: Proc, graceMs = 3000): Promise<void> {
+  if (!alive(p)) return;
+  signalTree(p, 'SIGTERM');
+  const timer = setTimeout(() => signalTree(p, 'SIGKILL'), graceMs);
+  await p.exited;
+  clearTimeout(timer);
+}
+
+/** Runs a command to completion (killed after timeoutMs). */
+export async function run(
+  name: string,
+  cmd: string,
+  args: string[],
+  timeoutMs: number,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string; timedOut: boolean }> {
+  const p = start(name, cmd, args);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    void stop(p, 1000);
+  }, timeoutMs);
+  await p.exited;
+  clearTimeout(timer);
+  return { code: p.exit!.code, signal: p.exit!.signal, output: p.output(), timedOut };
+}
+
+export function registerTempDir(dir: string): void {
+  tempDirs.add(dir);
+}
+
+function cleanupSync(): void {
+  for (const p of [...live]) {
+    try {
+      signalTree(p, 'SIGKILL');
+    } catch {
+      /* ignore */
+    }
+  }
+  live.clear();
+  for (const d of tempDirs) {
+    try {
+      rmSync(d, { recursive: true, force: true });
+    } catch {
+      /* ignore */
+    }
+  }
+  tempDirs.clear();
+}
+
+let handlersInstalled = false;
+/** Kill everything we started and remove temp dirs on exit, Ctrl-C, SIGTERM, crashes. */
+export function installCleanupHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  process.on('exit', cleanupSync);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(sig, () => {
+      process.stderr.write(`\nbench: ${sig}, stopping everything\n`);
+      cleanupSync();
+      process.exit(130);
+    });
+  }
+  process.on('uncaughtException', (err) => {
+    process.stderr.write(`bench: ${err.stack ?? err}\n`);
+    cleanupSync();
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (err) => {
+    process.stderr.write(`bench: unhandled rejection: ${(err as Error)?.stack ?? err}\n`);
+    cleanupSync();
+    process.exit(1);
+  });
+}
+
+export async function stopAll(): Promise<void> {
+  await Promise.all([...live].map((p) => stop(p)));
+}
+
+// ---------------------------------------------------------------------------
+// Ports
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function tryConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port });
+    const done = (ok: boolean): void => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.setTimeout(500, () => done(false));
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+  });
+}
+
+/** Waits until 127.0.0.1:port accepts; fails early if `p` exits. */
+export async function waitForPort(port: number, p: Proc, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!alive(p)) throw new Error(`${p.name} ${describeExit(p)} before listening on ${port}`);
+    if (await tryConnect(port)) return;
+    await sleep(100);
+  }
+  throw new Error(`${p.name} did not accept on 127.0.0.1:${port} within ${timeoutMs} ms`);
+}
+
+/** One plain HTTP/1.0 GET over a raw socket; returns status code and body length. */
+export function httpGet(port: number, path: string, timeoutMs = 5000): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host: '127.0.0.1', port });
+    const chunks: Buffer[] = [];
+    s.setTimeout(timeoutMs, () => {
+      s.destroy();
+      reject(new Error(`GET ${path} via :${port} timed out after ${timeoutMs} ms`));
+    });
+    s.on('connect', () => s.write(`GET ${path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n`));
+    s.on('data', (c) => chunks.push(c));
+    s.on('error', reject);
+    s.on('end', () => {
+      s.destroy();
+      const all = Buffer.concat(chunks);
+      const sep = all.indexOf('\r\n\r\n');
+      const m = /^HTTP\/1\.[01] (\d{3})/.exec(all.subarray(0, 64).toString('latin1'));
+      if (!m || sep < 0) return reject(new Error(`GET ${path} via :${port}: malformed response (${all.length} bytes)`));
+      resolve({ status: Number(m[1]), body: all.subarray(sep + 4) });
+    });
+  });
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+// ---------------------------------------------------------------------------
+// CPU accounting from /proc
+
+export const CLK_TCK = (() => {
+  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+  const n = Number(r.stdout?.trim());
+  return Number.isFinite(n) && n > 0 ? n : 100;
+})();
+
+interface StatLine {
+  pid: number;
+  ppid: number;
+  ticks: number; // utime + stime
+}
+
+function readStat(pid: number): StatLine | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // comm is in parentheses and may contain spaces: parse after the last ')'.
+  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  // rest[0] = state (field 3), rest[1] = ppid (4), rest[11] = utime (14), rest[12] = stime (15)
+  return { pid, ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]) };
+}
+
+function allStats(): StatLine[] {
+  const out: StatLine[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const s = readStat(Number(name));
+    if (s) out.push(s);
+  }
+  return out;
+}
+
+export function descendants(root: number): number[] {
+  const stats = allStats();
+  const kids = new Map<number, number[]>();
+  for (const s of stats) {
+    const list = kids.get(s.ppid) ?? [];
+    list.push(s.pid);
+    kids.set(s.ppid, list);
+  }
+  const out: number[] = [];
+  const stack = [...(kids.get(root) ?? [])];
+  while (stack.length) {
+    const pid = stack.pop()!;
+    out.push(pid);
+    stack.push(...(kids.get(pid) ?? []));
+  }
+  return out;
+}
+
+/** CPU ticks (user+system, all threads) of a process and its descendants. */
+export function treeTicks(root: number): number {
+  const stats = allStats();
+  const byPid = new Map(stats.map((s) => [s.pid, s]));
+  let total = byPid.get(root)?.ticks ?? 0;
+  for (const pid of descendants(root)) total += byPid.get(pid)?.ticks ?? 0;
+  return total;
+}
+
+/** Per-core [busy, total] jiffies from /proc/stat. */
+export function coreTimes(): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (const line of readFileSync('/proc/stat', 'utf8').split('\n')) {
+    const m = /^cpu(\d+)\s+(.*)$/.exec(line);
+    if (!m) continue;
+    const v = m[2]!.trim().split(/\s+/).map(Number);
+    // user nice system idle iowait irq softirq steal guest guest_nice
+    const idle = (v[3] ?? 0) + (v[4] ?? 0);
+    const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
+    out[Number(m[1])] = [total - idle, total];
+  }
+  return out;
+}
+
+export function coreBusyPct(a: Array<[number, number]>, b: Array<[number, number]>): number[] {
+  return b.map(([busy, total], i) => {
+    const [busy0, total0] = a[i] ?? [0, 0];
+    const dt = total - total0;
+    return dt > 0 ? (100 * (busy - busy0)) / dt : 0;
+  });
+}
+
+// ---------------------------------------------------------------------------
+// wrk
+
+export interface WrkResult {
+  requests: number;
+  seconds: number;
+  bytesRead: number;
+  rps: number;
+  /** bytes per second, from "Transfer/sec" */
+  transferBps: number;
+  latencyMs: { p50?: number; p75?: number; p90?: number; p99?: number };
+  errors: { connect: number; read: number; write: number; timeout: number };
+  non2xx: number;
+}
+
+const BIN_UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4, P: 1024 ** 5 };
+const TIME_UNITS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+function parseBytes(s: string): number | undefined {
+  const m = /^([\d.]+)\s*([KMGTP]?)B$/.exec(s.trim());
+  return m ? Number(m[1]) * BIN_UNITS[m[2]!]! : undefined;
+}
+
+function parseTimeMs(s: string): number | undefined {
+  const m = /^([\d.]+)(us|ms|s|m|h)$/.exec(s.trim());
+  return m ? Number(m[1]) * TIME_UNITS[m[2]!]! : undefined;
+}
+
+/** Parses wrk 4.x output; throws with the output when the essential lines are missing. */
+export function parseWrk(out: string): WrkResult {
+  const num = (re: RegExp): number | undefined => {
+    const m = re.exec(out);
+    return m ? Number(m[1]) : undefined;
+  };
+  const rps = num(/^Requests\/sec:\s+([\d.]+)/m);
+  const tm = /^Transfer\/sec:\s+(\S+)/m.exec(out);
+  const transferBps = tm ? parseBytes(tm[1]!) : undefined;
+  const summary = /^\s*(\d+) requests in ([\d.]+)(us|ms|s|m|h), (\S+) read/m.exec(out);
+  if (rps === undefined || transferBps === undefined || !summary) {
+    throw new Error(`could not parse wrk output:\n${tail(out, 20)}`);
+  }
+  const latencyMs: WrkResult['latencyMs'] = {};
+  const dist = /Latency Distribution\n((?:\s+\d+%\s+\S+\n?)+)/.exec(out);
+  if (dist) {
+    for (const m of dist[1]!.matchAll(/(\d+)%\s+(\S+)/g)) {
+      const v = parseTimeMs(m[2]!);
+      if (v === undefined) continue;
+      if (m[1] === '50') latencyMs.p50 = v;
+      if (m[1] === '75') latencyMs.p75 = v;
+      if (m[1] === '90') latencyMs.p90 = v;
+      if (m[1] === '99') latencyMs.p99 = v;
+    }
+  }
+  const errors = { connect: 0, read: 0, write: 0, timeout: 0 };
+  const em = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  if (em) {
+    errors.connect = Number(em[1]);
+    errors.read = Number(em[2]);
+    errors.write = Number(em[3]);
+    errors.timeout = Number(em[4]);
+  }
+  return {
+    requests: Number(summary[1]),
+    seconds: (Number(summary[2]) * TIME_UNITS[summary[3]!]!) / 1000,
+    bytesRead: parseBytes(summary[4]!) ?? 0,
+    rps,
+    transferBps,
+    latencyMs,
+    errors,
+    non2xx: num(/Non-2xx or 3xx responses:\s+(\d+)/) ?? 0,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Misc
+
+export function median(xs: number[]): number | undefined {
+  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (!v.length) return undefined;
+  const mid = v.length >> 1;
+  return v.length % 2 ? v[mid] : (v[mid - 1]! + v[mid]!) / 2;
+}
+
+export function which(cmd: string): string | undefined {
+  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
+  const p = r.stdout?.trim();
+  return r.status === 0 && p ? p : undefined;
+}
+
+function firstLine(cmd: string, args: string[]): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 10_000 });
+  const text = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim();
+  return text.split('\n')[0]?.trim() || 'unknown';
+}
+
+export interface Machine {
+  cpuModel: string;
+  cores: number;
+  memGiB: number;
+  kernel: string;
+  node: string;
+  haproxy: string;
+  nginx: string;
+  wrk: string;
+  openFiles: string;
+  portRange: string;
+  twReuse: string;
+  gitCommit: string;
+}
+
+export function describeMachine(nodeBin: string, repo: string): Machine {
+  const read = (f: string): string => {
+    try {
+      return readFileSync(f, 'utf8').trim();
+    } catch {
+      return 'unknown';
+    }
+  };
+  const cpuinfo = read('/proc/cpuinfo');
+  const cpuModel = /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1]?.trim() ?? os.cpus()[0]?.model ?? 'unknown';
+  const limits = /^Max open files\s+(\S+)\s+(\S+)/m.exec(read('/proc/self/limits'));
+  const rev = spawnSync('git', ['-C', repo, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout?.trim() || 'unknown';
+  const dirty = spawnSync('git', ['-C', repo, 'status', '--porcelain', '--', 'src', 'bin'], { encoding: 'utf8' }).stdout?.trim();
+  return {
+    cpuModel,
+    cores: os.availableParallelism(),
+    memGiB: Math.round(os.totalmem() / 1024 ** 3),
+    kernel: `${os.type()} ${os.release()} ${os.machine()}`,
+    node: firstLine(nodeBin, ['--version']),
+    haproxy: firstLine('haproxy', ['-v']),
+    nginx: firstLine('nginx', ['-v']),
+    wrk: firstLine('wrk', ['-v']).replace(/\s+Copyright.*$/, ''),
+    openFiles: limits ? `${limits[1]} (soft) / ${limits[2]} (hard)` : 'unknown',
+    portRange: read('/proc/sys/net/ipv4/ip_local_port_range').replace(/\s+/, '-'),
+    twReuse: read('/proc/sys/net/ipv4/tcp_tw_reuse'),
+    gitCommit: rev + (dirty ? ' (working tree has uncommitted changes in src/ or bin/)' : ''),
+  };
+}
+
+/** Installs missing Debian packages (the README promises `npm run bench` does). */
+export function ensurePackages(needed: Array<{ bin: string; pkg: string }>): void {
+  const missing = needed.filter((n) => !which(n.bin));
+  if (!missing.length) return;
+  const pkgs = [...new Set(missing.map((m) => m.pkg))];
+  process.stderr.write(`bench: installing ${pkgs.join(' ')} (missing: ${missing.map((m) => m.bin).join(', ')})\n`);
+  const isRoot = process.getuid?.() === 0;
+  const prefix = isRoot ? [] : ['sudo', '-n'];
+  const apt = (args: string[]): number | null => {
+    const cmd = [...prefix, 'apt-get', ...args];
+    const r = spawnSync(cmd[0]!, cmd.slice(1), {
+      stdio: 'inherit',
+      timeout: 300_000,
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+    return r.status;
+  };
+  if (apt(['install', '-y', ...pkgs]) !== 0) {
+    apt(['update']);
+    apt(['install', '-y', ...pkgs]);
+  }
+  const still = needed.filter((n) => !which(n.bin));
+  if (still.length) {
+    throw new Error(`missing ${still.map((s) => s.bin).join(', ')}; install with: apt-get install -y ${pkgs.join(' ')}`);
+  }
+}
+
+// The CPU time of a short-lived child (wrk) cannot be read from /proc once it
+// has been reaped, so run it under sh and print the shell's cutime+cstime
+// (fields 16 and 17 of /proc/<sh>/stat: CPU of its waited-for children) after it.
+const CHILD_CPU_MARK = '@@bench-child-stat@@';
+
+export function withChildCpu(cmd: string, args: string[]): [string, string[]] {
+  return ['sh', ['-c', `"$@"; rc=$?; echo; echo "${CHILD_CPU_MARK} $(cat /proc/$$/stat)"; exit $rc`, 'sh', cmd, ...args]];
+}
+
+/** CPU ticks of the wrapped command, from the line withChildCpu printed. */
+export function childCpuTicks(output: string): number | undefined {
+  const line = output.split('\n').find((l) => l.startsWith(CHILD_CPU_MARK));
+  if (!line) return undefined;
+  const rest = line.slice(line.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(rest[13]) + Number(rest[14]);
+  return Number.isFinite(ticks) ? ticks : undefined;
+}

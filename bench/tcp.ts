@@ -1,0 +1,657 @@
+// TCP benchmark: Turnpike and HAProxy, alternately, in `mode tcp` in front of
+// one nginx, driven by wrk on 127.0.0.1. Prints a table with the Turnpike/HAProxy
+// ratio against the targets and writes bench/results/tcp-<date>.md.
+
+import { mkdtempSync, mkdirSync, openSync, readFileSync, writeSync, closeSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+  alive,
+  childCpuTicks,
+  coreBusyPct,
+  coreTimes,
+  describeExit,
+  describeMachine,
+  ensurePackages,
+  freePort,
+  httpGet,
+  median,
+  parseWrk,
+  registerTempDir,
+  run,
+  sleep,
+  start,
+  stop,
+  tail,
+  treeTicks,
+  waitForPort,
+  which,
+  withChildCpu,
+  CLK_TCK,
+  type Machine,
+  type Proc,
+  type WrkResult,
+} from './lib.ts';
+
+export type Mode = 'unpinned' | 'pinned';
+export type ProxyName = 'haproxy' | 'turnpike';
+export type Scenario = 'short' | 'bulk';
+
+export interface TcpOptions {
+  modes: Mode[];
+  rounds: number;
+  durationS: number;
+  warmupS: number;
+  /** Run HAProxy in the Turnpike slot too (to develop/check the harness). */
+  standIn: boolean;
+  turnpikeBin: string;
+  repo: string;
+  nodeBin: string;
+  resultsDir: string;
+  command: string;
+  quick: boolean;
+  /** Total seconds the run may spend waiting for other jobs to quieten. */
+  quietWaitS: number;
+  /** Total number of noisy measurements that may be repeated. */
+  noisyRetries: number;
+}
+
+const BIG_FILE_BYTES = 64 * 1024 * 1024;
+const SHORT_CONNS = 50;
+const BULK_CONNS = 4;
+/** CPU% used by other processes above which a run is flagged as noisy. */
+const NOISE_PCT = 15;
+/** Machine-wide busy% (sum over cores) below which the machine counts as quiet before a run. */
+const QUIET_PCT = 10;
+const QUIET_SAMPLE_MS = 500;
+
+const SCENARIOS: Record<Scenario, { title: string; unit: string; target: number; wrk: (url: string, d: number) => string[] }> = {
+  short: {
+    title: 'short connections',
+    unit: 'conn/s',
+    target: 0.7,
+    wrk: (url, d) => ['-t1', `-c${SHORT_CONNS}`, `-d${d}s`, '--latency', '--timeout', '5s', '-H', 'Connection: close', `${url}/`],
+  },
+  bulk: {
+    title: 'bulk transfer',
+    unit: 'MiB/s',
+    target: 0.9,
+    wrk: (url, d) => ['-t1', `-c${BULK_CONNS}`, `-d${d}s`, '--latency', '--timeout', '30s', `${url}/big`],
+  },
+};
+
+interface Measurement {
+  mode: Mode;
+  round: number;
+  proxy: ProxyName;
+  scenario: Scenario;
+  /** conn/s for short, MiB/s for bulk; undefined when the run failed */
+  value?: number;
+  wrk?: WrkResult;
+  proxyCpu?: number; // % of one core
+  nginxCpu?: number;
+  wrkCpu?: number;
+  /** CPU used by everything else on the machine during the run (other jobs, kernel threads) */
+  otherCpu?: number;
+  coreBusy?: number[]; // % per core, machine-wide
+  peakRssMiB?: number;
+  failure?: string;
+  warnings: string[];
+}
+
+function proxyConfig(proxyPort: number, backendPort: number): string {
+  // Only what both HAProxy 2.6 and Turnpike accept. maxconn 4000 keeps HAProxy's
+  // computed FD need (2*maxconn + a few) under the 20,000 open-files limit.
+  return [
+    'global',
+    '    maxconn 4000',
+    '    nbthread 1',
+    '',
+    'defaults',
+    '    mode tcp',
+    '    timeout connect 5s',
+    '    timeout client 30s',
+    '    timeout server 30s',
+    '',
+    'listen bench',
+    `    bind 127.0.0.1:${proxyPort}`,
+    `    server s1 127.0.0.1:${backendPort}`,
+    '',
+  ].join('\n');
+}
+
+function nginxConfig(dir: string, port: number): string {
+  return `daemon off;
+master_process off;
+worker_processes 1;
+worker_rlimit_nofile 20000;
+pid ${dir}/nginx.pid;
+error_log ${dir}/nginx-error.log warn;
+events {
+    worker_connections 8192;
+    multi_accept on;
+}
+http {
+    access_log off;
+    default_type application/octet-stream;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 100000;
+    client_body_temp_path ${dir}/tmp/body;
+    proxy_temp_path ${dir}/tmp/proxy;
+    fastcgi_temp_path ${dir}/tmp/fastcgi;
+    uwsgi_temp_path ${dir}/tmp/uwsgi;
+    scgi_temp_path ${dir}/tmp/scgi;
+    server {
+        listen 127.0.0.1:${port} backlog=4096;
+        root ${dir}/www;
+        location = / { return 200 "ok\\n"; }
+        location = /big { }
+    }
+}
+`;
+}
+
+function writeBigFile(file: string): void {
+  const fd = openSync(file, 'w');
+  try {
+    const chunk = 1024 * 1024;
+    for (let off = 0; off < BIG_FILE_BYTES; off += chunk) writeSync(fd, randomBytes(chunk));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function pin(cpu: number | undefined, cmd: string, args: string[]): [string, string[]] {
+  return cpu === undefined ? [cmd, args] : ['taskset', ['-c', String(cpu), cmd, ...args]];
+}
+
+const log = (s: string): void => void process.stderr.write(`${s}\n`);
+const fmt = (n: number | undefined, digits = 0): string =>
+  n === undefined || !Number.isFinite(n) ? '—' : n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const fmtMs = (n: number | undefined): string => (n === undefined ? '—' : n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : n.toFixed(0));
+
+export async function runTcp(opts: TcpOptions): Promise<number> {
+  ensurePackages([
+    { bin: 'wrk', pkg: 'wrk' },
+    { bin: 'nginx', pkg: 'nginx-light' },
+    { bin: 'haproxy', pkg: 'haproxy' },
+    { bin: 'taskset', pkg: 'util-linux' },
+  ]);
+  const haproxyBin = which('haproxy') ?? '/usr/sbin/haproxy';
+  const nginxBin = which('nginx') ?? '/usr/sbin/nginx';
+  const wrkBin = which('wrk') ?? '/usr/bin/wrk';
+  const machine = describeMachine(opts.nodeBin, opts.repo);
+  const startedAt = new Date();
+  const t0 = Date.now();
+
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'turnpike-bench-'));
+  registerTempDir(dir);
+  for (const d of ['www', 'tmp']) mkdirSync(path.join(dir, d));
+  log(`bench: temp dir ${dir}; generating ${BIG_FILE_BYTES / 1024 ** 2} MiB file`);
+  writeBigFile(path.join(dir, 'www', 'big'));
+
+  const backendPort = await freePort();
+  const proxyPort = await freePort();
+  const cfgText = proxyConfig(proxyPort, backendPort);
+  const cfgFile = path.join(dir, 'proxy.cfg');
+  writeFileSync(cfgFile, cfgText);
+  const nginxConf = path.join(dir, 'nginx.conf');
+  writeFileSync(nginxConf, nginxConfig(dir, backendPort));
+
+  const proxyCmd: Record<ProxyName, [string, string[]]> = {
+    haproxy: [haproxyBin, ['-db', '-f', cfgFile]],
+    turnpike: opts.standIn ? [haproxyBin, ['-db', '-f', cfgFile]] : [opts.turnpikeBin, ['-db', '-f', cfgFile]],
+  };
+  const label = (p: ProxyName): string => (p === 'turnpike' && opts.standIn ? 'turnpike*' : p);
+
+  const results: Measurement[] = [];
+  const noise: NoiseBudget = { waitLeftMs: opts.quietWaitS * 1000, retriesLeft: opts.noisyRetries, waitedMs: 0, retries: 0, noisyKept: 0 };
+  const initialRetries = noise.retriesLeft;
+  const startFailures: Partial<Record<ProxyName, string>> = {};
+  const url = `http://127.0.0.1:${proxyPort}`;
+
+  for (const mode of opts.modes) {
+    const proxyCpu = mode === 'pinned' ? 0 : undefined;
+    const loadCpu = mode === 'pinned' ? 1 : undefined;
+    log(`\nbench: === ${mode}${mode === 'pinned' ? ' (proxy on cpu 0; nginx and wrk on cpu 1)' : ''} ===`);
+
+    const [ncmd, nargs] = pin(loadCpu, nginxBin, ['-p', dir, '-e', path.join(dir, 'nginx-error.log'), '-c', nginxConf]);
+    const nginx = start('nginx', ncmd, nargs);
+    try {
+      await waitForPort(backendPort, nginx);
+      const probe = await httpGet(backendPort, '/');
+      if (probe.status !== 200 || probe.body.toString() !== 'ok\n') throw new Error(`nginx answered ${probe.status} ${JSON.stringify(probe.body.toString())}`);
+    } catch (err) {
+      throw new Error(`nginx failed to start: ${(err as Error).message}\n${tail(nginx.output())}`);
+    }
+
+    for (let round = 1; round <= opts.rounds; round++) {
+      for (const proxy of ['haproxy', 'turnpike'] as const) {
+        if (startFailures[proxy]) {
+          for (const scenario of ['short', 'bulk'] as const) {
+            results.push({ mode, round, proxy, scenario, failure: 'skipped: did not start earlier', warnings: [] });
+          }
+          continue;
+        }
+        const [cmd, args] = pin(proxyCpu, ...proxyCmd[proxy]);
+        log(`bench: [${mode} round ${round}/${opts.rounds}] ${label(proxy)}: ${[cmd, ...args].join(' ')}`);
+        const p = start(label(proxy), cmd, args);
+        try {
+          const ready = await checkProxy(p, proxyPort);
+          if (ready) {
+            startFailures[proxy] = ready;
+            log(`bench:   ${label(proxy)} FAILED to start: ${ready}`);
+            for (const scenario of ['short', 'bulk'] as const) results.push({ mode, round, proxy, scenario, failure: ready, warnings: [] });
+            continue;
+          }
+          // Warm-up (discarded): short connections.
+          const [wcmd, wargs] = pin(loadCpu, wrkBin, SCENARIOS.short.wrk(url, opts.warmupS));
+          await run('wrk-warmup', wcmd, wargs, (opts.warmupS + 15) * 1000);
+
+          for (const scenario of ['short', 'bulk'] as const) {
+            if (!alive(p)) {
+              results.push({ mode, round, proxy, scenario, failure: `proxy ${describeExit(p)} before this run:\n${tail(p.output())}`, warnings: [] });
+              continue;
+            }
+            let m: Measurement | undefined;
+            for (let attempt = 1; ; attempt++) {
+              const waited = await waitForQuiet(noise);
+              if (waited) log(`bench:   ${waited}`);
+              const cur = await measure(mode, round, proxy, scenario, p, nginx, wrkBin, loadCpu, url, opts.durationS);
+              log(`bench:   ${SCENARIOS[scenario].title.padEnd(18)} ${summarizeOne(cur)}`);
+              if (!m || (cur.otherCpu ?? Infinity) < (m.otherCpu ?? Infinity)) m = cur;
+              await sleep(300);
+              const noisy = (cur.otherCpu ?? 0) > NOISE_PCT && !cur.failure;
+              if (!noisy || noise.retriesLeft <= 0 || !alive(p)) break;
+              noise.retriesLeft--;
+              log(`bench:   noisy run, measuring again (${noise.retriesLeft} retries left)`);
+            }
+            if (m.warnings.some((w) => w.startsWith('noisy'))) noise.noisyKept++;
+            results.push(m);
+          }
+          // Peak resident memory of the proxy over this round (from /proc/<pid>/status).
+          const hwm = peakRssMiB(p.pid);
+          for (const r of results) if (r.mode === mode && r.round === round && r.proxy === proxy) r.peakRssMiB = hwm;
+        } finally {
+          await stop(p);
+        }
+        await sleep(500);
+      }
+    }
+    await stop(nginx);
+    if (nginx.exit?.code && nginx.exit.code !== 0) log(`bench: nginx ${describeExit(nginx)}\n${tail(nginx.output())}`);
+  }
+
+  const elapsedS = (Date.now() - t0) / 1000;
+  noise.retries = initialRetries - noise.retriesLeft;
+  const rows = summarize(results, opts);
+  const table = consoleTable(rows, label);
+  process.stdout.write(`\n${table}\n`);
+  for (const [proxy, why] of Object.entries(startFailures)) process.stdout.write(`\n${proxy} failed to start:\n${why}\n`);
+
+  const noiseNote =
+    `Noise control: waited ${(noise.waitedMs / 1000).toFixed(0)} s in total for other jobs to quieten, ` +
+    `repeated ${noise.retries} noisy measurement${noise.retries === 1 ? '' : 's'}; ` +
+    `${noise.noisyKept} of the kept measurements ${noise.noisyKept === 1 ? 'is' : 'are'} still noisy (other CPU > ${NOISE_PCT}%).`;
+  process.stdout.write(`\n${noiseNote}\n`);
+  const file = writeReport(opts, machine, startedAt, elapsedS, cfgText, rows, results, label, startFailures, noiseNote);
+  process.stdout.write(`\nresults written to ${path.relative(process.cwd(), file) || file} (${elapsedS.toFixed(0)} s)\n`);
+  const anyFailure = results.some((r) => r.failure);
+  return anyFailure ? 1 : 0;
+}
+
+function peakRssMiB(pid: number): number | undefined {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface NoiseBudget {
+  waitLeftMs: number;
+  retriesLeft: number;
+  waitedMs: number;
+  retries: number;
+  noisyKept: number;
+}
+
+/**
+ * Other jobs on a small shared machine skew the figures. Before each measured run
+ * wait (from a bounded budget) until the machine is nearly idle; returns a log line if it waited.
+ */
+async function waitForQuiet(noise: NoiseBudget): Promise<string | undefined> {
+  const t0 = Date.now();
+  let busy = 0;
+  for (;;) {
+    const a = coreTimes();
+    await sleep(QUIET_SAMPLE_MS);
+    const b = coreTimes();
+    busy = coreBusyPct(a, b).reduce((x, y) => x + y, 0);
+    if (busy <= QUIET_PCT) break;
+    if (Date.now() - t0 >= noise.waitLeftMs) break;
+  }
+  const waited = Date.now() - t0 - QUIET_SAMPLE_MS;
+  noise.waitLeftMs = Math.max(0, noise.waitLeftMs - waited);
+  noise.waitedMs += Math.max(0, waited);
+  if (waited < QUIET_SAMPLE_MS) return undefined;
+  return busy <= QUIET_PCT
+    ? `waited ${(waited / 1000).toFixed(1)} s for other jobs to quieten`
+    : `machine still ${busy.toFixed(0)}% busy after waiting ${(waited / 1000).toFixed(1)} s (quiet-wait budget used up), measuring anyway`;
+}
+
+/** Waits for the proxy to accept and checks one request goes through; returns an error text or undefined. */
+async function checkProxy(p: Proc, port: number): Promise<string | undefined> {
+  try {
+    await waitForPort(port, p, 15_000);
+    const r = await httpGet(port, '/');
+    if (r.status !== 200 || r.body.toString() !== 'ok\n') {
+      return `GET / through the proxy returned ${r.status} ${JSON.stringify(r.body.toString().slice(0, 80))}`;
+    }
+    return undefined;
+  } catch (err) {
+    await sleep(200);
+    return `${(err as Error).message}\n${tail(p.output())}`;
+  }
+}
+
+async function measure(
+  mode: Mode,
+  round: number,
+  proxy: ProxyName,
+  scenario: Scenario,
+  p: Proc,
+  nginx: Proc,
+  wrkBin: string,
+  loadCpu: number | undefined,
+  url: string,
+  durationS: number,
+): Promise<Measurement> {
+  const m: Measurement = { mode, round, proxy, scenario, warnings: [] };
+  const [cmd, args] = pin(loadCpu, ...withChildCpu(wrkBin, SCENARIOS[scenario].wrk(url, durationS)));
+  const cores0 = coreTimes();
+  const proxy0 = treeTicks(p.pid);
+  const nginx0 = treeTicks(nginx.pid);
+  const w0 = process.hrtime.bigint();
+  const r = await run('wrk', cmd, args, (durationS + 30) * 1000);
+  const wallS = Number(process.hrtime.bigint() - w0) / 1e9;
+  const proxy1 = treeTicks(p.pid);
+  const nginx1 = treeTicks(nginx.pid);
+  const cores1 = coreTimes();
+  m.proxyCpu = (100 * (proxy1 - proxy0)) / CLK_TCK / wallS;
+  m.nginxCpu = (100 * (nginx1 - nginx0)) / CLK_TCK / wallS;
+  m.coreBusy = coreBusyPct(cores0, cores1);
+  const wrkTicks = childCpuTicks(r.output);
+  if (wrkTicks !== undefined) {
+    m.wrkCpu = (100 * wrkTicks) / CLK_TCK / wallS;
+    const busyTicks = cores1.reduce((a, [busy], i) => a + busy - (cores0[i]?.[0] ?? 0), 0);
+    m.otherCpu = Math.max(0, (100 * (busyTicks - (proxy1 - proxy0) - (nginx1 - nginx0) - wrkTicks)) / CLK_TCK / wallS);
+  }
+
+  if (r.timedOut || r.code !== 0) {
+    m.failure = `wrk ${r.timedOut ? 'timed out' : `exited ${r.code ?? r.signal}`}:\n${tail(r.output)}`;
+  } else {
+    try {
+      m.wrk = parseWrk(r.output);
+      m.value = scenario === 'short' ? m.wrk.rps : m.wrk.transferBps / 1024 ** 2;
+      if (m.wrk.requests === 0) m.failure = 'no request completed';
+      if (scenario === 'bulk' && m.wrk.requests > 0 && m.wrk.bytesRead < m.wrk.requests * BIG_FILE_BYTES * 0.99) {
+        m.warnings.push(`read ${m.wrk.bytesRead} bytes for ${m.wrk.requests} responses of ${BIG_FILE_BYTES} bytes`);
+      }
+      const e = m.wrk.errors;
+      const errs = e.connect + e.read + e.write + e.timeout;
+      if (errs) m.warnings.push(`socket errors: connect ${e.connect}, read ${e.read}, write ${e.write}, timeout ${e.timeout}`);
+      if (m.wrk.non2xx) m.warnings.push(`${m.wrk.non2xx} non-2xx/3xx responses`);
+      if (m.otherCpu !== undefined && m.otherCpu > NOISE_PCT) {
+        m.warnings.push(`noisy: other processes used ${fmt(m.otherCpu)}% of a core during this run`);
+      }
+    } catch (err) {
+      m.failure = (err as Error).message;
+    }
+  }
+  if (!alive(p)) m.failure = `${m.failure ? `${m.failure}\n` : ''}proxy ${describeExit(p)} during the run:\n${tail(p.output())}`;
+  if (!alive(nginx)) throw new Error(`nginx ${describeExit(nginx)} during the run:\n${tail(nginx.output())}`);
+  return m;
+}
+
+function summarizeOne(m: Measurement): string {
+  if (m.failure) return `FAILED: ${m.failure.split('\n')[0]}`;
+  const s = SCENARIOS[m.scenario];
+  const lat = m.scenario === 'short' ? `  p50 ${fmtMs(m.wrk?.latencyMs.p50)} ms  p99 ${fmtMs(m.wrk?.latencyMs.p99)} ms` : '';
+  const warn = m.warnings.length ? `  [${m.warnings.join('; ')}]` : '';
+  return (
+    `${fmt(m.value, m.scenario === 'bulk' ? 1 : 0).padStart(9)} ${s.unit}${lat}  CPU% proxy ${fmt(m.proxyCpu)} nginx ${fmt(m.nginxCpu)} ` +
+    `wrk ${fmt(m.wrkCpu)} other ${fmt(m.otherCpu)} (cores ${m.coreBusy?.map((c) => fmt(c)).join('/')})${warn}`
+  );
+}
+
+// ---------------------------------------------------------------------------
+// Summary
+
+interface Row {
+  mode: Mode;
+  scenario: Scenario;
+  proxy: ProxyName;
+  /** which rounds the medians are over */
+  roundsNote: string;
+  value?: number;
+  p50?: number;
+  p99?: number;
+  proxyCpu?: number;
+  nginxCpu?: number;
+  wrkCpu?: number;
+  otherCpu?: number;
+  errors: string;
+  ratio?: number;
+  target?: number;
+  met?: boolean;
+}
+
+function summarize(results: Measurement[], opts: TcpOptions): Row[] {
+  const rows: Row[] = [];
+  for (const mode of opts.modes) {
+    for (const scenario of ['short', 'bulk'] as const) {
+      const byProxy: Partial<Record<ProxyName, Row>> = {};
+      for (const proxy of ['haproxy', 'turnpike'] as const) {
+        const ms = results.filter((r) => r.mode === mode && r.scenario === scenario && r.proxy === proxy);
+        const ok = ms.filter((r) => !r.failure && r.value !== undefined);
+        const sum = (f: (r: Measurement) => number): number => ok.reduce((a, r) => a + f(r), 0);
+        const e = {
+          connect: sum((r) => r.wrk!.errors.connect),
+          read: sum((r) => r.wrk!.errors.read),
+          write: sum((r) => r.wrk!.errors.write),
+          timeout: sum((r) => r.wrk!.errors.timeout),
+          non2xx: sum((r) => r.wrk!.non2xx),
+        };
+        const errParts = Object.entries(e)
+          .filter(([, v]) => v > 0)
+          .map(([k, v]) => `${k} ${v}`);
+        const failed = ms.length - ok.length;
+        if (failed) errParts.push(`${failed} failed run${failed > 1 ? 's' : ''}`);
+        // Medians over the quiet rounds when there are any: a round during which
+        // other jobs took CPU says more about those jobs than about the proxy.
+        const quiet = ok.filter((r) => (r.otherCpu ?? Infinity) <= NOISE_PCT);
+        const used = quiet.length ? quiet : ok;
+        const roundsNote = !ok.length
+          ? `none ok of ${ms.length}`
+          : quiet.length
+            ? `${quiet.length} quiet${quiet.length < ms.length ? ` of ${ms.length}` : ''}`
+            : `${ok.length} NOISY${ok.length < ms.length ? ` of ${ms.length}` : ''}`;
+        const row: Row = {
+          mode,
+          scenario,
+          proxy,
+          roundsNote,
+          value: median(used.map((r) => r.value!)),
+          p50: scenario === 'short' ? median(used.map((r) => r.wrk!.latencyMs.p50 ?? NaN)) : undefined,
+          p99: scenario === 'short' ? median(used.map((r) => r.wrk!.latencyMs.p99 ?? NaN)) : undefined,
+          proxyCpu: median(used.map((r) => r.proxyCpu!)),
+          nginxCpu: median(used.map((r) => r.nginxCpu!)),
+          wrkCpu: median(used.map((r) => r.wrkCpu ?? NaN)),
+          otherCpu: median(used.map((r) => r.otherCpu ?? NaN)),
+          errors: errParts.length ? errParts.join(', ') : '0',
+        };
+        byProxy[proxy] = row;
+        rows.push(row);
+      }
+      const ha = byProxy.haproxy!;
+      const tp = byProxy.turnpike!;
+      tp.target = SCENARIOS[scenario].target;
+      if (ha.value && tp.value !== undefined) {
+        tp.ratio = tp.value / ha.value;
+        tp.met = tp.ratio >= tp.target;
+      }
+    }
+  }
+  return rows;
+}
+
+const HEADERS = ['mode', 'scenario', 'proxy', 'rounds', 'median', 'unit', 'p50 ms', 'p99 ms', 'proxy CPU%', 'nginx CPU%', 'wrk CPU%', 'other CPU%', 'errors', 'TP/HA', 'target', 'met'];
+const NUMERIC_COLS = new Set([4, 6, 7, 8, 9, 10, 11, 13]);
+
+function rowCells(r: Row, label: (p: ProxyName) => string): string[] {
+  const s = SCENARIOS[r.scenario];
+  const isTp = r.proxy === 'turnpike';
+  return [
+    r.mode,
+    s.title,
+    label(r.proxy),
+    r.roundsNote,
+    fmt(r.value, r.scenario === 'bulk' ? 1 : 0),
+    s.unit,
+    fmtMs(r.p50),
+    fmtMs(r.p99),
+    fmt(r.proxyCpu),
+    fmt(r.nginxCpu),
+    fmt(r.wrkCpu),
+    fmt(r.otherCpu),
+    r.errors,
+    isTp ? (r.ratio === undefined ? '—' : `${r.ratio.toFixed(2)}×`) : '',
+    isTp ? `≥ ${r.target!.toFixed(1)}×` : '',
+    isTp ? (r.met === undefined ? 'n/a' : r.met ? 'yes' : 'NO') : '',
+  ];
+}
+
+function consoleTable(rows: Row[], label: (p: ProxyName) => string): string {
+  const cells = [HEADERS, ...rows.map((r) => rowCells(r, label))];
+  const widths = HEADERS.map((_, i) => Math.max(...cells.map((c) => c[i]!.length)));
+  const line = (c: string[]): string => c.map((v, i) => (NUMERIC_COLS.has(i) ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join('  ').trimEnd();
+  const out = [line(cells[0]!), widths.map((w) => '-'.repeat(w)).join('  ')];
+  let prev = '';
+  for (let i = 1; i < cells.length; i++) {
+    const key = `${rows[i - 1]!.mode}/${rows[i - 1]!.scenario}`;
+    if (prev && key !== prev) out.push('');
+    prev = key;
+    out.push(line(cells[i]!));
+  }
+  return out.join('\n');
+}
+
+function markdownTable(rows: Row[], label: (p: ProxyName) => string): string {
+  const esc = (s: string): string => s.replace(/\|/g, '\\|');
+  return [
+    `| ${HEADERS.join(' | ')} |`,
+    `|${HEADERS.map((_, i) => (NUMERIC_COLS.has(i) ? '---:' : '---')).join('|')}|`,
+    ...rows.map((r) => `| ${rowCells(r, label).map(esc).join(' | ')} |`),
+  ].join('\n');
+}
+
+function writeReport(
+  opts: TcpOptions,
+  machine: Machine,
+  startedAt: Date,
+  elapsedS: number,
+  cfgText: string,
+  rows: Row[],
+  results: Measurement[],
+  label: (p: ProxyName) => string,
+  startFailures: Partial<Record<ProxyName, string>>,
+  noiseNote: string,
+): string {
+  mkdirSync(opts.resultsDir, { recursive: true });
+  const iso = startedAt.toISOString();
+  const stamp = `${iso.slice(0, 10)}-${iso.slice(11, 13)}${iso.slice(14, 16)}`;
+  const file = path.join(opts.resultsDir, `tcp-${stamp}${opts.standIn ? '-standin' : ''}${opts.quick ? '-quick' : ''}.md`);
+  const d = opts.durationS;
+  const md: string[] = [];
+  md.push(`# TCP benchmark: Turnpike vs HAProxy — ${iso.slice(0, 16).replace('T', ' ')} UTC`, '');
+  if (opts.standIn) md.push('> **Harness check only:** HAProxy was run in the Turnpike slot (`turnpike*`); no Turnpike figures here.', '');
+  if (opts.quick) md.push('> **Quick run** (single short round): indicative only.', '');
+  md.push(`Command: \`${opts.command}\` (${elapsedS.toFixed(0)} s)`, '');
+  md.push('## Machine', '');
+  md.push('| | |', '|---|---|');
+  md.push(`| CPU | ${machine.cpuModel} |`);
+  md.push(`| cores | ${machine.cores} |`);
+  md.push(`| memory | ${machine.memGiB} GiB |`);
+  md.push(`| kernel | ${machine.kernel} |`);
+  md.push(`| Node (Turnpike) | ${machine.node} |`);
+  md.push(`| Turnpike commit | ${machine.gitCommit} |`);
+  md.push(`| HAProxy | ${machine.haproxy} |`);
+  md.push(`| nginx (backend) | ${machine.nginx} |`);
+  md.push(`| wrk | ${machine.wrk} |`);
+  md.push(`| open files limit | ${machine.openFiles} |`);
+  md.push(`| ephemeral ports / tcp_tw_reuse | ${machine.portRange} / ${machine.twReuse} |`);
+  md.push('');
+  md.push('## Results', '');
+  md.push(markdownTable(rows, label), '');
+  md.push(
+    `${opts.rounds} round${opts.rounds > 1 ? 's' : ''} per proxy and mode; HAProxy and Turnpike alternate ` +
+      '(HAProxy, Turnpike, HAProxy, Turnpike, …) and each proxy is restarted for every round. ' +
+      `Figures are medians over the quiet rounds (other CPU ≤ ${NOISE_PCT}%, "rounds" says how many), or over all rounds, marked NOISY, when none was quiet. ` +
+      'Latencies are the medians of each round\'s wrk p50/p99. ' +
+      'CPU% is 100 × (utime+stime of the process and its children, from /proc/<pid>/stat) ÷ wall time, so 100% = one core fully busy; ' +
+      'wrk\'s CPU comes from the cutime+cstime of a wrapping shell. "other CPU%" is machine-wide busy time (/proc/stat) minus proxy, nginx and wrk: ' +
+      `other jobs on the machine and kernel work not charged to a process; runs with more than ${NOISE_PCT}% are flagged as noisy below. ` +
+      'In pinned mode the proxy runs on cpu 0 and nginx and wrk share cpu 1: if nginx + wrk is near 100%, the load side, not the proxy, limits the figure.',
+    '',
+  );
+  md.push('Targets: short connections ≥ 0.7× HAProxy, bulk transfer ≥ 0.9× HAProxy.', '');
+  md.push(
+    `${noiseNote} Before each measurement the harness waits (bounded) until the machine is below ${QUIET_PCT}% busy; ` +
+      'a measurement during which other processes used more than ' +
+      `${NOISE_PCT}% of a core is repeated while the retry budget lasts, keeping the quieter of the two.`,
+    '',
+  );
+  const failures = results.filter((r) => r.failure && !r.failure.startsWith('skipped'));
+  const warnings = results.filter((r) => r.warnings.length);
+  if (Object.keys(startFailures).length || failures.length || warnings.length) {
+    md.push('## Problems and warnings', '');
+    for (const [proxy, why] of Object.entries(startFailures)) md.push(`- ${proxy} failed to start:`, '', '```', why, '```', '');
+    for (const f of failures) {
+      if (startFailures[f.proxy] === f.failure) continue;
+      md.push(`- ${f.mode} round ${f.round}, ${label(f.proxy)}, ${SCENARIOS[f.scenario].title}:`, '', '```', f.failure!, '```', '');
+    }
+    for (const w of warnings) md.push(`- ${w.mode} round ${w.round}, ${label(w.proxy)}, ${SCENARIOS[w.scenario].title}: ${w.warnings.join('; ')}`);
+    md.push('');
+  }
+  md.push('## Per-round figures', '');
+  md.push('| mode | round | proxy | scenario | figure | p50 ms | p99 ms | requests | proxy CPU% | nginx CPU% | wrk CPU% | other CPU% | cpu0/cpu1 busy% | proxy peak RSS MiB | notes |');
+  md.push('|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|');
+  for (const r of results) {
+    const s = SCENARIOS[r.scenario];
+    md.push(
+      `| ${r.mode} | ${r.round} | ${label(r.proxy)} | ${s.title} | ${r.value === undefined ? '—' : `${fmt(r.value, r.scenario === 'bulk' ? 1 : 0)} ${s.unit}`} | ` +
+        `${fmtMs(r.wrk?.latencyMs.p50)} | ${fmtMs(r.wrk?.latencyMs.p99)} | ${fmt(r.wrk?.requests)} | ${fmt(r.proxyCpu)} | ${fmt(r.nginxCpu)} | ${fmt(r.wrkCpu)} | ${fmt(r.otherCpu)} | ` +
+        `${r.coreBusy?.map((c) => fmt(c)).join('/') ?? '—'} | ${fmt(r.peakRssMiB)} | ${[r.failure?.split('\n')[0], ...r.warnings].filter(Boolean).join('; ').replace(/\|/g, '\\|')} |`,
+    );
+  }
+  md.push('');
+  md.push('## Setup', '');
+  md.push(
+    `- Backend: one nginx (\`worker_processes 1\`, \`master_process off\`, access_log off, sendfile on) on 127.0.0.1 serving \`/\` → ` +
+      '`return 200 "ok\\n"` and `/big` → a 64 MiB file of random bytes.',
+  );
+  md.push(`- Proxies: \`haproxy -db -f proxy.cfg\` and \`bin/turnpike -db -f proxy.cfg\`, the same file:`, '', '```', cfgText.trimEnd(), '```', '');
+  md.push(`- Warm-up: ${opts.warmupS} s of short connections (discarded) after each proxy start.`);
+  md.push(
+    `- short connections: \`wrk ${SCENARIOS.short.wrk('http://127.0.0.1:PORT', d).map((a) => (a.includes(' ') ? `'${a}'` : a)).join(' ')}\` → requests/s = connections/s (each request is a new client and server connection).`,
+  );
+  md.push(`- bulk transfer: \`wrk ${SCENARIOS.bulk.wrk('http://127.0.0.1:PORT', d).join(' ')}\` → wrk "Transfer/sec" in MiB/s (wrk's MB are 2^20 bytes).`);
+  md.push(`- Modes: ${opts.modes.join(', ')}. Pinned = \`taskset -c 0\` for the proxy, \`taskset -c 1\` for nginx and wrk.`);
+  md.push('');
+  writeFileSync(file, md.join('\n'));
+  return file;
+}
