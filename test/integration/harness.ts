@@ -16,6 +16,9 @@ export const TURNPIKE = process.env.TURNPIKE_BIN || join(ROOT, 'bin/turnpike');
 /** True when the suite runs against another implementation (HAProxy) to validate the tests. */
 export const REFERENCE = Boolean(process.env.TURNPIKE_BIN);
 export const HAPROXY = '/usr/sbin/haproxy';
+/** Exit status after SIGTERM / SIGINT: Turnpike exits 0; HAProxy 2.6 dies of the signal (128 + n). */
+export const TERM_EXIT = REFERENCE ? 143 : 0;
+export const INT_EXIT = REFERENCE ? 130 : 0;
 
 export function tempDir(): { path: string; cleanup(): void } {
   const path = mkdtempSync(join(tmpdir(), 'turnpike-test-'));
@@ -135,7 +138,7 @@ export function spawnTurnpike(args: string[], env: NodeJS.ProcessEnv = {}): Runn
     done = true;
     started.delete(proc);
     for (const w of waiters.splice(0)) w();
-    r(code ?? (sig ? 128 + (({ SIGKILL: 9, SIGTERM: 15, SIGINT: 2, SIGUSR1: 10 } as Record<string, number>)[sig] ?? 0) : null));
+    r(code ?? (sig ? 128 + (({ SIGKILL: 9, SIGTERM: 15, SIGINT: 2, SIGUSR1: 10, SIGTTOU: 22, SIGTTIN: 21 } as Record<string, number>)[sig] ?? 0) : null));
   }));
   return {
     proc,
