@@ -34,8 +34,9 @@ const STATUSES: Readonly<Record<CheckStatus, StatusInfo>> = {
   L6OK: { result: 'passed', desc: 'Layer6 check passed', hasCode: false },
   L6TOUT: { result: 'failed', desc: 'Layer6 timeout', hasCode: false },
   L6RSP: { result: 'failed', desc: 'Layer6 invalid response', hasCode: false },
-  L7TOUT: { result: 'failed', desc: 'Layer7 timeout', hasCode: true },
-  L7RSP: { result: 'failed', desc: 'Layer7 invalid response', hasCode: true },
+  // Below HCHK_STATUS_L57DATA in HAProxy's enum: no code printed (checked on 2.6.12).
+  L7TOUT: { result: 'failed', desc: 'Layer7 timeout', hasCode: false },
+  L7RSP: { result: 'failed', desc: 'Layer7 invalid response', hasCode: false },
   L7OK: { result: 'passed', desc: 'Layer7 check passed', hasCode: true },
   L7OKC: { result: 'condpass', desc: 'Layer7 check conditionally passed', hasCode: true },
   L7STS: { result: 'failed', desc: 'Layer7 wrong status', hasCode: true },

@@ -91,7 +91,7 @@ export const DAEMON_ENV = 'TURNPIKE_DAEMON_CHILD';
  */
 export function daemonize(argv: readonly string[]): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...process.execArgv, ...argv], {
+    const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...argv], {
       detached: true,
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       env: { ...process.env, [DAEMON_ENV]: '1' },

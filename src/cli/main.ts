@@ -60,6 +60,8 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     return r ? 0 : 1;
   }
+  // V8 fixes its heap limit at start-up; -m would need a re-exec with --max-old-space-size.
+  if (o.memLimitMb !== null) fatal(`'-m ${o.memLimitMb}' is not supported by Turnpike yet; start Node with --max-old-space-size instead.`);
   if (o.masterWorker || o.masterCli.length) fatal('master-worker mode (-W/-S) is not supported by Turnpike yet; run without -W.');
   if (o.chdir) {
     try {

@@ -3,6 +3,7 @@
 import type { Diagnostics } from './diagnostics.ts';
 import type { Config, ProxyConfig } from './model.ts';
 import { checkSampleRefs } from '../sample/refs.ts';
+import { serverCheckPortError, validateTcpChecks } from '../checks/tcp-check.ts';
 
 export function validateConfig(config: Config, diag: Diagnostics): void {
   assignProxyIds(config, diag);
@@ -71,11 +72,10 @@ function checkBackend(px: ProxyConfig, diag: Diagnostics): void {
     ids.set(next, `${s.loc.file}:${s.loc.line} ('server ${s.name}')`);
   }
   for (const s of px.servers) {
-    const noPort = s.addr !== null && (s.addr.kind === 'ipv4' || s.addr.kind === 'ipv6' || s.addr.kind === 'fqdn') && (s.addr.port === 0 || s.addr.portOffset);
-    if (s.check.enabled && noPort && s.check.port === null) {
-      diag.alert(null, `config: backend '${px.name}': server '${s.name}' has neither service port nor check port.`);
-    }
+    const err = serverCheckPortError(px, s);
+    if (err) diag.alert(null, err);
   }
+  validateTcpChecks(px, diag);
 }
 
 function checkTimeouts(px: ProxyConfig, diag: Diagnostics): void {

@@ -28,6 +28,8 @@ export class Runtime implements StreamHost, ListenerHost {
   private readonly byName = new Map<string, Proxy>();
   private readonly backendsByName = new Map<string, Proxy>();
   private nextHeld = 0;
+  /** Keeps the process alive while paused: with no listener and no check, Node would exit. */
+  private pauseKeepAlive: NodeJS.Timeout | null = null;
   private onIdle: (() => void) | null = null;
 
   constructor(config: Config, fdLimit: number) {
@@ -81,7 +83,7 @@ export class Runtime implements StreamHost, ListenerHost {
       for (const l of this.listeners) l.close();
       return errors;
     }
-    for (const p of this.proxies) if (p.backend) startServerChecks(p.backend, this.config.global.spreadChecks);
+    for (const p of this.proxies) if (p.backend) startServerChecks(p.backend, this.config.global.spreadChecks, this.bufsize);
     return errors;
   }
 
@@ -196,7 +198,13 @@ export class Runtime implements StreamHost, ListenerHost {
     this.shutdown();
   }
 
+  private clearPauseKeepAlive(): void {
+    if (this.pauseKeepAlive) clearInterval(this.pauseKeepAlive);
+    this.pauseKeepAlive = null;
+  }
+
   private shutdown(): void {
+    this.clearPauseKeepAlive();
     for (const p of this.proxies) {
       if (p.backend) {
         stopServerChecks(p.backend);
@@ -209,6 +217,7 @@ export class Runtime implements StreamHost, ListenerHost {
   pause(): void {
     if (this.paused || this.stopping) return;
     this.paused = true;
+    this.pauseKeepAlive = setInterval(() => {}, 3_600_000);
     for (const l of this.listeners) l.close();
     events.warning('Paused all listeners (SIGTTOU).');
   }
@@ -217,6 +226,7 @@ export class Runtime implements StreamHost, ListenerHost {
   async resume(): Promise<void> {
     if (!this.paused || this.stopping) return;
     this.paused = false;
+    this.clearPauseKeepAlive();
     for (const l of this.listeners) {
       const err = await l.listen();
       if (err) events.alert(err);

@@ -9,7 +9,7 @@ import { events } from './events.ts';
 
 const running = new WeakMap<Backend, HealthCheck[]>();
 
-export function startServerChecks(be: Backend, spreadChecks: number): void {
+export function startServerChecks(be: Backend, spreadChecks: number, bufsize: number): void {
   const checks: HealthCheck[] = [];
   const rules = getTcpCheckRules(be.cfg);
   const t = be.cfg.timeouts;
@@ -32,6 +32,7 @@ export function startServerChecks(be: Backend, spreadChecks: number): void {
       spreadChecks,
       maintenance: s.maint,
       source: s.cfg.source ?? be.cfg.source,
+      bufsize,
       onTransition: (ev: TransitionEvent) => transition(be, s, ev),
     });
     if (s.cfg.observe === 'layer4') s.check = check;

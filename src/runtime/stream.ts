@@ -333,8 +333,9 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
     this.retriesDone++;
     server.counters.retries++;
     px.counters.retries++;
-    const redispatchNow = this.shouldRedispatch(this.retriesDone, px.cfg.retries, px.cfg.redispatch);
-    if (redispatchNow && px.backend!.usableCount > 1) {
+    // A server that just went down (observe layer4) is left at once when redispatch is on.
+    const redispatchNow = px.cfg.redispatch !== 0 && (!server.eligible || this.shouldRedispatch(this.retriesDone, px.cfg.retries, px.cfg.redispatch));
+    if (redispatchNow && px.backend!.usableCount > (server.eligible ? 1 : 0)) {
       server.counters.redispatches++;
       px.counters.redispatches++;
       this.releaseServer();

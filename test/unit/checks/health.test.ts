@@ -104,7 +104,7 @@ test('messages as srv_append_status() and "option log-health-checks" word them',
   const { outcome } = h.record('L7TOUT', " at step 2 of tcp-check (expect string 'PONG')", 378);
   assert.equal(
     formatHealthCheckLog('t3', 'silent', false, outcome),
-    `Health check for server t3/silent failed, reason: Layer7 timeout, code: 0, info: " at step 2 of tcp-check (expect string 'PONG')", check duration: 378ms, status: 0/2 DOWN`,
+    `Health check for server t3/silent failed, reason: Layer7 timeout, info: " at step 2 of tcp-check (expect string 'PONG')", check duration: 378ms, status: 0/2 DOWN`,
   );
   const up = new HealthState(2, 3).record('L4OK', '', 0).outcome;
   assert.equal(formatHealthCheckLog('t6', 'ok', true, up), 'Health check for backup server t6/ok succeeded, reason: Layer4 check passed, check duration: 0ms, status: 3/3 UP');
