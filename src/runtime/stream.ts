@@ -11,7 +11,6 @@ import type { Backend, BackendWaiter } from './backend.ts';
 import type { Server, ServerStream } from './server.ts';
 import type { Proxy } from './proxy.ts';
 import type { Listener } from './listener.ts';
-import { addressKey } from './address-key.ts';
 
 /** HAProxy's termination state: who ended it, and in which phase (first two log chars). */
 export type TermCause = '-' | 'C' | 'S' | 'P' | 'R' | 'I' | 'D' | 'K' | 'c' | 's';
@@ -249,7 +248,8 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
 
   private assignServer(avoid: Server | null = null): void {
     const be = this.backend!.backend!;
-    const key = be.lb.needsKey ? addressKey(this.srcAddr, this.family) : null;
+    // Source hashing reads the address text itself (no key for UNIX clients).
+    const key = be.lb.needsKey && this.family !== 'unix' ? this.srcAddr : null;
     const r = be.assign(key, avoid, this);
     if (r === 'no-server' || r === 'queue-full') return this.close('S', 'C');
     if (r === 'queued') {
