@@ -108,7 +108,11 @@ async function main(argv: readonly string[]): Promise<number> {
   if (daemon && !process.env[DAEMON_ENV]) return daemonize(argv);
 
   events.configure({ quiet });
-  const limit = fdLimit();
+  // Node cannot change RLIMIT_NOFILE: ulimit-n may only lower the budget maxconn is computed from.
+  const hardLimit = fdLimit();
+  const ulimitN = config.global.ulimitN;
+  if (ulimitN !== null && ulimitN > hardLimit) fatal(`[haproxy.main()] Cannot raise FD limit to ${ulimitN}, limit is ${hardLimit}.`);
+  const limit = ulimitN ?? hardLimit;
   const rt = new Runtime(config, limit);
   if (config.global.maxconn && config.global.maxconn * 2 + 20 > limit) {
     events.warning(`[haproxy.main()] FD limit (${limit}) too low for maxconn=${config.global.maxconn}. Please raise 'ulimit-n' to ${config.global.maxconn * 2 + 20} or more to avoid any trouble.`);

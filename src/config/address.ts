@@ -129,12 +129,3 @@ function parseOne(text: string, rules: AddressRules): Address[] | string {
   if (offset && Math.abs(port) > 65535) return `'${kw}' : invalid port offset '${portText}'`;
   return [offset ? { kind, host, port, portOffset: true } : { kind, host, port }];
 }
-
-export function formatAddress(a: Address): string {
-  switch (a.kind) {
-    case 'unix': return a.abstract ? `abns@${a.path}` : a.path;
-    case 'fd': return `fd@${a.fd}`;
-    case 'ipv6': return `[${a.host}]:${a.port}`;
-    default: return `${a.host}:${a.port}`;
-  }
-}

@@ -28,7 +28,20 @@ export class RateCounter {
   }
 }
 
-export class ProxyCounters {
+/** What a backend and each of its servers count alike. */
+class BackendSideCounters {
+  bytesIn = 0;
+  bytesOut = 0;
+  connErrors = 0;
+  retries = 0;
+  redispatches = 0;
+  clientAborts = 0;
+  serverAborts = 0;
+  queueMax = 0;
+  lbTotal = 0;
+}
+
+export class ProxyCounters extends BackendSideCounters {
   /** Frontend side */
   feCur = 0;
   feMax = 0;
@@ -38,39 +51,18 @@ export class ProxyCounters {
   deniedSess = 0;
   deniedReq = 0;
   reqErrors = 0;
-  bytesIn = 0;
-  bytesOut = 0;
-  /** Backend side */
+  /** Backend side (current count: beCur) */
   beCur = 0;
   beMax = 0;
   beTotal = 0;
   beRate = new RateCounter();
-  connErrors = 0;
-  retries = 0;
-  redispatches = 0;
-  clientAborts = 0;
-  serverAborts = 0;
-  queueMax = 0;
-  lbTotal = 0;
-  /** Times this backend had no server available (HAProxy logs the transition). */
-  downTransitions = 0;
 }
 
-export class ServerCounters {
-  cur = 0;
+/** Per-server counters; the current connection count is Server.curConns. */
+export class ServerCounters extends BackendSideCounters {
   max = 0;
   total = 0;
   rate = new RateCounter();
-  bytesIn = 0;
-  bytesOut = 0;
-  connErrors = 0;
-  retries = 0;
-  redispatches = 0;
-  clientAborts = 0;
-  serverAborts = 0;
-  queueMax = 0;
-  lbTotal = 0;
-  checkFailures = 0;
   downTransitions = 0;
 }
 

@@ -2,6 +2,7 @@
 // (binary, with TLVs). The parser is incremental: call it again with more bytes until it
 // says 'ok' or 'error'. The builders produce what HAProxy's make_proxy_line_v1/v2 emit.
 import { isIPv4, isIPv6 } from 'node:net';
+import { parseIPv6, formatIPv6 } from '../sample/ip.ts';
 
 export type ProxyFamily = 'tcp4' | 'tcp6' | 'unix' | 'unknown';
 
@@ -375,61 +376,17 @@ function v4Bytes(text: string): Buffer {
 
 /** RFC 4291 text to 16 bytes, or null (no zone index). */
 export function v6Bytes(text: string): Buffer | null {
-  if (!isIPv6(text) || text.includes('%')) return null;
-  let hex = text;
-  const lastColon = hex.lastIndexOf(':');
-  if (hex.indexOf('.', lastColon) >= 0) {
-    // Embedded IPv4 tail: rewrite it as two hexadecimal groups.
-    const o = hex.slice(lastColon + 1).split('.').map(Number);
-    hex = `${hex.slice(0, lastColon + 1)}${((o[0]! << 8) | o[1]!).toString(16)}:${((o[2]! << 8) | o[3]!).toString(16)}`;
-  }
-  const groups = (s: string): number[] => (s === '' ? [] : s.split(':').map((x) => parseInt(x, 16)));
-  const dbl = hex.indexOf('::');
-  let words: number[];
-  if (dbl >= 0) {
-    const left = groups(hex.slice(0, dbl));
-    const right = groups(hex.slice(dbl + 2));
-    const fill = 8 - left.length - right.length;
-    if (fill < 1) return null;
-    words = [...left, ...new Array<number>(fill).fill(0), ...right];
-  } else {
-    words = groups(hex);
-  }
-  if (words.length !== 8 || words.some((w) => !(w >= 0 && w <= 0xffff))) return null;
+  const v = parseIPv6(text);
+  if (v === null) return null;
   const b = Buffer.alloc(16);
-  words.forEach((w, i) => b.writeUInt16BE(w, i * 2));
+  b.writeBigUInt64BE(v >> 64n, 0);
+  b.writeBigUInt64BE(v & 0xffffffffffffffffn, 8);
   return b;
 }
 
-/** Formats 16 bytes as inet_ntop() does (compressed, lower case, embedded IPv4 for ::ffff:a.b.c.d and ::a.b.c.d). */
+/** Formats 16 bytes as inet_ntop() does. */
 export function formatV6(b: Buffer): string {
-  const w: number[] = [];
-  for (let i = 0; i < 8; i++) w.push(b.readUInt16BE(i * 2));
-  let bestBase = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8;) {
-    if (w[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && w[j] === 0) j++;
-    if (j - i > bestLen) { bestBase = i; bestLen = j - i; }
-    i = j;
-  }
-  if (bestLen < 2) bestBase = -1;
-  let out = '';
-  for (let i = 0; i < 8; i++) {
-    if (bestBase >= 0 && i >= bestBase && i < bestBase + bestLen) {
-      if (i === bestBase) out += ':';
-      continue;
-    }
-    if (i !== 0) out += ':';
-    if (i === 6 && bestBase === 0 && (bestLen === 6 || (bestLen === 5 && w[5] === 0xffff))) {
-      out += `${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
-      break;
-    }
-    out += w[i]!.toString(16);
-  }
-  if (bestBase >= 0 && bestBase + bestLen === 8) out += ':';
-  return out;
+  return formatIPv6((b.readBigUInt64BE(0) << 64n) | b.readBigUInt64BE(8));
 }
 
 /** Canonical text of an IPv6 address, or null when invalid. */

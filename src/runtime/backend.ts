@@ -115,7 +115,6 @@ export class Backend implements ServerOwner {
 
   take(s: Server): void {
     s.curConns++;
-    s.counters.cur = s.curConns;
     if (s.curConns > s.counters.max) s.counters.max = s.curConns;
     s.counters.total++;
     s.counters.lbTotal++;
@@ -127,7 +126,6 @@ export class Backend implements ServerOwner {
   /** A stream left its server: the slot goes to the next waiter. */
   release(s: Server): void {
     s.curConns--;
-    s.counters.cur = s.curConns;
     this.lb.connChanged?.(s);
     this.dispatchQueued(s);
   }

@@ -6,7 +6,7 @@
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { chmodSync, chownSync, renameSync, rmSync } from 'node:fs';
 import type { BindConfig } from '../config/model.ts';
-import { formatAddress } from '../config/address.ts';
+import { processCounters } from '../observe/counters.ts';
 import type { Proxy } from './proxy.ts';
 
 export interface ListenerHost {
@@ -54,7 +54,8 @@ export class Listener {
       server.once('error', fail);
       const done = (): void => {
         server.off('error', fail);
-        server.on('error', () => {});
+        // Accept failures (EMFILE...) must not stop the process: count them, keep serving.
+        server.on('error', () => { processCounters.acceptErrors++; });
         this.server = server;
         resolve(null);
       };
@@ -128,10 +129,6 @@ export class Listener {
   /** Drops connections still waiting for a slot (hard stop). */
   dropHeld(): void {
     for (const sock of this.held.splice(0)) sock.destroy();
-  }
-
-  describe(): string {
-    return formatAddress(this.bind.addr);
   }
 }
 

@@ -66,24 +66,15 @@ registerProxyKeywords(
       px.id = n;
     },
   },
-  {
-    name: 'disabled',
+  ...(['disabled', 'enabled'] as const).map((name) => ({
+    name,
     sections: ALL,
-    parse(px, args) {
+    parse(px: ProxyConfig, args: readonly string[]) {
       const e = expectArgs(args, 0, 'no argument');
       if (e) return e;
-      px.disabled = true;
+      px.disabled = name === 'disabled';
     },
-  },
-  {
-    name: 'enabled',
-    sections: ALL,
-    parse(px, args) {
-      const e = expectArgs(args, 0, 'no argument');
-      if (e) return e;
-      px.disabled = false;
-    },
-  },
+  })),
   {
     name: 'description',
     sections: NO_DEFAULTS,

@@ -6,6 +6,7 @@
 import { connect, type Socket } from 'node:net';
 import type { TcpRule } from '../config/model.ts';
 import type { SampleStream, SampleWorld } from '../sample/types.ts';
+import { renderLogFormat } from '../sample/logformat.ts';
 import { parseProxyHeader, buildProxyV1, buildProxyV2 } from '../protocols/proxy-protocol.ts';
 import type { Backend, BackendWaiter } from './backend.ts';
 import type { Server, ServerStream } from './server.ts';
@@ -23,7 +24,7 @@ export interface StreamHost extends SampleWorld {
   findBackend(name: string): Proxy | undefined;
 }
 
-const enum_ = { Idle: 0, Inspect: 1, Queued: 2, Connecting: 3, Tunnel: 4, Closed: 5 } as const;
+const State = { Idle: 0, Inspect: 1, Queued: 2, Connecting: 3, Tunnel: 4, Closed: 5 } as const;
 
 export class Stream implements SampleStream, BackendWaiter, ServerStream {
   readonly world: SampleWorld;
@@ -43,14 +44,8 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
   gone = false;
   termCause: TermCause = '-';
   termPhase: TermPhase = '-';
-  readonly acceptedAt = Date.now();
-  queuedAt = 0;
-  connectAt = 0;
-  establishedAt = 0;
-  bytesIn = 0;
-  bytesOut = 0;
   retriesDone = 0;
-  private state: number = enum_.Idle;
+  private state: number = State.Idle;
   /** Client bytes read before the tunnel exists (PROXY header remainder, inspection, queue). */
   private pending: Buffer[] = [];
   private pendingLen = 0;
@@ -104,7 +99,7 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
       return this.close('P', 'R');
     }
     if (this.listener.bind.acceptProxy || verdict === 'expect-proxy') {
-      this.state = enum_.Inspect;
+      this.state = State.Inspect;
       this.resumeInspection = this.readProxyHeader;
       this.client.resume();
       return;
@@ -177,7 +172,7 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
   private inspect(px: Proxy, next: () => void): void {
     const rules = px.cfg.tcpRequestContent;
     if (rules.length === 0) return next.call(this);
-    this.state = enum_.Inspect;
+    this.state = State.Inspect;
     this.inspectFinal = !px.cfg.inspectDelay;
     const run = (): void => {
       for (const r of rules) {
@@ -222,7 +217,7 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
         break;
       }
       // Dynamic name: "%[...]" evaluated now; an unknown name falls through to the default.
-      const name = rule.dynamic!.parts.map((p) => (typeof p === 'string' ? p : stringOf(p.eval(this)))).join('');
+      const name = renderLogFormat(rule.dynamic!, this);
       const found = this.host.findBackend(name);
       if (found) {
         target = found;
@@ -253,8 +248,7 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
     const r = be.assign(key, avoid, this);
     if (r === 'no-server' || r === 'queue-full') return this.close('S', 'C');
     if (r === 'queued') {
-      this.state = enum_.Queued;
-      this.queuedAt = Date.now();
+      this.state = State.Queued;
       this.gone = false;
       const t = this.backend!.cfg.timeouts;
       this.setTimer(t.queue ?? t.connect ?? 0, this.onQueueTimeout);
@@ -283,8 +277,7 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
     const server = this.server!;
     const target = server.target!;
     const be = this.backend!.cfg;
-    this.state = enum_.Connecting;
-    this.connectAt = Date.now();
+    this.state = State.Connecting;
     let sock: Socket;
     if ('path' in target) {
       sock = connect({ path: target.path, allowHalfOpen: true });
@@ -358,8 +351,7 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
     const srv = this.srv!;
     const be = this.backend!.cfg;
     const fe = this.frontend.cfg;
-    this.state = enum_.Tunnel;
-    this.establishedAt = Date.now();
+    this.state = State.Tunnel;
     const tunnel = be.timeouts.tunnel;
     srv.setTimeout(tunnel ?? be.timeouts.server ?? 0);
     this.client.setTimeout(tunnel ?? fe.timeouts.client ?? 0);
@@ -375,7 +367,6 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
   }
 
   private forwardToServer(chunk: Buffer): void {
-    this.bytesIn += chunk.length;
     this.frontend.counters.bytesIn += chunk.length;
     this.backend!.counters.bytesIn += chunk.length;
     this.server!.counters.bytesIn += chunk.length;
@@ -386,15 +377,15 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
   }
 
   private resumeClient = (): void => {
-    if (this.state === enum_.Tunnel) this.client.resume();
+    if (this.state === State.Tunnel) this.client.resume();
   };
 
   private resumeServer = (): void => {
-    if (this.state === enum_.Tunnel) this.srv?.resume();
+    if (this.state === State.Tunnel) this.srv?.resume();
   };
 
   private onClientData = (chunk: Buffer): void => {
-    if (this.state === enum_.Tunnel) return this.forwardToServer(chunk);
+    if (this.state === State.Tunnel) return this.forwardToServer(chunk);
     // Before the tunnel: keep the bytes (bounded by tune.bufsize) for inspection and for the server.
     this.pending.push(chunk);
     this.pendingLen += chunk.length;
@@ -404,7 +395,6 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
   };
 
   private onServerData = (chunk: Buffer): void => {
-    this.bytesOut += chunk.length;
     this.frontend.counters.bytesOut += chunk.length;
     this.backend!.counters.bytesOut += chunk.length;
     this.server!.counters.bytesOut += chunk.length;
@@ -416,18 +406,18 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
 
   private onClientEnd = (): void => {
     this.clientEnded = true;
-    if (this.state === enum_.Tunnel) this.shutServer();
+    if (this.state === State.Tunnel) this.shutServer();
     else if (this.resumeInspection) this.resumeInspection();
-    else if (this.state === enum_.Queued || this.state === enum_.Idle) {
+    else if (this.state === State.Queued || this.state === State.Idle) {
       // Client gave up before a server was found (HAProxy's "CQ").
-      if (this.pendingLen === 0) this.close('C', this.state === enum_.Queued ? 'Q' : 'R');
+      if (this.pendingLen === 0) this.close('C', this.state === State.Queued ? 'Q' : 'R');
     }
   };
 
   private onServerEnd = (): void => {
     this.serverEnded = true;
     this.applyFinTimeouts();
-    if (this.state === enum_.Tunnel) this.client.end();
+    if (this.state === State.Tunnel) this.client.end();
     if (this.clientEnded) this.close('-', '-');
   };
 
@@ -448,12 +438,12 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
   // ---- errors and timeouts ---------------------------------------------------------------------
 
   private onClientError = (): void => {
-    if (this.state === enum_.Tunnel) this.backend!.counters.clientAborts++;
+    if (this.state === State.Tunnel) this.backend!.counters.clientAborts++;
     this.close('C', this.phaseLetter());
   };
 
   private onClientClose = (): void => {
-    if (this.state !== enum_.Closed) this.close(this.state === enum_.Tunnel ? '-' : 'C', this.phaseLetter());
+    if (this.state !== State.Closed) this.close(this.state === State.Tunnel ? '-' : 'C', this.phaseLetter());
   };
 
   private onClientTimeout = (): void => {
@@ -461,20 +451,20 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
   };
 
   private onServerError = (): void => {
-    if (this.state === enum_.Connecting) return this.connectFailed(false);
+    if (this.state === State.Connecting) return this.connectFailed(false);
     this.backend!.counters.serverAborts++;
     this.server!.counters.serverAborts++;
     this.close('S', 'D');
   };
 
   private onServerTimeout = (): void => {
-    if (this.state === enum_.Connecting) return this.connectFailed(true);
+    if (this.state === State.Connecting) return this.connectFailed(true);
     this.close('s', 'D');
   };
 
   private onServerClose = (): void => {
-    if (this.state === enum_.Tunnel && !this.serverEnded) this.close('S', 'D');
-    else if (this.state === enum_.Tunnel && this.clientEnded) this.close('-', '-');
+    if (this.state === State.Tunnel && !this.serverEnded) this.close('S', 'D');
+    else if (this.state === State.Tunnel && this.clientEnded) this.close('-', '-');
   };
 
   shutdownByServerState(): void {
@@ -483,9 +473,9 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
 
   private phaseLetter(): TermPhase {
     switch (this.state) {
-      case enum_.Queued: return 'Q';
-      case enum_.Connecting: return 'C';
-      case enum_.Tunnel: return 'D';
+      case State.Queued: return 'Q';
+      case State.Connecting: return 'C';
+      case State.Tunnel: return 'D';
       default: return 'R';
     }
   }
@@ -521,9 +511,9 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
 
   /** Ends the stream once: sockets, timers, slots and counters are all released here. */
   close(cause: TermCause, phase: TermPhase): void {
-    if (this.state === enum_.Closed) return;
-    const wasQueued = this.state === enum_.Queued;
-    this.state = enum_.Closed;
+    if (this.state === State.Closed) return;
+    const wasQueued = this.state === State.Queued;
+    this.state = State.Closed;
     this.termCause = cause;
     this.termPhase = phase;
     this.clearTimer();
@@ -556,9 +546,4 @@ function noop(): void {}
 
 function stripMapped(a: string): string {
   return a.startsWith('::ffff:') && a.indexOf('.') > 0 ? a.slice(7) : a;
-}
-
-function stringOf(s: { value: unknown } | null): string {
-  if (!s) return '';
-  return Buffer.isBuffer(s.value) ? s.value.toString('latin1') : String(s.value);
 }

@@ -2,8 +2,9 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  tempDir, writeConfig, freePort, startTurnpike, replyServer, recordingServer, exchange, openClient, sleep, until,
+  tempDir, freePort, replyServer, recordingServer, exchange, openClient, sleep, until,
   DEFAULTS, type RunningProxy, type Client,
+  withProxy as withSharedProxy,
 } from './harness.ts';
 
 type Reply = Awaited<ReturnType<typeof replyServer>>;
@@ -14,14 +15,8 @@ describe('load balancing', () => {
   before(() => { dir = tempDir(); });
   after(() => dir.cleanup());
 
-  async function withProxy(cfg: string, ports: number[], body: (tp: RunningProxy) => Promise<void>): Promise<void> {
-    const tp = await startTurnpike(writeConfig(dir.path, cfg, `cfg-${Math.random().toString(36).slice(2)}.cfg`), ports);
-    try {
-      await body(tp);
-    } finally {
-      await tp.stop();
-    }
-  }
+  const withProxy = (cfg: string, ports: number[], body: (tp: RunningProxy) => Promise<void>): Promise<void> =>
+    withSharedProxy(dir.path, cfg, ports, body);
 
   /** Reply servers that answer their name and close. */
   async function namedReplies(names: string[]): Promise<Reply[]> {

@@ -4,7 +4,8 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import {
-  tempDir, writeConfig, freePort, startTurnpike, replyServer, exchange, sleep, DEFAULTS, type RunningProxy,
+  tempDir, freePort, replyServer, exchange, sleep, DEFAULTS, type RunningProxy,
+  withProxy as withSharedProxy,
 } from './harness.ts';
 
 type Reply = Awaited<ReturnType<typeof replyServer>>;
@@ -14,14 +15,8 @@ describe('health checks', () => {
   before(() => { dir = tempDir(); });
   after(() => dir.cleanup());
 
-  async function withProxy(cfg: string, ports: number[], body: (tp: RunningProxy) => Promise<void>): Promise<void> {
-    const tp = await startTurnpike(writeConfig(dir.path, cfg, `cfg-${Math.random().toString(36).slice(2)}.cfg`), ports);
-    try {
-      await body(tp);
-    } finally {
-      await tp.stop();
-    }
-  }
+  const withProxy = (cfg: string, ports: number[], body: (tp: RunningProxy) => Promise<void>): Promise<void> =>
+    withSharedProxy(dir.path, cfg, ports, body);
 
   async function names(port: number, n: number): Promise<string[]> {
     const out: string[] = [];

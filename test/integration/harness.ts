@@ -199,6 +199,16 @@ export async function startTurnpike(cfgPath: string, ports: (number | string)[],
   return running;
 }
 
+/** Runs `body` with turnpike started on `cfg` (written into `dir`, listening on `ports`), always stopping it. */
+export async function withProxy(dir: string, cfg: string, ports: (number | string)[], body: (tp: RunningProxy) => Promise<void>): Promise<void> {
+  const tp = await startTurnpike(writeConfig(dir, cfg, `cfg-${Math.random().toString(36).slice(2)}.cfg`), ports);
+  try {
+    await body(tp);
+  } finally {
+    await tp.stop();
+  }
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }

@@ -7,8 +7,9 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  tempDir, writeConfig, freePort, startTurnpike, echoServer, replyServer, exchange, exchangeBuffer, openClient,
+  tempDir, freePort, echoServer, replyServer, exchange, exchangeBuffer, openClient,
   recordingServer, sha256, DEFAULTS, type RunningProxy,
+  withProxy as withSharedProxy,
 } from './harness.ts';
 
 describe('tcp proxying', () => {
@@ -16,15 +17,8 @@ describe('tcp proxying', () => {
   before(() => { dir = tempDir(); });
   after(() => dir.cleanup());
 
-  /** Runs `body` with turnpike started on `cfg` (listening on `ports`), always stopping it. */
-  async function withProxy(cfg: string, ports: (number | string)[], body: (tp: RunningProxy) => Promise<void>): Promise<void> {
-    const tp = await startTurnpike(writeConfig(dir.path, cfg, `cfg-${Math.random().toString(36).slice(2)}.cfg`), ports);
-    try {
-      await body(tp);
-    } finally {
-      await tp.stop();
-    }
-  }
+  const withProxy = (cfg: string, ports: (number | string)[], body: (tp: RunningProxy) => Promise<void>): Promise<void> =>
+    withSharedProxy(dir.path, cfg, ports, body);
 
   test('listen: bytes pass both ways, several round trips on one connection', async () => {
     const echo = await echoServer();
