@@ -5,7 +5,8 @@
 //   → connectServer (retries, redispatch) → tunnel → finish
 import { connect, type Socket } from 'node:net';
 import type { TcpRule } from '../config/model.ts';
-import type { SampleStream, SampleWorld } from '../sample/types.ts';
+import type { Sample, SampleStream, SampleWorld, VarScope } from '../sample/types.ts';
+import { procVars } from '../sample/vars.ts';
 import { renderLogFormat } from '../sample/logformat.ts';
 import { parseProxyHeader, buildProxyV1, buildProxyV2 } from '../protocols/proxy-protocol.ts';
 import type { Backend, BackendWaiter } from './backend.ts';
@@ -45,6 +46,9 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
   termCause: TermCause = '-';
   termPhase: TermPhase = '-';
   retriesDone = 0;
+  /** TCP mode has no HTTP transaction. */
+  readonly txn = null;
+  private sessVars: Map<string, Sample> | null = null;
   private state: number = State.Idle;
   /** Client bytes read before the tunnel exists (PROXY header remainder, inspection, queue). */
   private pending: Buffer[] = [];
@@ -86,6 +90,12 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
 
   get reqDataFinal(): boolean {
     return this.inspectFinal || this.clientEnded || this.pendingLen >= this.host.bufsize;
+  }
+
+  vars(scope: VarScope): Map<string, Sample> {
+    if (scope === 'proc') return procVars;
+    // TCP mode: one session, no transaction; every other scope lives as long as the connection.
+    return (this.sessVars ??= new Map());
   }
 
   // ---- phase 1: tcp-request connection -------------------------------------------------

@@ -1,6 +1,7 @@
 // The contract between the sample engine (fetches, converters, matchers, ACLs) and the
 // runtime that feeds it. Fetches read a SampleStream; the runtime implements it.
 import type { Loc, Diagnostics } from '../config/diagnostics.ts';
+import type { HttpRequest, HttpResponse } from '../protocols/http1/message.ts';
 
 /** HAProxy's sample types (SMP_T_*). */
 export type SampleType = 'bool' | 'sint' | 'ipv4' | 'ipv6' | 'str' | 'bin' | 'meth' | 'any';
@@ -120,6 +121,28 @@ export interface SampleStream {
   readonly reqData: Buffer | null;
   /** True once no more request data can arrive in the inspection window (delay expired or input closed). */
   readonly reqDataFinal: boolean;
+  /** The HTTP transaction; null in TCP mode and before a request head is parsed. */
+  readonly txn: SampleHttpTxn | null;
+  /** The variables of a scope (created on first use; "proc" is shared by the whole process). */
+  vars(scope: VarScope): Map<string, Sample>;
+}
+
+/** Variable scopes (var(txn.foo)): process, session (connection), transaction, request, response. */
+export type VarScope = 'proc' | 'sess' | 'txn' | 'req' | 'res';
+
+/** The HTTP transaction being processed (HAProxy's txn): what HTTP fetches read. */
+export interface SampleHttpTxn {
+  /** The request head as rewritten by the rules so far. */
+  readonly req: HttpRequest;
+  /** The response head, once received (response rules, logs). */
+  readonly res: HttpResponse | null;
+  /** Request body bytes buffered so far (option http-buffer-request / wait-for-body); null when not waited for. */
+  readonly reqBody: Buffer | null;
+  /** True when reqBody holds the whole body (or as much as the buffer allows). */
+  readonly reqBodyFinal: boolean;
+  /** Values captured by "capture request header" / "http-request capture", by slot. */
+  readonly reqCaptures: (string | null)[];
+  readonly resCaptures: (string | null)[];
 }
 
 /** A compiled fetch+converters chain, e.g. "src,ipmask(24)". */

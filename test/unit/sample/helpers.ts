@@ -1,6 +1,6 @@
 // A small fake runtime for the sample engine tests.
 import { Diagnostics } from '../../../src/config/diagnostics.ts';
-import type { AclDef, AclParseContext, SampleProxy, SampleServer, SampleStream, SampleWorld } from '../../../src/sample/types.ts';
+import type { AclDef, AclParseContext, Sample, SampleProxy, SampleServer, SampleStream, SampleWorld } from '../../../src/sample/types.ts';
 
 export function fakeServer(name: string, over: Partial<SampleServer> = {}): SampleServer {
   return { name, id: 1, isUp: true, curConns: 0, queued: 0, maxconn: 0, maxqueue: 0, ...over };
@@ -23,6 +23,7 @@ export interface FakeStreamOptions extends Partial<Omit<SampleStream, 'world'>> 
 export function fakeStream(o: FakeStreamOptions = {}): SampleStream {
   const fe = o.frontend ?? fakeProxy('fe');
   const proxies = [fe, ...(o.proxies ?? [])];
+  const vars = new Map<string, Map<string, Sample>>();
   const world: SampleWorld = {
     proxy: (n) => proxies.find((p) => p.name === n),
     env: (n) => o.env?.[n],
@@ -31,7 +32,12 @@ export function fakeStream(o: FakeStreamOptions = {}): SampleStream {
   return {
     world,
     srcAddr: '10.1.2.3', srcPort: 40000, dstAddr: '192.168.0.1', dstPort: 80, family: 'ipv4',
-    backend: null, server: null, rcvdProxy: false, reqData: null, reqDataFinal: true,
+    backend: null, server: null, rcvdProxy: false, reqData: null, reqDataFinal: true, txn: null,
+    vars: (scope) => {
+      let m = vars.get(scope);
+      if (!m) vars.set(scope, (m = new Map()));
+      return m;
+    },
     ...o,
     frontend: fe,
   };
