@@ -99,12 +99,22 @@ export interface LogFormatLike {
   readonly parts: readonly (string | SampleExpr)[];
 }
 
-export type BalanceAlgo = 'roundrobin' | 'static-rr' | 'leastconn' | 'first' | 'source' | 'random';
+export type BalanceAlgo = 'roundrobin' | 'static-rr' | 'leastconn' | 'first' | 'source' | 'random' | 'uri' | 'url_param' | 'hdr' | 'rdp-cookie';
 
 export interface BalanceConfig {
   algo: BalanceAlgo;
   /** random(<draws>) */
   draws: number;
+  /** url_param: the parameter; hdr(): the header name (lower case); rdp-cookie: the cookie name. */
+  arg?: string;
+  /** uri: "whole" (keep the query string), "path-only" (skip scheme and authority). */
+  whole?: boolean;
+  pathOnly?: boolean;
+  /** uri: "len" and "depth" limits (0: none). */
+  len?: number;
+  depth?: number;
+  /** hdr(): "use_domain_only". */
+  domainOnly?: boolean;
 }
 
 export interface HashTypeConfig {
@@ -153,6 +163,8 @@ export class ProxyConfig {
   options: OptionFlags = new Map();
   balance: BalanceConfig = { algo: 'roundrobin', draws: 2 };
   hashType: HashTypeConfig = { method: 'map-based', fn: 'sdbm', avalanche: false };
+  /** hash-balance-factor: bounded loads for consistent hashing, in percent (0: off). */
+  hashBalanceFactor = 0;
   source: SourceConfig | null = null;
   defaultServer: ServerConfig;
   inspectDelay: number | null = null;
@@ -198,6 +210,7 @@ export class ProxyConfig {
     this.options = new Map(d.options);
     this.balance = { ...d.balance };
     this.hashType = { ...d.hashType };
+    this.hashBalanceFactor = d.hashBalanceFactor;
     this.source = d.source;
     this.inspectDelay = d.inspectDelay;
     this.defaultServer = cloneServer(d.defaultServer);

@@ -4,6 +4,7 @@ import type { Diagnostics } from './diagnostics.ts';
 import type { Config, ProxyConfig } from './model.ts';
 import { checkSampleRefs } from '../sample/refs.ts';
 import { serverCheckPortError, validateTcpChecks } from '../checks/tcp-check.ts';
+import { validateBalance } from '../lb/keywords.ts';
 
 export function validateConfig(config: Config, diag: Diagnostics): void {
   assignProxyIds(config, diag);
@@ -76,6 +77,7 @@ function checkBackend(px: ProxyConfig, diag: Diagnostics): void {
     if (err) diag.alert(null, err);
   }
   validateTcpChecks(px, diag);
+  validateBalance(px, diag);
 }
 
 function checkTimeouts(px: ProxyConfig, diag: Diagnostics): void {

@@ -10,7 +10,7 @@
 // The ring is a sorted array rebuilt on rebuild() (not on the hot path); lookups are binary
 // searches and allocate nothing.
 import type { LbServer } from './types.ts';
-import { SRV_EWGHT_RANGE, isFull, scaledWeight } from './common.ts';
+import { SRV_EWGHT_RANGE, isFull, scaledWeight, underBoundedLoad } from './common.ts';
 import { fullHash } from './hash.ts';
 
 export class ConsistentHashRing {
@@ -145,25 +145,12 @@ export class ConsistentHashRing {
     return avoided;
   }
 
-  /**
-   * Consistent hashing with bounded loads (hash-balance-factor): a server may take the
-   * request only while it serves fewer than its weighted share of all connections (plus this
-   * one) times the factor.
-   */
+  /** Bounded loads (hash-balance-factor): whether server `i` may take one more connection. */
   private eligible(i: number): boolean {
     let served = 0;
     const servers = this.servers;
     for (let k = 0; k < servers.length; k++) served += servers[k]!.curConns;
-    const tot = this.total;
-    const w = this.weights[i]!;
-    const cum = this.cumulative[i]!;
-    const totSlots = Math.floor(((served + 1) * this.balanceFactor + 99) / 100);
-    const perWeight = Math.floor(totSlots / tot);
-    const remainder = totSlots % tot;
-    let slots = w * perWeight;
-    slots += Math.floor(((cum + w) * remainder) / tot) - Math.floor((cum * remainder) / tot);
-    if (slots === 0) slots = 1;
-    return servers[i]!.curConns < slots;
+    return underBoundedLoad(servers[i]!.curConns, served, this.balanceFactor, this.weights[i]!, this.cumulative[i]!, this.total);
   }
 }
 

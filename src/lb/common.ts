@@ -26,3 +26,20 @@ export function scaledWeight(eweight: number): number {
 export function isFull(s: LbServer): boolean {
   return s.effMaxconn > 0 && s.curConns >= s.effMaxconn;
 }
+
+/**
+ * Consistent hashing with bounded loads (hash-balance-factor, chash_server_is_eligible()): a
+ * server may take a new connection only while it serves fewer than its weighted share of all
+ * connections (plus this one) times the factor (in percent). `served` is the connection count
+ * of all servers, `weight` and `cumulative` the server's scaled weight and the sum of the
+ * weights before it, `total` the sum of all weights.
+ */
+export function underBoundedLoad(curConns: number, served: number, factor: number, weight: number, cumulative: number, total: number): boolean {
+  const totSlots = Math.floor(((served + 1) * factor + 99) / 100);
+  const perWeight = Math.floor(totSlots / total);
+  const remainder = totSlots % total;
+  let slots = weight * perWeight;
+  slots += Math.floor(((cumulative + weight) * remainder) / total) - Math.floor((cumulative * remainder) / total);
+  if (slots === 0) slots = 1;
+  return curConns < slots;
+}

@@ -1,7 +1,8 @@
 // Hash functions used by the hash-based load-balancing algorithms, as HAProxy 2.6 computes
 // them (src/hash.c, the "avalanche" modifier from intops.h). Every function returns an
-// unsigned 32-bit integer and works on bytes; strings are hashed as their UTF-8 bytes.
-// Nothing here allocates on the hot path (strings go through a reused scratch buffer).
+// unsigned 32-bit integer and works on bytes; strings are byte strings (latin1, one char per
+// byte, as HTTP messages and samples hold them). Nothing here allocates on the hot path
+// (strings go through a reused scratch buffer).
 
 import type { HashTypeConfig } from '../config/model.ts';
 
@@ -125,13 +126,13 @@ let scratch = Buffer.allocUnsafe(1024);
 
 /**
  * Hashes a key as HAProxy's gen_hash() does for the configured function, then applies the
- * avalanche modifier when asked. Strings are hashed as UTF-8 bytes.
+ * avalanche modifier when asked. Strings are byte strings (latin1).
  */
 export function hashKey(fn: ByteHasher, avalanche: boolean, key: Uint8Array | string): number {
   let h: number;
   if (typeof key === 'string') {
-    if (key.length * 3 > scratch.length) scratch = Buffer.allocUnsafe(Math.max(key.length * 3, scratch.length * 2));
-    const n = scratch.write(key, 0, 'utf8');
+    if (key.length > scratch.length) scratch = Buffer.allocUnsafe(Math.max(key.length, scratch.length * 2));
+    const n = scratch.write(key, 0, 'latin1');
     h = fn(scratch, 0, n);
   } else {
     h = fn(key, 0, key.length);

@@ -7,17 +7,23 @@ import { LeastConnLb } from './leastconn.ts';
 import { FirstLb } from './first.ts';
 import { RandomLb } from './random.ts';
 import { SourceHashLb } from './source.ts';
+import { KeyHashLb } from './key-hash.ts';
 
 export type { LbAlgorithm, LbServer } from './types.ts';
 
-export function createLbAlgorithm(balance: BalanceConfig, hashType: HashTypeConfig): LbAlgorithm {
+/** `balanceFactor` is "hash-balance-factor" (bounded loads on consistent hashing and random). */
+export function createLbAlgorithm(balance: BalanceConfig, hashType: HashTypeConfig, balanceFactor = 0): LbAlgorithm {
   switch (balance.algo) {
     case 'roundrobin': return new RoundRobinLb();
     case 'static-rr': return new StaticRoundRobinLb();
     case 'leastconn': return new LeastConnLb();
     case 'first': return new FirstLb();
-    case 'random': return new RandomLb(balance.draws);
-    case 'source': return new SourceHashLb(hashType);
+    case 'random': return new RandomLb(balance.draws, Math.random, balanceFactor);
+    case 'source': return new SourceHashLb(hashType, balanceFactor);
+    case 'uri':
+    case 'url_param':
+    case 'hdr':
+    case 'rdp-cookie': return new KeyHashLb(hashType, balanceFactor);
     default: {
       const never: never = balance.algo;
       throw new Error(`unknown balance algorithm ${String(never)}`);

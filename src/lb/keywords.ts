@@ -1,11 +1,12 @@
-// The "balance" and "hash-type" keywords (defaults, backend, listen), parsed as HAProxy 2.6's
-// backend_parse_balance() and cfgparse-listen.c do, with the same error texts. Algorithms that
-// need HTTP or payload inspection are recognised and refused with a clear message until
-// Turnpike implements them, rather than silently accepted.
-import { BE, registerProxyKeywords } from '../config/registry.ts';
-import type { BalanceConfig, HashTypeConfig } from '../config/model.ts';
-
-const SUPPORTED = 'roundrobin, static-rr, leastconn, first, source and random';
+// The "balance", "hash-type" and "hash-balance-factor" keywords (defaults, backend, listen),
+// parsed as HAProxy 2.6's backend_parse_balance() and cfgparse-listen.c do, with the same
+// error texts. "balance hash <expr>" is recognised and refused with a clear message until
+// Turnpike implements it, rather than silently accepted.
+import { ALL, BE, registerProxyKeywords } from '../config/registry.ts';
+import type { BalanceConfig, HashTypeConfig, ProxyConfig } from '../config/model.ts';
+import type { Diagnostics } from '../config/diagnostics.ts';
+// The RDP cookie fetches, which configurations using "balance rdp-cookie" need in their rules.
+import './rdp-cookie.ts';
 
 /** Parses the words after "balance"; returns the configuration or an error text. */
 export function parseBalance(args: readonly string[]): BalanceConfig | string {
@@ -38,11 +39,81 @@ export function parseBalance(args: readonly string[]): BalanceConfig | string {
     }
     return { algo: 'random', draws };
   }
-  if (algo === 'uri' || algo === 'url_param' || algo === 'hash' || algo.startsWith('hdr(') || algo.startsWith('rdp-cookie')) {
-    const name = algo.startsWith('hdr(') ? 'hdr' : algo.startsWith('rdp-cookie') ? 'rdp-cookie' : algo;
-    return `algorithm '${name}' is not supported by Turnpike yet (supported: ${SUPPORTED}).`;
+  if (algo === 'uri') return parseUri(args);
+  if (algo === 'url_param') {
+    const name = args[1] ?? '';
+    if (name === '') return 'url_param requires an URL parameter name.';
+    const mod = args[2] ?? '';
+    // "check_post" is accepted but changes nothing: HAProxy always looks into a POST body.
+    if (mod !== '' && mod !== 'check_post') return `url_param only accepts 'check_post' modifier (got '${mod}').`;
+    return { algo: 'url_param', draws: 2, arg: name };
   }
+  if (algo.startsWith('hdr(')) {
+    // The name ends at the first ')'; anything after it is ignored, as HAProxy does.
+    const end = algo.indexOf(')', 4);
+    if (end <= 4) return 'hdr requires an http header field name.';
+    const mod = args[1] ?? '';
+    if (mod !== '' && mod !== 'use_domain_only') return `${algo} only accepts 'use_domain_only' modifier (got '${mod}').`;
+    return { algo: 'hdr', draws: 2, arg: algo.slice(4, end).toLowerCase(), domainOnly: mod !== '' };
+  }
+  if (algo.startsWith('rdp-cookie')) {
+    if (algo.length === 10) return { algo: 'rdp-cookie', draws: 2, arg: 'mstshash' };
+    const end = algo.indexOf(')', 11);
+    if (algo[10] !== '(' || end <= 11) return 'rdp-cookie : missing cookie name.';
+    return { algo: 'rdp-cookie', draws: 2, arg: algo.slice(11, end) };
+  }
+  if (algo === 'hash') return `algorithm 'hash' is not supported by Turnpike yet (supported: roundrobin, static-rr, leastconn, first, source, random, uri, url_param, hdr and rdp-cookie).`;
   return "only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'uri', 'url_param', 'hdr(name)' and 'rdp-cookie(name)' options.";
+}
+
+/** "balance uri [whole] [path-only] [len <n>] [depth <n>]" (words from "uri"). */
+function parseUri(args: readonly string[]): BalanceConfig | string {
+  const cfg: BalanceConfig = { algo: 'uri', draws: 2, whole: false, pathOnly: false, len: 0, depth: 0 };
+  for (let i = 1; i < args.length; i++) {
+    const w = args[i]!;
+    if (w === 'len' || w === 'depth') {
+      const v = args[i + 1] ?? '';
+      // atoi(): a leading number counts, anything after it is ignored.
+      const n = v === '' ? 0 : atoi(v);
+      if (n <= 0) return `uri : '${w}' expects a positive integer (got '${v}').`;
+      if (w === 'len') cfg.len = n;
+      else cfg.depth = n;
+      i++;
+    } else if (w === 'whole') {
+      cfg.whole = true;
+    } else if (w === 'path-only') {
+      cfg.pathOnly = true;
+    } else {
+      return `uri only accepts parameters 'len', 'depth', 'path-only', and 'whole' (got '${w}').`;
+    }
+  }
+  return cfg;
+}
+
+/** glibc's atoi(): (int) strtol(s, NULL, 10), saturating at the 64-bit limits, then wrapped to 32 bits. */
+function atoi(s: string): number {
+  const m = /^[ \t\n\v\f\r]*([+-]?\d+)/.exec(s);
+  if (!m) return 0;
+  let v = BigInt(m[1]!);
+  const max = (1n << 63n) - 1n;
+  if (v > max) v = max;
+  else if (v < -max - 1n) v = -max - 1n;
+  return Number(BigInt.asIntN(32, v));
+}
+
+/** Algorithms needing an HTTP request (HAProxy's BE_LB_NEED_HTTP). */
+export function isLayer7Balance(algo: BalanceConfig['algo']): boolean {
+  return algo === 'uri' || algo === 'url_param' || algo === 'hdr';
+}
+
+/**
+ * Post-parse check (check_config_validity()): an HTTP hash in a backend that is not in HTTP
+ * mode falls back to round robin, with HAProxy's warning.
+ */
+export function validateBalance(px: ProxyConfig, diag: Diagnostics): void {
+  if (!px.isBackend || px.mode === 'http' || !isLayer7Balance(px.balance.algo)) return;
+  px.balance = { algo: 'roundrobin', draws: 2 };
+  diag.warning(null, `Layer 7 hash not possible for ${px.kind === 'listen' ? 'proxy' : 'backend'} '${px.name}' (needs 'mode http'). Falling back to round robin.`);
 }
 
 /** Parses the words after "hash-type"; returns the configuration or an error text. */
@@ -112,6 +183,20 @@ registerProxyKeywords(
       const r = parseBalance(args.slice(1));
       if (typeof r === 'string') return `balance ${r}`;
       px.balance = r;
+    },
+  },
+  {
+    // HAProxy 2.6 parses it in every section without a capability warning.
+    name: 'hash-balance-factor',
+    sections: ALL,
+    parse(px, args) {
+      const v = args[1] ?? '';
+      if (v === '') return `'${args[0]}' expects an integer argument.`;
+      // atol(): "abc" is 0 (off), trailing words are ignored.
+      const m = /^[ \t\n\v\f\r]*([+-]?\d+)/.exec(v);
+      const n = m ? Number(m[1]) : 0;
+      if (n !== 0 && n <= 100) return `'${args[0]}' must be 0 or greater than 100.`;
+      px.hashBalanceFactor = n;
     },
   },
   {

@@ -32,7 +32,7 @@ export class Backend implements ServerOwner {
     this.name = cfg.name;
     this.cfg = cfg;
     this.counters = counters;
-    this.lb = createLbAlgorithm(cfg.balance, cfg.hashType);
+    this.lb = createLbAlgorithm(cfg.balance, cfg.hashType, cfg.hashBalanceFactor);
     this.servers = cfg.servers.map((s) => new Server(s, this));
     for (const s of this.servers) this.byName.set(s.name, s);
     this.fullconn = cfg.fullconn;

@@ -9,6 +9,7 @@ import type { Sample, SampleStream, SampleWorld, VarScope } from '../sample/type
 import { procVars } from '../sample/vars.ts';
 import { renderLogFormat } from '../sample/logformat.ts';
 import { parseProxyHeader, buildProxyV1, buildProxyV2 } from '../protocols/proxy-protocol.ts';
+import { tcpBalanceKey } from '../lb/http-keys.ts';
 import type { Backend, BackendWaiter } from './backend.ts';
 import type { Server, ServerStream } from './server.ts';
 import type { Proxy } from './proxy.ts';
@@ -253,8 +254,8 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
 
   private assignServer(avoid: Server | null = null): void {
     const be = this.backend!.backend!;
-    // Source hashing reads the address text itself (no key for UNIX clients).
-    const key = be.lb.needsKey && this.family !== 'unix' ? this.srcAddr : null;
+    // Source hashing reads the address text itself (no key for UNIX clients), rdp-cookie the request buffer.
+    const key = be.lb.needsKey ? tcpBalanceKey(be.cfg.balance, this.reqData, this.family === 'unix' ? '' : this.srcAddr) : null;
     const r = be.assign(key, avoid, this);
     if (r === 'no-server' || r === 'queue-full') return this.close('S', 'C');
     if (r === 'queued') {

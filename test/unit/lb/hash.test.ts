@@ -83,12 +83,12 @@ test('"none" reads the key as a decimal integer (HAProxy read_int64), low 32 bit
     hashNone(b(v.toString())) === Number(BigInt.asUintN(32, v))), { numRuns: 300 });
 });
 
-test('hashKey hashes strings as their UTF-8 bytes and applies avalanche', () => {
+test('hashKey hashes byte strings (latin1) and applies avalanche', () => {
   for (const name of ['sdbm', 'djb2', 'wt6', 'crc32', 'none'] as const) {
     const fn = hashFunction(name);
-    for (const s of ['', 'abc', 'été', '€uro', 'x'.repeat(3000), '42']) {
-      assert.equal(hashKey(fn, false, s), fn(Buffer.from(s, 'utf8')), `${name} ${s.slice(0, 10)}`);
-      assert.equal(hashKey(fn, true, s), fullHash(fn(Buffer.from(s, 'utf8'))));
+    for (const s of ['', 'abc', '\xe9t\xe9', '\xff\x80\x00', 'x'.repeat(3000), '42']) {
+      assert.equal(hashKey(fn, false, s), fn(Buffer.from(s, 'latin1')), `${name} ${s.slice(0, 10)}`);
+      assert.equal(hashKey(fn, true, s), fullHash(fn(Buffer.from(s, 'latin1'))));
       assert.equal(hashKey(fn, false, Buffer.from(s)), fn(Buffer.from(s)));
     }
   }

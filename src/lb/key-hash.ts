@@ -1,0 +1,42 @@
+// Hash-based algorithms whose key is a byte string taken from the request: "balance uri",
+// "url_param", "hdr()" and "rdp-cookie" (get_server_uh/ph/hh/rch() in HAProxy's backend.c).
+// The stream extracts the key (http-keys.ts); here it is hashed with the configured function
+// and modifier ("hash-type"), then looked up in the weight map (map-based, static) or on the
+// consistent-hashing ring. Without a key (parameter or header absent) the pick falls back to
+// round-robin over the same map or ring, as HAProxy does.
+import type { LbAlgorithm, LbServer } from './types.ts';
+import type { HashTypeConfig } from '../config/model.ts';
+import { ConsistentHashRing } from './chash.ts';
+import { ServerMap } from './map.ts';
+import { hashFunction, hashKey, type ByteHasher } from './hash.ts';
+
+export class KeyHashLb implements LbAlgorithm {
+  readonly needsKey = true;
+  private readonly map: ServerMap | null;
+  private readonly ring: ConsistentHashRing | null;
+  private readonly fn: ByteHasher;
+  private readonly avalanche: boolean;
+
+  constructor(hashType: HashTypeConfig, balanceFactor = 0) {
+    if (hashType.method === 'consistent') {
+      this.ring = new ConsistentHashRing(balanceFactor);
+      this.map = null;
+    } else {
+      this.map = new ServerMap();
+      this.ring = null;
+    }
+    this.fn = hashFunction(hashType.fn);
+    this.avalanche = hashType.avalanche;
+  }
+
+  rebuild(servers: readonly LbServer[]): void {
+    if (this.ring) this.ring.rebuild(servers);
+    else this.map!.rebuild(servers);
+  }
+
+  pick(key: Buffer | string | null, avoid: LbServer | null): LbServer | null {
+    if (key === null) return this.ring ? this.ring.next(avoid) : this.map!.pickRoundRobin(avoid);
+    const hash = hashKey(this.fn, this.avalanche, key);
+    return this.ring ? this.ring.lookup(hash, avoid) : this.map!.pickHash(hash);
+  }
+}
