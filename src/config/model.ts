@@ -3,6 +3,7 @@
 import type { Loc } from './diagnostics.ts';
 import type { Condition, AclDef, SampleExpr } from '../sample/types.ts';
 import type { ProxySection } from './registry.ts';
+import { GlobalLogSettings, ProxyLogSettings } from '../observe/log/settings.ts';
 
 export type Mode = 'tcp' | 'http';
 
@@ -168,6 +169,8 @@ export class ProxyConfig {
   source: SourceConfig | null = null;
   defaultServer: ServerConfig;
   inspectDelay: number | null = null;
+  /** log, log-tag, log-format, option tcplog/httplog... (targets copied from defaults). */
+  log = new ProxyLogSettings();
   // Not inherited from defaults:
   binds: BindConfig[] = [];
   servers: ServerConfig[] = [];
@@ -213,6 +216,7 @@ export class ProxyConfig {
     this.hashBalanceFactor = d.hashBalanceFactor;
     this.source = d.source;
     this.inspectDelay = d.inspectDelay;
+    this.log = d.log.inherit();
     this.defaultServer = cloneServer(d.defaultServer);
     if (d.defaultBackend && this.isFrontend) this.defaultBackend = d.defaultBackend;
   }
@@ -256,6 +260,8 @@ export interface GlobalConfig {
   maxCheckConns: number;
   bufsize: number;
   quiet: boolean;
+  /** Global log targets, log-tag, log-send-hostname. */
+  log: GlobalLogSettings;
   /** Keywords seen, for "unique in global" warnings. */
   readonly seen: Set<string>;
 }
@@ -276,6 +282,7 @@ export function defaultGlobal(): GlobalConfig {
     maxconn: 0, daemon: false, masterWorker: false, pidfile: null, nbthread: null, uid: null, gid: null,
     chroot: null, ulimitN: null, hardStopAfter: null, grace: 0, node: null, description: null,
     localPeer: null, zeroWarning: false, spreadChecks: 0, maxCheckConns: 0, bufsize: 16384, quiet: false,
+    log: new GlobalLogSettings(),
     seen: new Set(),
   };
 }

@@ -22,6 +22,7 @@ import '../actions/tcp-rules.ts';
 import '../lb/keywords.ts';
 import '../sample/keywords.ts';
 import '../checks/keywords.ts';
+import '../observe/log/keywords.ts';
 
 const PROXY_SECTIONS: ReadonlySet<string> = new Set(['defaults', 'frontend', 'backend', 'listen']);
 

@@ -4,6 +4,7 @@ import type { Diagnostics } from './diagnostics.ts';
 import type { Config, ProxyConfig } from './model.ts';
 import { checkSampleRefs } from '../sample/refs.ts';
 import { serverCheckPortError, validateTcpChecks } from '../checks/tcp-check.ts';
+import { checkProxyLogging } from '../observe/log/keywords.ts';
 import { validateBalance } from '../lb/keywords.ts';
 
 export function validateConfig(config: Config, diag: Diagnostics): void {
@@ -17,6 +18,7 @@ export function validateConfig(config: Config, diag: Diagnostics): void {
     const refs = checkSampleRefs(px, config);
     if (refs) diag.alert(null, `Proxy '${px.name}': ${refs}`);
   }
+  checkProxyLogging(config, diag);
 }
 
 function assignProxyIds(config: Config, diag: Diagnostics): void {

@@ -51,6 +51,8 @@ export class ProxyCounters extends BackendSideCounters {
   deniedSess = 0;
   deniedReq = 0;
   reqErrors = 0;
+  /** Traffic logs emitted by this frontend (%lc). */
+  logCount = 0;
   /** Backend side (current count: beCur) */
   beCur = 0;
   beMax = 0;
@@ -73,4 +75,6 @@ export const processCounters = {
   maxConnsSeen: 0,
   connRate: new RateCounter(),
   acceptErrors: 0,
+  /** Log lines dropped because a target's queue was full or its socket failed (DroppedLogs). */
+  droppedLogs: 0,
 };

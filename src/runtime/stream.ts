@@ -14,6 +14,8 @@ import type { Backend, BackendWaiter } from './backend.ts';
 import type { Server, ServerStream } from './server.ts';
 import type { Proxy } from './proxy.ts';
 import type { Listener } from './listener.ts';
+import { LOG_SILENT, StreamLog } from '../observe/log/loggable.ts';
+import { logConnect, logSessionError, logStream, proxyHeaderErrorText, ProxyHeaderError } from '../observe/log/logger.ts';
 
 /** HAProxy's termination state: who ended it, and in which phase (first two log chars). */
 export type TermCause = '-' | 'C' | 'S' | 'P' | 'R' | 'I' | 'D' | 'K' | 'c' | 's';
@@ -49,6 +51,8 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
   retriesDone = 0;
   /** TCP mode has no HTTP transaction. */
   readonly txn = null;
+  /** What the log line reports (event times, bytes, termination state). */
+  readonly logs = new StreamLog();
   private sessVars: Map<string, Sample> | null = null;
   private state: number = State.Idle;
   /** Client bytes read before the tunnel exists (PROXY header remainder, inspection, queue). */
@@ -75,6 +79,7 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
     this.dstAddr = unix ? listener.path : stripMapped(client.localAddress ?? '');
     this.dstPort = unix ? 0 : client.localPort ?? 0;
     if (this.family === 'ipv6' && this.srcAddr.indexOf(':') < 0) this.family = 'ipv4';
+    this.logs.listenerId = listener.bind.id ?? frontend.listeners.indexOf(listener) + 1;
     client.on('error', this.onClientError);
     client.on('close', this.onClientClose);
     client.on('end', this.onClientEnd);
@@ -107,6 +112,8 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
     const verdict = this.evalRules(fe.tcpRequestConnection);
     if (verdict === 'reject') {
       this.frontend.counters.deniedConn++;
+      // Refused before a stream exists: HAProxy logs nothing.
+      this.logs.level = LOG_SILENT;
       return this.close('P', 'R');
     }
     if (this.listener.bind.acceptProxy || verdict === 'expect-proxy') {
@@ -143,6 +150,8 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
     }
     if (r.kind !== 'ok') {
       this.frontend.counters.reqErrors++;
+      logSessionError(this, r.kind === 'error' ? proxyHeaderErrorText(r.reason, data.length) : ProxyHeaderError.Truncated);
+      this.logs.level = LOG_SILENT;
       return this.close('P', 'R');
     }
     const h = r.header;
@@ -154,6 +163,8 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
       this.family = h.family === 'tcp4' ? 'ipv4' : 'ipv6';
     }
     this.rcvdProxy = true;
+    this.logs.bytesIn -= r.consumed;
+    this.logs.tHandshake = this.logs.elapsed();
     this.consumePending(r.consumed);
     this.resumeInspection = null;
     this.tcpRequestSession();
@@ -172,8 +183,10 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
   private tcpRequestSession(): void {
     if (this.evalRules(this.frontend.cfg.tcpRequestSession) === 'reject') {
       this.frontend.counters.deniedSess++;
+      this.logs.level = LOG_SILENT;
       return this.close('P', 'R');
     }
+    logConnect(this);
     this.inspect(this.frontend, this.chooseBackend);
   }
 
@@ -271,12 +284,15 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
   /** A slot on `server` is ours (taken by the backend): connect. */
   grant(server: Server): void {
     this.clearTimer();
+    this.logs.tQueue = this.logs.elapsed();
+    this.logs.server = server;
     this.server = server;
     server.streams.add(this);
     this.connectServer();
   }
 
   private onQueueTimeout = (): void => {
+    this.logs.tQueue = this.logs.elapsed();
     const be = this.backend!.backend!;
     be.queue.remove(this);
     this.close('s', 'Q');
@@ -321,6 +337,13 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
   }
 
   private onServerConnect = (): void => {
+    const L = this.logs;
+    L.tConnect = L.elapsed();
+    const srv = this.srv!;
+    L.srvAddr = srv.remoteAddress ?? this.server!.cfg.addrText;
+    L.srvPort = srv.remotePort ?? 0;
+    L.connAddr = srv.localAddress ?? null;
+    L.connPort = srv.localPort ?? 0;
     this.server!.check?.trafficSuccess();
     this.tunnel();
   };
@@ -335,6 +358,7 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
     this.dropServerSocket();
     if (this.retriesDone >= px.cfg.retries) return this.close(timeout ? 's' : 'S', 'C');
     this.retriesDone++;
+    this.logs.retries = this.retriesDone;
     server.counters.retries++;
     px.counters.retries++;
     // A server that just went down (observe layer4) is left at once when redispatch is on.
@@ -342,6 +366,7 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
     if (redispatchNow && px.backend!.usableCount > (server.eligible ? 1 : 0)) {
       server.counters.redispatches++;
       px.counters.redispatches++;
+      this.logs.redispatched = true;
       this.releaseServer();
       return this.assignServer(server);
     }
@@ -378,6 +403,7 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
   }
 
   private forwardToServer(chunk: Buffer): void {
+    this.logs.bytesIn += chunk.length;
     this.frontend.counters.bytesIn += chunk.length;
     this.backend!.counters.bytesIn += chunk.length;
     this.server!.counters.bytesIn += chunk.length;
@@ -398,6 +424,7 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
   private onClientData = (chunk: Buffer): void => {
     if (this.state === State.Tunnel) return this.forwardToServer(chunk);
     // Before the tunnel: keep the bytes (bounded by tune.bufsize) for inspection and for the server.
+    this.logs.bytesIn += chunk.length;
     this.pending.push(chunk);
     this.pendingLen += chunk.length;
     this.pendingCache = null;
@@ -406,6 +433,7 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
   };
 
   private onServerData = (chunk: Buffer): void => {
+    this.logs.bytesOut += chunk.length;
     this.frontend.counters.bytesOut += chunk.length;
     this.backend!.counters.bytesOut += chunk.length;
     this.server!.counters.bytesOut += chunk.length;
@@ -524,6 +552,7 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
   close(cause: TermCause, phase: TermPhase): void {
     if (this.state === State.Closed) return;
     const wasQueued = this.state === State.Queued;
+    const awaitingProxyHeader = this.resumeInspection === this.readProxyHeader;
     this.state = State.Closed;
     this.termCause = cause;
     this.termPhase = phase;
@@ -549,7 +578,19 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
     this.client.on('error', noop);
     if (linger) this.client.destroy();
     else this.client.resetAndDestroy();
+    this.log(awaitingProxyHeader);
     this.host.streamEnded(this);
+  }
+
+  /** The log line, before the frontend count drops; a connection still waiting for its PROXY header is an embryonic session error. */
+  private log(awaitingProxyHeader: boolean): void {
+    const L = this.logs;
+    L.termCause = this.termCause;
+    L.termPhase = this.termPhase;
+    L.tClose = L.elapsed();
+    if (!awaitingProxyHeader) return logStream(this);
+    if (L.level === LOG_SILENT) return;
+    logSessionError(this, this.termCause === 'c' ? ProxyHeaderError.Timeout : L.bytesIn > 0 ? ProxyHeaderError.Truncated : ProxyHeaderError.Closed);
   }
 }
 

@@ -5,7 +5,8 @@
 // before the frontend count drops: %ac %fc %bc %sc are read then from the SampleStream views
 // (frontend.feConn, backend.beConn, server.curConns), as HAProxy reads them when logging.
 import type { ProxyConfig } from '../../config/model.ts';
-import type { SampleProxy, SampleStream } from '../../sample/types.ts';
+import type { SampleProxy, SampleServer, SampleStream } from '../../sample/types.ts';
+import type { ProxyCounters } from '../counters.ts';
 
 /**
  * What HAProxy keeps in a stream's "logs" for the log line. Times are milliseconds since
@@ -55,8 +56,8 @@ export class StreamLog {
   srvQueuePos = 0;
   beQueuePos = 0;
 
-  /** HTTP status sent to the client (%ST); -1 when none (TCP, or no response). */
-  status = -1;
+  /** HTTP status sent to the client (%ST): 0 in TCP mode; an HTTP transaction starts at -1 (no response yet). */
+  status = 0;
   /** The request line as received, before any rewrite (%r and %HM/%HU/%HP/%HPO/%HQ/%HV); null in TCP. */
   requestLine: string | null = null;
   /** capture cookie values (%CC, %CS). */
@@ -67,11 +68,16 @@ export class StreamLog {
   /** Request counter (%rt): from nextRequestId(), one per TCP stream or HTTP transaction. */
   requestId: number;
 
+  /** The server last assigned (%s, %sc): kept after its slot is released, until the log is sent. */
+  server: SampleServer | null = null;
   /** Server-side connection: the server's address (%si %sp) and our local end (%bi %bp), once connected. */
   srvAddr: string | null = null;
   srvPort = 0;
   connAddr: string | null = null;
   connPort = 0;
+
+  /** For clients of a UNIX socket listener, its id (printed by %cp and %fp instead of a port). */
+  listenerId = 0;
 
   /** Client side is TLS (%ft gets '~'); version and cipher for %sslv %sslc. */
   clientTls = false;
@@ -101,7 +107,7 @@ let requestCounter = 0;
 
 /** What a stream exposes to the logger. */
 export interface Loggable extends SampleStream {
-  /** The frontend: its configuration holds the log targets, format and log options. */
-  readonly frontend: SampleProxy & { readonly cfg: ProxyConfig };
+  /** The frontend: its configuration holds the log targets, format and log options; its counters the log count (%lc). */
+  readonly frontend: SampleProxy & { readonly cfg: ProxyConfig; readonly counters: ProxyCounters };
   readonly logs: StreamLog;
 }

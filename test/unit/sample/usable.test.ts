@@ -94,7 +94,7 @@ test('log-format errors, and use_backend phase check (HAProxy wording)', () => {
   assert.equal(compileLogFormat('%[req.payload(0,3)]', {}, PhaseBit.L7ReqFe) instanceof Object, true, 'request buffer is fine for use_backend');
   assert.equal(compileLogFormat('%[src'), "missing ']' after 'src'");
   assert.equal(compileLogFormat('%[src)x'), "expected ']' after 'src', but found ')'");
-  assert.match(compileLogFormat('%ci:%cp') as string, /^log-format variable '%ci' is not supported by Turnpike yet/);
+  assert.equal(compileLogFormat('%ci %foo'), "no such format variable 'foo'. If you wanted to emit the '%' character verbatim, you need to use '%%'");
   const lf = compileLogFormat('%[be_name]') as LogFormatLike;
   assert.equal(checkUsable(lf, PhaseBit.L7ReqFe, ''), "sample fetch <be_name> may not be reliably used here because it needs 'backend' which is not available here");
 });
