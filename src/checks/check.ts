@@ -519,6 +519,11 @@ export class HealthCheck {
     if (!on) this.abortRun();
   }
 
+  /** "set server health up|stopping|down": forces the state machine (no check is run for it). */
+  forceState(state: ServerOpState): void {
+    this.health.force(state);
+  }
+
   /** Maintenance: health drops to 0 and checks pause; leaving it restarts at rise and checks at once. */
   setMaintenance(on: boolean): void {
     if (on === this.health.maintenance) return;

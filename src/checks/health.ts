@@ -228,6 +228,12 @@ export class HealthState {
     return { outcome, transition };
   }
 
+  /** "set server health": the counter to its top (up, stopping) or to 0 (down), as the CLI sets it. */
+  force(state: ServerOpState): void {
+    this.health = state === 'down' ? 0 : this.max;
+    this.state = state;
+  }
+
   /** Enters or leaves maintenance, as srv_update_status() does for the health check. */
   setMaintenance(on: boolean): void {
     if (on === this.maintenance) return;

@@ -141,6 +141,40 @@ export interface Timeouts {
 /** Proxy options set by "option <name>"; `true`/`false` when set explicitly, absent when default. */
 export type OptionFlags = Map<string, boolean>;
 
+/** "stats http-request" rule of the stats page. */
+export interface StatsHttpRule {
+  readonly action: 'allow' | 'deny' | 'auth';
+  /** Realm of an "auth" rule; null uses the page's realm. */
+  readonly realm: string | null;
+  readonly cond: Condition | null;
+}
+
+/** The HTTP statistics page of a proxy ("stats enable", "stats uri"...). */
+export interface StatsConfig {
+  uri: string;
+  realm: string | null;
+  /** "stats auth" credentials as written ("user:password"), compared with Basic authorization. */
+  auths: string[];
+  /** Seconds between page refreshes (0: none). */
+  refresh: number;
+  /** "stats admin if|unless <cond>": admin actions allowed when one of them matches. */
+  admin: Condition[];
+  hideVersion: boolean;
+  /** "stats show-node [name]": the name, or '' for the global node name; null when off. */
+  showNode: string | null;
+  /** "stats show-desc [text]": the text, or '' for the global description; null when off. */
+  showDesc: string | null;
+  showLegends: boolean;
+  showModules: boolean;
+  /** Proxy names shown ("." is the proxy serving the page); empty shows all. */
+  scopes: string[];
+  httpRules: StatsHttpRule[];
+}
+
+export function cloneStatsConfig(s: StatsConfig): StatsConfig {
+  return { ...s, auths: [...s.auths], admin: [...s.admin], scopes: [...s.scopes], httpRules: [...s.httpRules] };
+}
+
 export class ProxyConfig {
   readonly name: string;
   readonly kind: ProxySection;
@@ -169,6 +203,8 @@ export class ProxyConfig {
   source: SourceConfig | null = null;
   defaultServer: ServerConfig;
   inspectDelay: number | null = null;
+  /** The statistics page served by this proxy, when any stats keyword is set. */
+  stats: StatsConfig | null = null;
   /** log, log-tag, log-format, option tcplog/httplog... (targets copied from defaults). */
   log = new ProxyLogSettings();
   // Not inherited from defaults:
@@ -216,6 +252,7 @@ export class ProxyConfig {
     this.hashBalanceFactor = d.hashBalanceFactor;
     this.source = d.source;
     this.inspectDelay = d.inspectDelay;
+    this.stats = d.stats ? cloneStatsConfig(d.stats) : null;
     this.log = d.log.inherit();
     this.defaultServer = cloneServer(d.defaultServer);
     if (d.defaultBackend && this.isFrontend) this.defaultBackend = d.defaultBackend;
@@ -240,6 +277,19 @@ export interface Userlist {
   readonly groups: Map<string, string[]>;
 }
 
+/** A "stats socket" line of the global section: a CLI listener. */
+export interface StatsSocketConfig {
+  readonly loc: Loc;
+  readonly text: string;
+  readonly addr: Address;
+  level: 'user' | 'operator' | 'admin';
+  unixMode: number | null;
+  unixUid: number | null;
+  unixGid: number | null;
+  exposeFd: boolean;
+  severityOutput: 'none' | 'number' | 'string';
+}
+
 export interface GlobalConfig {
   maxconn: number;
   daemon: boolean;
@@ -260,6 +310,13 @@ export interface GlobalConfig {
   maxCheckConns: number;
   bufsize: number;
   quiet: boolean;
+  statsSockets: StatsSocketConfig[];
+  /** "stats timeout": CLI idle timeout, ms. */
+  statsTimeout: number;
+  /** "stats maxconn": concurrent CLI connections. */
+  statsMaxconn: number;
+  /** A "stats" global keyword created HAProxy's CLI frontend (it takes proxy id 1). */
+  cliFrontend: boolean;
   /** Global log targets, log-tag, log-send-hostname. */
   log: GlobalLogSettings;
   /** Keywords seen, for "unique in global" warnings. */
@@ -282,6 +339,7 @@ export function defaultGlobal(): GlobalConfig {
     maxconn: 0, daemon: false, masterWorker: false, pidfile: null, nbthread: null, uid: null, gid: null,
     chroot: null, ulimitN: null, hardStopAfter: null, grace: 0, node: null, description: null,
     localPeer: null, zeroWarning: false, spreadChecks: 0, maxCheckConns: 0, bufsize: 16384, quiet: false,
+    statsSockets: [], statsTimeout: 10000, statsMaxconn: 10, cliFrontend: false,
     log: new GlobalLogSettings(),
     seen: new Set(),
   };

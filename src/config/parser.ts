@@ -23,6 +23,8 @@ import '../lb/keywords.ts';
 import '../sample/keywords.ts';
 import '../checks/keywords.ts';
 import '../observe/log/keywords.ts';
+import '../observe/cli/keywords.ts';
+import '../observe/stats/stats-keywords.ts';
 
 const PROXY_SECTIONS: ReadonlySet<string> = new Set(['defaults', 'frontend', 'backend', 'listen']);
 

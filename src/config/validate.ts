@@ -4,6 +4,7 @@ import type { Diagnostics } from './diagnostics.ts';
 import type { Config, ProxyConfig } from './model.ts';
 import { checkSampleRefs } from '../sample/refs.ts';
 import { serverCheckPortError, validateTcpChecks } from '../checks/tcp-check.ts';
+import { checkStatsMode } from '../observe/stats/stats-keywords.ts';
 import { checkProxyLogging } from '../observe/log/keywords.ts';
 import { validateBalance } from '../lb/keywords.ts';
 
@@ -14,6 +15,7 @@ export function validateConfig(config: Config, diag: Diagnostics): void {
     if (px.isFrontend) checkFrontend(px, config, diag);
     if (px.isBackend) checkBackend(px, diag);
     checkTimeouts(px, diag);
+    checkStatsMode(px, diag);
     // Backend and server names in fetch arguments (nbsrv(bk), srv_is_up(bk/s1)) must exist.
     const refs = checkSampleRefs(px, config);
     if (refs) diag.alert(null, `Proxy '${px.name}': ${refs}`);
@@ -31,7 +33,8 @@ function assignProxyIds(config: Config, diag: Diagnostics): void {
     }
     used.set(px.id, px);
   }
-  let next = 1;
+  // HAProxy's CLI frontend ("GLOBAL"), created by any global "stats" keyword, takes id 1.
+  let next = config.global.cliFrontend ? 2 : 1;
   for (const px of config.proxies) {
     if (px.id !== null) continue;
     while (used.has(next)) next++;

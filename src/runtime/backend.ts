@@ -25,6 +25,9 @@ export class Backend implements ServerOwner {
   readonly counters: ProxyCounters;
   /** Fullconn as configured, or HAProxy's default: 10 % of the maxconn of frontends using it. */
   fullconn: number;
+  /** When the backend last lost or regained its usable servers (ms), and its time without any. */
+  lastChange = Date.now();
+  downTime = 0;
   private eligible: Server[] = [];
   private hadServer = true;
 
@@ -64,6 +67,12 @@ export class Backend implements ServerOwner {
     if (s.eligible) this.dispatchQueued(s);
     else if (!s.isUp) this.requeue(s);
     const has = this.eligible.length > 0;
+    if (has !== this.hadServer) {
+      const now = Date.now();
+      if (has) this.downTime += now - this.lastChange;
+      else this.counters.beDownTransitions++;
+      this.lastChange = now;
+    }
     if (!has && this.hadServer) events.noServer(this);
     this.hadServer = has;
   }
@@ -83,6 +92,21 @@ export class Backend implements ServerOwner {
   /** Usable servers count as nbsrv() sees it. */
   get usableCount(): number {
     return this.eligible.length;
+  }
+
+  /** The servers load balancing uses now (active ones, else backups). */
+  get usable(): readonly Server[] {
+    return this.eligible;
+  }
+
+  /** Total time without any usable server, ms (including the current outage). */
+  downTimeAt(now: number): number {
+    return this.hadServer ? this.downTime : this.downTime + now - this.lastChange;
+  }
+
+  /** HAProxy's static algorithms cannot change a weight at run time, only set it to 0 or back. */
+  get staticWeights(): boolean {
+    return this.cfg.balance.algo === 'static-rr' || (this.lb.needsKey && this.cfg.hashType.method === 'map-based');
   }
 
   /**
@@ -118,8 +142,11 @@ export class Backend implements ServerOwner {
     if (s.curConns > s.counters.max) s.counters.max = s.curConns;
     s.counters.total++;
     s.counters.lbTotal++;
-    s.counters.rate.hit(Date.now());
+    const now = Date.now();
+    s.counters.rate.hit(now);
+    s.counters.lastSess = now;
     this.counters.lbTotal++;
+    this.counters.lastSess = now;
     this.lb.connChanged?.(s);
   }
 

@@ -6,7 +6,7 @@
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { chmodSync, chownSync, renameSync, rmSync } from 'node:fs';
 import type { BindConfig } from '../config/model.ts';
-import { processCounters } from '../observe/counters.ts';
+import { ListenerCounters, processCounters } from '../observe/counters.ts';
 import type { Proxy } from './proxy.ts';
 
 export interface ListenerHost {
@@ -21,6 +21,7 @@ export class Listener {
   readonly path: string;
   /** Connections of this listener currently being served. */
   cur = 0;
+  readonly counters = new ListenerCounters();
   readonly held: Socket[] = [];
   readonly holdLimit: number;
   private server: NetServer | null = null;

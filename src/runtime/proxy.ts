@@ -25,8 +25,10 @@ export class Proxy implements SampleProxy {
   defaultBackend: Proxy | null = null;
   /** Effective frontend maxconn (0 = only the global limit applies). */
   maxconn: number;
-  /** Accepting stopped by soft-stop or "disable frontend". */
+  /** Accepting stopped for good: soft-stop or "shutdown frontend". */
   stopped = false;
+  /** "disable frontend": listeners closed until "enable frontend". */
+  paused = false;
 
   constructor(cfg: ProxyConfig) {
     this.cfg = cfg;
@@ -73,6 +75,6 @@ export class Proxy implements SampleProxy {
 
   /** True when the frontend may take one more connection. */
   get hasRoom(): boolean {
-    return !this.stopped && (this.maxconn === 0 || this.counters.feCur < this.maxconn);
+    return !this.stopped && !this.paused && (this.maxconn === 0 || this.counters.feCur < this.maxconn);
   }
 }

@@ -10,6 +10,7 @@ import { Listener, type ListenerHost } from './listener.ts';
 import { Stream, type StreamHost } from './stream.ts';
 import { startServerChecks, stopServerChecks } from './server-health.ts';
 import { events } from './events.ts';
+import { CliServer } from '../observe/cli/server.ts';
 
 /** HAProxy derives maxconn from the fd limit: each proxied connection needs two descriptors. */
 export function defaultMaxconn(fdLimit: number, reserved: number): number {
@@ -22,7 +23,12 @@ export class Runtime implements StreamHost, ListenerHost {
   readonly listeners: Listener[] = [];
   readonly streams = new Set<Stream>();
   readonly bufsize: number;
-  readonly maxconn: number;
+  /** Global maxconn; "set maxconn global" changes it within hardMaxconn. */
+  maxconn: number;
+  readonly hardMaxconn: number;
+  readonly startedAt = Date.now();
+  /** File descriptors available (ulimit-n), for "show info". */
+  readonly fdLimit: number;
   stopping = false;
   paused = false;
   private readonly byName = new Map<string, Proxy>();
@@ -31,9 +37,12 @@ export class Runtime implements StreamHost, ListenerHost {
   /** Keeps the process alive while paused: with no listener and no check, Node would exit. */
   private pauseKeepAlive: NodeJS.Timeout | null = null;
   private onIdle: (() => void) | null = null;
+  /** The "stats socket" listeners (HAProxy's CLI). */
+  private readonly cli = new CliServer(this);
 
   constructor(config: Config, fdLimit: number) {
     this.config = config;
+    this.fdLimit = fdLimit;
     this.bufsize = config.global.bufsize;
     this.proxies = config.proxies.filter((p) => !p.disabled).map((p) => new Proxy(p));
     for (const p of this.proxies) {
@@ -43,6 +52,7 @@ export class Runtime implements StreamHost, ListenerHost {
     let binds = 0;
     for (const p of this.proxies) binds += p.cfg.binds.length;
     this.maxconn = config.global.maxconn || defaultMaxconn(fdLimit, 20 + binds);
+    this.hardMaxconn = this.maxconn;
     for (const p of this.proxies) {
       p.resolveSwitching((n) => this.backendsByName.get(n));
       if (p.backend && !p.backend.fullconn) p.backend.fullconn = this.defaultFullconn(p);
@@ -79,8 +89,10 @@ export class Runtime implements StreamHost, ListenerHost {
       const err = await l.listen();
       if (err) errors.push(err);
     }
+    errors.push(...(await this.cli.start()));
     if (errors.length) {
       for (const l of this.listeners) l.close();
+      this.cli.close();
       return errors;
     }
     for (const p of this.proxies) if (p.backend) startServerChecks(p.backend, this.config.global.spreadChecks, this.bufsize);
@@ -115,6 +127,8 @@ export class Runtime implements StreamHost, ListenerHost {
   private startStream(l: Listener, sock: Socket): void {
     const fe = l.proxy;
     l.cur++;
+    l.counters.total++;
+    if (l.cur > l.counters.max) l.counters.max = l.cur;
     fe.counters.feCur++;
     fe.counters.feTotal++;
     if (fe.counters.feCur > fe.counters.feMax) fe.counters.feMax = fe.counters.feCur;
@@ -136,6 +150,11 @@ export class Runtime implements StreamHost, ListenerHost {
     processCounters.curConns--;
     this.startHeld();
     if (this.streams.size === 0) this.onIdle?.();
+  }
+
+  /** A maxconn was raised (CLI): connections waiting for a slot may start now. */
+  limitsChanged(): void {
+    this.startHeld();
   }
 
   /** Starts held connections while slots are free, visiting listeners in turn for fairness. */
@@ -205,6 +224,7 @@ export class Runtime implements StreamHost, ListenerHost {
 
   private shutdown(): void {
     this.clearPauseKeepAlive();
+    this.cli.close();
     for (const p of this.proxies) {
       if (p.backend) {
         stopServerChecks(p.backend);

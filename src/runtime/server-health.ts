@@ -8,6 +8,12 @@ import type { Server } from './server.ts';
 import { events } from './events.ts';
 
 const running = new WeakMap<Backend, HealthCheck[]>();
+const byServer = new WeakMap<Server, HealthCheck>();
+
+/** The health check of a server with "check", for stats and the CLI. */
+export function serverHealthCheck(s: Server): HealthCheck | undefined {
+  return byServer.get(s);
+}
 
 export function startServerChecks(be: Backend, spreadChecks: number, bufsize: number): void {
   const checks: HealthCheck[] = [];
@@ -36,6 +42,7 @@ export function startServerChecks(be: Backend, spreadChecks: number, bufsize: nu
       onTransition: (ev: TransitionEvent) => transition(be, s, ev),
     });
     if (s.cfg.observe === 'layer4') s.check = check;
+    byServer.set(s, check);
     checks.push(check);
   }
   // First checks are spread over the smallest interval, as HAProxy's start_checks().
@@ -59,7 +66,7 @@ function transition(be: Backend, s: Server, ev: TransitionEvent): void {
   const why = formatCheckReason(ev);
   if (ev.up) {
     const queuedBefore = be.queue.length;
-    s.setUp(true);
+    s.setOpState(ev.stopping ? 'stopping' : 'up');
     events.serverUp(be, s, why, Math.max(0, queuedBefore - be.queue.length));
     if (s.cfg.onMarkedUp === 'shutdown-backup-sessions' && !s.backup) {
       for (const other of be.servers) if (other.backup) for (const st of [...other.streams]) st.shutdownByServerState('backup server replaced');

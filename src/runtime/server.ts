@@ -40,6 +40,7 @@ export class Server implements LbServer, SampleServer {
   readonly counters = new ServerCounters();
   readonly queue = new WaitQueue<Waiter>();
   readonly streams = new Set<ServerStream>();
+  /** Idle HTTP connections kept for reuse (created on first use by an HTTP stream). */
   target: ServerTarget | null = null;
   /** Set when the server has health checks with "observe layer4". */
   check: TrafficObserver | null = null;
@@ -49,6 +50,14 @@ export class Server implements LbServer, SampleServer {
   drain = false;
   /** Operational state from health checks; true without checks. */
   up = true;
+  /** Up but soft-stopping (HAProxy's NOLB: "set server health stopping"): no new traffic. */
+  stopping = false;
+  /** Runtime maxconn: the configured one until "set maxconn server". */
+  maxconnLimit: number;
+  /** When the server last changed between running, soft-stopping and stopped (ms), for "lastchg". */
+  lastChange = Date.now();
+  /** Time spent stopped (down or in maintenance) before lastChange, ms. */
+  downTime = 0;
   /** User weight (config or "set weight"). */
   uweight: number;
   curConns = 0;
@@ -64,6 +73,7 @@ export class Server implements LbServer, SampleServer {
     this.owner = owner;
     this.maint = cfg.disabled;
     this.uweight = cfg.weight;
+    this.maxconnLimit = cfg.maxconn;
   }
 
   /** Resolves the address as init-addr says; returns an error text when nothing works. */
@@ -105,7 +115,7 @@ export class Server implements LbServer, SampleServer {
 
   /** Usable for new traffic: up, not in maintenance, weight > 0 and not draining. */
   get eligible(): boolean {
-    return this.up && !this.maint && !this.drain && this.eweight > 0;
+    return this.up && !this.stopping && !this.maint && !this.drain && this.eweight > 0;
   }
 
   /** Up and not in maintenance (what srv_is_up() and nbsrv() count). */
@@ -124,7 +134,7 @@ export class Server implements LbServer, SampleServer {
 
   /** Dynamic maxconn: minconn..maxconn scaled by backend load relative to fullconn. */
   get effMaxconn(): number {
-    const max = this.cfg.maxconn;
+    const max = this.maxconnLimit;
     if (max === 0 || this.cfg.minconn === 0 || this.owner.fullconn === 0) return max;
     const dyn = Math.ceil((max * this.owner.beCur) / this.owner.fullconn);
     return Math.min(max, Math.max(this.cfg.minconn, dyn));
@@ -140,7 +150,29 @@ export class Server implements LbServer, SampleServer {
   }
 
   get maxconn(): number {
-    return this.cfg.maxconn;
+    return this.maxconnLimit;
+  }
+
+  /** In slowstart: the effective weight still ramps up. */
+  get warmingUp(): boolean {
+    return this.upSince !== 0;
+  }
+
+  /** Stopped as HAProxy's stats count it: down or in maintenance. */
+  get stopped(): boolean {
+    return !this.up || this.maint;
+  }
+
+  /** Total time spent stopped, ms (including the current stop). */
+  downTimeAt(now: number): number {
+    return this.stopped ? this.downTime + now - this.lastChange : this.downTime;
+  }
+
+  /** Records a change of the running/stopping/stopped state, for lastchg and downtime. */
+  private stateChanged(wasStopped: boolean): void {
+    const now = Date.now();
+    if (wasStopped && !this.stopped) this.downTime += now - this.lastChange;
+    this.lastChange = now;
   }
 
   get maxqueue(): number {
@@ -149,9 +181,24 @@ export class Server implements LbServer, SampleServer {
 
   /** Health transition: starts slowstart when coming back up. */
   setUp(up: boolean): void {
-    if (this.up === up) return;
+    this.setOpState(up ? 'up' : 'down');
+  }
+
+  /** Operational state: running, soft-stopping (up but no new traffic) or down. */
+  setOpState(state: 'up' | 'stopping' | 'down'): void {
+    const up = state !== 'down';
+    const stopping = state === 'stopping';
+    if (this.up === up && this.stopping === stopping) return;
+    const wasStopped = this.stopped;
+    this.stopping = stopping;
+    if (this.up === up) {
+      if (!wasStopped) this.stateChanged(wasStopped);
+      this.owner.serverChanged(this);
+      return;
+    }
     this.up = up;
-    this.counters.downTransitions += up ? 0 : 1;
+    if (!this.maint) this.stateChanged(wasStopped);
+    if (!up && !wasStopped) this.counters.downTransitions++;
     if (up) this.startWarmup();
     else this.stopWarmup();
     this.owner.serverChanged(this);
@@ -159,8 +206,22 @@ export class Server implements LbServer, SampleServer {
 
   setMaint(maint: boolean): void {
     if (this.maint === maint) return;
+    const wasStopped = this.stopped;
     this.maint = maint;
-    if (!maint) this.startWarmup();
+    if (this.stopped !== wasStopped) this.stateChanged(wasStopped);
+    if (maint && !wasStopped) this.counters.downTransitions++;
+    else this.startWarmup();
+    this.owner.serverChanged(this);
+  }
+
+  setDrain(drain: boolean): void {
+    if (this.drain === drain) return;
+    this.drain = drain;
+    this.owner.serverChanged(this);
+  }
+
+  setMaxconn(n: number): void {
+    this.maxconnLimit = n;
     this.owner.serverChanged(this);
   }
 

@@ -1,0 +1,252 @@
+// The stats sockets: listeners of HAProxy's command line interface (management.txt 9.3).
+// A connection reads lines (or ';'-separated commands), runs each, prints its output then an
+// empty line. Without "prompt" the connection closes once the commands it sent are done; in
+// interactive mode each output is followed by the "> " prompt. "stats timeout" closes idle
+// connections and "stats maxconn" bounds how many are served at once (others wait).
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { chmodSync, chownSync, renameSync, rmSync } from 'node:fs';
+import type { Runtime } from '../../runtime/runtime.ts';
+import type { StatsSocketConfig } from '../../config/model.ts';
+import { describeErrno } from '../../runtime/listener.ts';
+import { processCounters } from '../counters.ts';
+import { Level, Severity, err, findCommand, usageMessage, type CliOutput, type CliSession } from './registry.ts';
+import { cliCounts } from './sessions.ts';
+import { cliConnections } from './misc-commands.ts';
+// Command modules register themselves.
+import './stat-commands.ts';
+import './server-commands.ts';
+import './frontend-commands.ts';
+
+const LEVELS: Readonly<Record<StatsSocketConfig['level'], Level>> = { user: Level.User, operator: Level.Operator, admin: Level.Admin };
+const SEVERITY_NAMES = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug'];
+const MAX_ARGS = 64;
+
+/**
+ * Cuts the next command from `buf`: up to a line feed or an unescaped ';'. Returns the
+ * command (without the delimiter and a trailing CR) and the rest, or null when incomplete.
+ */
+export function nextCommand(buf: string): { line: string; rest: string } | null {
+  for (let i = 0; i < buf.length; i++) {
+    const c = buf[i];
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (c === '\n' || c === ';') {
+      let line = buf.slice(0, i);
+      if (c === '\n' && line.endsWith('\r')) line = line.slice(0, -1);
+      return { line, rest: buf.slice(i + 1) };
+    }
+  }
+  return null;
+}
+
+/** Splits a command into words: blanks separate them, a backslash escapes the next character. */
+export function splitArgs(line: string): string[] {
+  const args: string[] = [];
+  let i = 0;
+  while (i < line.length && args.length < MAX_ARGS) {
+    while (line[i] === ' ' || line[i] === '\t') i++;
+    if (i >= line.length) break;
+    let word = '';
+    while (i < line.length && line[i] !== ' ' && line[i] !== '\t') {
+      if (line[i] === '\\' && i + 1 < line.length) i++;
+      word += line[i++];
+    }
+    args.push(word);
+  }
+  return args;
+}
+
+/** Runs one command line and returns what it prints. */
+export async function runCommandLine(line: string, s: CliSession): Promise<CliOutput> {
+  const args = splitArgs(line);
+  const cmd = findCommand(args);
+  if (!cmd) return { text: usageMessage(args), severity: Severity.Info };
+  try {
+    return await cmd.run(args, s);
+  } catch (e) {
+    return err(`Internal error: ${(e as Error).message}\n`);
+  }
+}
+
+class CliConnection {
+  readonly session: CliSession;
+  readonly startedAt = Date.now();
+  readonly src: string;
+  private readonly sock: Socket;
+  private readonly cfg: StatsSocketConfig;
+  private readonly onClose: () => void;
+  private buf = '';
+  private busy = false;
+  private ended = false;
+  private closed = false;
+
+  constructor(rt: Runtime, sock: Socket, cfg: StatsSocketConfig, timeout: number, onClose: () => void) {
+    this.sock = sock;
+    this.cfg = cfg;
+    this.onClose = onClose;
+    this.src = cfg.addr.kind === 'unix' ? 'unix:1' : `${sock.remoteAddress}:${sock.remotePort}`;
+    this.session = { rt, level: LEVELS[cfg.level], prompt: false, timeout, quit: false, noLf: false };
+    sock.setEncoding('latin1');
+    sock.setTimeout(timeout);
+    sock.on('data', (d: string) => {
+      this.buf += d;
+      // A command longer than a buffer is refused, as HAProxy closes on a full request buffer.
+      if (this.buf.length > rt.bufsize && !this.buf.includes('\n')) this.finish();
+      else void this.pump();
+    });
+    sock.on('end', () => {
+      this.ended = true;
+      if (!this.busy) this.finish();
+    });
+    sock.on('timeout', () => this.finish());
+    sock.on('error', () => this.finish());
+    sock.on('close', () => this.release());
+  }
+
+  private write(out: CliOutput): void {
+    if (typeof out === 'string') {
+      if (out) this.sock.write(out, 'latin1');
+      return;
+    }
+    const sev = this.cfg.severityOutput;
+    const prefix = sev === 'number' ? `[${out.severity}]: ` : sev === 'string' ? `[${SEVERITY_NAMES[out.severity]}]: ` : '';
+    this.sock.write(prefix + out.text, 'latin1');
+  }
+
+  private async pump(): Promise<void> {
+    if (this.busy || this.closed) return;
+    this.busy = true;
+    for (;;) {
+      const next = nextCommand(this.buf);
+      if (!next) break;
+      this.buf = next.rest;
+      const s = this.session;
+      const out = await runCommandLine(next.line, s);
+      if (this.closed) return;
+      this.write(out);
+      if (s.quit) return this.finish();
+      if (s.prompt) this.sock.write('\n> ');
+      else if (!s.noLf) this.sock.write('\n');
+      s.noLf = false;
+      this.sock.setTimeout(s.timeout);
+      // Without a prompt, the connection ends once what was sent is processed.
+      if (!s.prompt && this.buf.length === 0) return this.finish();
+    }
+    this.busy = false;
+    if (this.ended) this.finish();
+  }
+
+  private finish(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.sock.end();
+    this.sock.destroySoon();
+  }
+
+  private release(): void {
+    this.closed = true;
+    this.onClose();
+  }
+}
+
+export class CliServer {
+  private readonly rt: Runtime;
+  private readonly servers: NetServer[] = [];
+  private readonly conns = new Set<CliConnection>();
+  private readonly waiting: { sock: Socket; cfg: StatsSocketConfig }[] = [];
+
+  constructor(rt: Runtime) {
+    this.rt = rt;
+  }
+
+  /** Binds every "stats socket"; returns HAProxy's error texts for those that failed. */
+  async start(): Promise<string[]> {
+    const errors: string[] = [];
+    for (const cfg of this.rt.config.global.statsSockets) {
+      const e = await this.listen(cfg);
+      if (e) errors.push(e);
+    }
+    cliCounts.listeners = this.servers.length;
+    return errors;
+  }
+
+  private listen(cfg: StatsSocketConfig): Promise<string | null> {
+    const server = createServer({ pauseOnConnect: true }, (sock) => this.accept(sock, cfg));
+    const a = cfg.addr;
+    return new Promise((resolve) => {
+      const fail = (e: NodeJS.ErrnoException): void => {
+        resolve(`Starting frontend GLOBAL: cannot bind socket (${describeErrno(e)}) [${cfg.text}]`);
+      };
+      server.once('error', fail);
+      const done = (): void => {
+        server.off('error', fail);
+        server.on('error', () => {});
+        this.servers.push(server);
+        resolve(null);
+      };
+      if (a.kind === 'unix' && !a.abstract) {
+        // Bound under a temporary name then renamed, so a reload never leaves the path missing.
+        const tmp = `${a.path}.${process.pid}.tmp`;
+        rmSync(tmp, { force: true });
+        server.listen({ path: tmp }, () => {
+          try {
+            if (cfg.unixMode !== null) chmodSync(tmp, cfg.unixMode);
+            if (cfg.unixUid !== null || cfg.unixGid !== null) chownSync(tmp, cfg.unixUid ?? -1, cfg.unixGid ?? -1);
+            renameSync(tmp, a.path);
+            done();
+          } catch (e) {
+            server.close();
+            rmSync(tmp, { force: true });
+            fail(e as NodeJS.ErrnoException);
+          }
+        });
+      } else if (a.kind === 'unix') {
+        server.listen({ path: `\0${a.path}` }, done);
+      } else if (a.kind === 'fd') {
+        server.listen({ fd: a.fd }, done);
+      } else {
+        server.listen({ host: a.host, port: a.port }, done);
+      }
+    });
+  }
+
+  private accept(sock: Socket, cfg: StatsSocketConfig): void {
+    processCounters.cumConns++;
+    if (this.conns.size >= this.rt.config.global.statsMaxconn) {
+      this.waiting.push({ sock, cfg });
+      sock.once('close', () => {
+        const i = this.waiting.findIndex((w) => w.sock === sock);
+        if (i >= 0) this.waiting.splice(i, 1);
+      });
+      sock.on('error', () => {});
+      return;
+    }
+    this.serve(sock, cfg);
+  }
+
+  private serve(sock: Socket, cfg: StatsSocketConfig): void {
+    const conn: CliConnection = new CliConnection(this.rt, sock, cfg, this.rt.config.global.statsTimeout, () => {
+      this.conns.delete(conn);
+      cliConnections.delete(conn);
+      cliCounts.conns = this.conns.size;
+      const next = this.waiting.shift();
+      if (next) {
+        next.sock.removeAllListeners('close');
+        this.serve(next.sock, next.cfg);
+      }
+    });
+    this.conns.add(conn);
+    cliConnections.add(conn);
+    cliCounts.conns = this.conns.size;
+    sock.resume();
+  }
+
+  /** Stops listening and closes every CLI connection. */
+  close(): void {
+    for (const s of this.servers.splice(0)) s.close();
+    for (const w of this.waiting.splice(0)) w.sock.destroy();
+    cliCounts.listeners = 0;
+  }
+}
