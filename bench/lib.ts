@@ -25,8 +25,8 @@ const live = new Set<Proc>();
 const tempDirs = new Set<string>();
 const OUTPUT_CAP = 64 * 1024;
 
-export function start(name: string, cmd: string, args: string[], cwd?: string): Proc {
-  const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+export function start(name: string, cmd: string, args: string[], cwd?: string, env?: NodeJS.ProcessEnv): Proc {
+  const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let buf = '';
   const add = (chunk: Buffer): void => {
     buf += chunk.toString('utf8');
@@ -228,6 +228,23 @@ export function httpGet(port: number, path: string, timeoutMs = 5000): Promise<{
       if (!m || sep < 0) return reject(new Error(`GET ${path} via :${port}: malformed response (${all.length} bytes)`));
       resolve({ status: Number(m[1]), body: all.subarray(sep + 4) });
     });
+  });
+}
+
+/** Sends `text` on a new connection and returns whatever comes back until the peer closes or `timeoutMs` passes. */
+export function rawExchange(port: number, text: string, timeoutMs = 3000): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host: '127.0.0.1', port });
+    const chunks: Buffer[] = [];
+    const done = (): void => {
+      s.destroy();
+      resolve(Buffer.concat(chunks));
+    };
+    s.setTimeout(timeoutMs, done);
+    s.on('connect', () => s.write(text));
+    s.on('data', (c) => chunks.push(c));
+    s.on('error', (err) => (chunks.length ? done() : reject(err)));
+    s.on('end', done);
   });
 }
 
@@ -505,4 +522,142 @@ export function childCpuTicks(output: string): number | undefined {
   const rest = line.slice(line.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(rest[13]) + Number(rest[14]);
   return Number.isFinite(ticks) ? ticks : undefined;
+}
+
+// ---------------------------------------------------------------------------
+// Shared by the HTTP benchmark (pinning, formatting, noise control, reports)
+
+/** Prefixes `taskset -c cpu` when a CPU is given. */
+export function pin(cpu: number | undefined, cmd: string, args: string[]): [string, string[]] {
+  return cpu === undefined ? [cmd, args] : ['taskset', ['-c', String(cpu), cmd, ...args]];
+}
+
+export const fmt = (n: number | undefined, digits = 0): string =>
+  n === undefined || !Number.isFinite(n) ? '—' : n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+export const fmtMs = (n: number | undefined): string =>
+  n === undefined || !Number.isFinite(n) ? '—' : n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : n.toFixed(0);
+
+/** Peak resident memory of a process (VmHWM from /proc/<pid>/status). */
+export function peakRssMiB(pid: number): number | undefined {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface NoiseBudget {
+  waitLeftMs: number;
+  retriesLeft: number;
+  waitedMs: number;
+  retries: number;
+  noisyKept: number;
+}
+
+/** CPU% used by other processes above which a measurement counts as noisy. */
+export const NOISE_PCT = 15;
+/** Machine-wide busy% (sum over cores) below which the machine counts as quiet before a run. */
+export const QUIET_PCT = 10;
+const QUIET_SAMPLE_MS = 500;
+
+export function noiseBudget(quietWaitS: number, retries: number): NoiseBudget {
+  return { waitLeftMs: quietWaitS * 1000, retriesLeft: retries, waitedMs: 0, retries: 0, noisyKept: 0 };
+}
+
+/**
+ * Other jobs on a small shared machine skew the figures. Before each measured run
+ * wait (from a bounded budget) until the machine is nearly idle; returns a log line if it waited.
+ */
+export async function waitForQuiet(noise: NoiseBudget): Promise<string | undefined> {
+  const t0 = Date.now();
+  let busy = 0;
+  for (;;) {
+    const a = coreTimes();
+    await sleep(QUIET_SAMPLE_MS);
+    const b = coreTimes();
+    busy = coreBusyPct(a, b).reduce((x, y) => x + y, 0);
+    if (busy <= QUIET_PCT) break;
+    if (Date.now() - t0 >= noise.waitLeftMs) break;
+  }
+  const waited = Date.now() - t0 - QUIET_SAMPLE_MS;
+  noise.waitLeftMs = Math.max(0, noise.waitLeftMs - waited);
+  noise.waitedMs += Math.max(0, waited);
+  if (waited < QUIET_SAMPLE_MS) return undefined;
+  return busy <= QUIET_PCT
+    ? `waited ${(waited / 1000).toFixed(1)} s for other jobs to quieten`
+    : `machine still ${busy.toFixed(0)}% busy after waiting ${(waited / 1000).toFixed(1)} s (quiet-wait budget used up), measuring anyway`;
+}
+
+/** The "Machine" section of a results file. */
+export function machineMarkdown(machine: Machine, proxyRows: string[] = []): string[] {
+  return [
+    '| | |',
+    '|---|---|',
+    `| CPU | ${machine.cpuModel} |`,
+    `| cores | ${machine.cores} |`,
+    `| memory | ${machine.memGiB} GiB |`,
+    `| kernel | ${machine.kernel} |`,
+    `| Node (Turnpike) | ${machine.node} |`,
+    `| Turnpike commit | ${machine.gitCommit} |`,
+    `| HAProxy | ${machine.haproxy} |`,
+    ...proxyRows,
+    `| nginx (backend) | ${machine.nginx} |`,
+    `| wrk | ${machine.wrk} |`,
+    `| open files limit | ${machine.openFiles} |`,
+    `| ephemeral ports / tcp_tw_reuse | ${machine.portRange} / ${machine.twReuse} |`,
+  ];
+}
+
+/** `wrk` arguments as a copy-pasteable shell command line. */
+export function shellWords(args: string[]): string {
+  return args.map((a) => (/[\s'"]/.test(a) ? `'${a}'` : a)).join(' ');
+}
+
+// ---------------------------------------------------------------------------
+// CPU profiles (node --cpu-prof)
+
+export interface ProfileEntry {
+  functionName: string;
+  /** file:line, relative to `root` when inside it */
+  where: string;
+  selfMs: number;
+  selfPct: number;
+}
+
+interface CpuProfile {
+  nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number }>;
+  samples?: number[];
+  timeDeltas?: number[];
+  startTime: number;
+  endTime: number;
+}
+
+/** The functions with the most self time in a .cpuprofile, aggregated over call sites. */
+export function profileTop(file: string, n: number, root: string): ProfileEntry[] {
+  const prof = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const selfUs = new Map<number, number>();
+  const samples = prof.samples ?? [];
+  const deltas = prof.timeDeltas ?? [];
+  // timeDeltas[i] is the time since the previous sample; charge it to sample i's node.
+  for (let i = 0; i < samples.length; i++) selfUs.set(samples[i]!, (selfUs.get(samples[i]!) ?? 0) + (deltas[i] ?? 0));
+  const byFn = new Map<string, ProfileEntry>();
+  let totalUs = 0;
+  for (const node of prof.nodes) {
+    const us = selfUs.get(node.id) ?? 0;
+    totalUs += us;
+    if (!us) continue;
+    const cf = node.callFrame;
+    let url = cf.url.replace(/^file:\/\//, '');
+    if (root && url.startsWith(`${root}/`)) url = url.slice(root.length + 1);
+    const where = url ? `${url}:${cf.lineNumber + 1}` : '';
+    const key = `${cf.functionName}\0${where}`;
+    const e = byFn.get(key) ?? { functionName: cf.functionName || '(anonymous)', where, selfMs: 0, selfPct: 0 };
+    e.selfMs += us / 1000;
+    byFn.set(key, e);
+  }
+  const top = [...byFn.values()].sort((a, b) => b.selfMs - a.selfMs).slice(0, n);
+  for (const e of top) e.selfPct = totalUs ? (100 * e.selfMs * 1000) / totalUs : 0;
+  return top;
 }

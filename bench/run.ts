@@ -1,14 +1,20 @@
-// Entry point for `npm run bench` (node bench/run.ts [options]).
+// Entry point for `npm run bench` (node bench/run.ts [tcp|http] [options]).
 //
-// Runs the TCP benchmark: Turnpike and Debian's HAProxy side by side, in front of
-// one nginx, driven by wrk; prints a table and writes bench/results/tcp-<date>.md.
+// tcp (default): Turnpike and Debian's HAProxy side by side in `mode tcp`, in front of
+// one nginx, driven by wrk; writes bench/results/tcp-<date>.md.
+// http (or --http): Turnpike, HAProxy and node-http-proxy in `mode http`; writes
+// bench/results/http-<date>.md, or with --profile profiles Turnpike alone.
 
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { installCleanupHandlers } from './lib.ts';
 import { runTcp, type Mode } from './tcp.ts';
+import { runHttp, HTTP_PROXIES, HTTP_SCENARIOS, type HttpProxy, type HttpScenario } from './http.ts';
 
-const USAGE = `usage: node bench/run.ts [tcp] [options]
+const USAGE = `usage: node bench/run.ts [tcp|http] [options]     (npm run bench -- [options])
+
+  tcp                the TCP benchmark (default)
+  http, --http       the HTTP benchmark
 
   --quick            one short round (2 s per test), unpinned only
   --pinned           pinned mode only (proxy on cpu 0, nginx + wrk on cpu 1)
@@ -21,14 +27,34 @@ const USAGE = `usage: node bench/run.ts [tcp] [options]
   --turnpike PATH    Turnpike launcher (default bin/turnpike)
   --stand-in         run HAProxy in the Turnpike slot too (harness check)
   -h, --help
+
+HTTP only:
+  --proxies LIST     comma-separated, from ${HTTP_PROXIES.join(',')} (default: all)
+  --scenarios LIST   comma-separated, from ${HTTP_SCENARIOS.join(',')} (default: all)
+                       ka50/ka200: keep-alive small responses, 50/200 connections
+                       big: keep-alive 64 KiB responses, 50 connections
+                       close: new connection per request (Connection: close), 50 connections
+  --profile          run Turnpike alone (default scenario ka50, 1 round) with node --cpu-prof and
+                     print the functions with the most self time; writes no results file
+  --profile-dir DIR  where the .cpuprofile goes (default bench/results/tmp)
+  --top N            functions to print (default 15)
 `;
 
 const repo = path.resolve(import.meta.dirname, '..');
+
+function list<T extends string>(v: string | undefined, all: readonly T[], name: string): T[] | undefined {
+  if (v === undefined) return undefined;
+  const items = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = items.filter((s) => !(all as readonly string[]).includes(s));
+  if (bad.length || !items.length) throw new Error(`--${name} takes a comma-separated list from ${all.join(',')}, got ${JSON.stringify(v)}`);
+  return [...new Set(items)] as T[];
+}
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
+      http: { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
       pinned: { type: 'boolean', default: false },
       unpinned: { type: 'boolean', default: false },
@@ -39,6 +65,11 @@ async function main(): Promise<number> {
       'quiet-wait': { type: 'string' },
       retries: { type: 'string' },
       'stand-in': { type: 'boolean', default: false },
+      proxies: { type: 'string' },
+      scenarios: { type: 'string' },
+      profile: { type: 'boolean', default: false },
+      'profile-dir': { type: 'string' },
+      top: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -46,11 +77,13 @@ async function main(): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const which = positionals[0] ?? 'tcp';
-  if (which !== 'tcp' || positionals.length > 1) {
+  const which = positionals[0] ?? (values.http ? 'http' : 'tcp');
+  if (!['tcp', 'http'].includes(which) || positionals.length > 1 || (values.http && which !== 'http')) {
     process.stderr.write(`unknown benchmark ${JSON.stringify(positionals.join(' '))}\n${USAGE}`);
     return 2;
   }
+  const httpOnly = (['proxies', 'scenarios', 'profile', 'profile-dir', 'top'] as const).filter((k) => values[k] !== undefined && values[k] !== false);
+  if (which !== 'http' && httpOnly.length) throw new Error(`--${httpOnly[0]} is for the HTTP benchmark (add --http)`);
   const num = (v: string | undefined, def: number, name: string): number => {
     if (v === undefined) return def;
     const n = Number(v);
@@ -61,12 +94,11 @@ async function main(): Promise<number> {
   let modes: Mode[] = ['unpinned', 'pinned'];
   if (values.pinned && !values.unpinned) modes = ['pinned'];
   if (values.unpinned && !values.pinned) modes = ['unpinned'];
-  if (values.quick && !values.pinned) modes = ['unpinned'];
+  if ((values.quick || values.profile) && !values.pinned) modes = ['unpinned'];
 
-  installCleanupHandlers();
-  return runTcp({
+  const common = {
     modes,
-    rounds: num(values.rounds, values.quick ? 1 : 2, 'rounds'),
+    rounds: num(values.rounds, values.quick || values.profile ? 1 : 2, 'rounds'),
     durationS: num(values.duration, values.quick ? 2 : 5, 'duration'),
     warmupS: num(values.warmup, 1, 'warmup'),
     standIn: values['stand-in'],
@@ -78,6 +110,18 @@ async function main(): Promise<number> {
     quick: values.quick,
     quietWaitS: values['quiet-wait'] === '0' ? 0 : num(values['quiet-wait'], values.quick ? 10 : 30, 'quiet-wait'),
     noisyRetries: values.retries === '0' ? 0 : num(values.retries, values.quick ? 1 : 4, 'retries'),
+  };
+
+  installCleanupHandlers();
+  if (which === 'tcp') return runTcp(common);
+  const proxies: HttpProxy[] = values.profile ? ['turnpike'] : (list(values.proxies, HTTP_PROXIES, 'proxies') ?? [...HTTP_PROXIES]);
+  const scenarios: HttpScenario[] = list(values.scenarios, HTTP_SCENARIOS, 'scenarios') ?? (values.profile ? ['ka50'] : [...HTTP_SCENARIOS]);
+  return runHttp({
+    ...common,
+    proxies,
+    scenarios,
+    profileDir: values.profile ? path.resolve(values['profile-dir'] ?? path.join(repo, 'bench', 'results', 'tmp')) : undefined,
+    profileTopN: num(values.top, 15, 'top'),
   });
 }
 
