@@ -378,7 +378,7 @@ function renderVar(n: LogNode, s: Loggable): string {
     }
     case V.Ms: {
       const ms = L.acceptDate % 1000;
-      return o & LogOpt.Hexa ? hex2(ms) : String(ms).padStart(3, '0');
+      return o & LogOpt.Hexa ? ms.toString(16).toUpperCase().padStart(2, '0') : String(ms).padStart(3, '0');
     }
     case V.Frontend: return lfText(s.frontend.name, o);
     case V.FrontendXprt: {

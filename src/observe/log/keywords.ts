@@ -134,6 +134,11 @@ registerProxyOptions(
   booleanOption('log-health-checks', BE),
 );
 
+/** HAProxy's proxy_type_str(): a listen section is a "proxy". */
+function proxyType(px: ProxyConfig): string {
+  return px.kind === 'listen' ? 'proxy' : px.kind;
+}
+
 function compile(f: FormatText, px: ProxyConfig, what: string, diag: Diagnostics): LogFormat | null {
   const lf = compileLogFormat(f.text, { proxyName: px.name, mode: px.mode, options: LogOpt.Mandatory, mergeSpaces: true }, PhaseBit.Log);
   if (typeof lf !== 'string') return lf;
@@ -157,14 +162,14 @@ export function checkProxyLogging(config: Config, diag: Diagnostics): void {
     let f = l.format;
     if (f && f.origin !== 'log-format' && f.origin !== 'option tcplog' && px.mode !== 'http') {
       const opt = f.origin === 'option httplog clf' ? 'option httplog' : f.origin;
-      diag.warning(f.loc, `'${opt}' not usable with ${px.kind} '${px.name}' (needs 'mode http'). Falling back to 'option tcplog'.`);
+      diag.warning(f.loc, `'${opt}' not usable with ${proxyType(px)} '${px.name}' (needs 'mode http'). Falling back to 'option tcplog'.`);
       f = { text: predefinedFormat('option tcplog'), loc: f.loc, origin: 'option tcplog' };
     }
     if (f) l.compiled = compile(f, px, 'log-format', diag);
     if (l.formatSd) l.compiledSd = compile(l.formatSd, px, 'log-format-sd', diag);
     if (l.errorFormat) l.compiledError = compile(l.errorFormat, px, 'error-log-format', diag);
     if (l.targets.length === 0 && (l.format || l.formatSd)) {
-      diag.warning(null, `log format ignored for ${px.kind === 'frontend' ? 'frontend' : 'proxy'} '${px.name}' since it has no log address.`);
+      diag.warning(null, `log format ignored for ${proxyType(px)} '${px.name}' since it has no log address.`);
     }
   }
 }
