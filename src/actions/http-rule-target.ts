@@ -2,6 +2,7 @@
 // redirect, error pages) and the HTTP stream that runs them. Rules read and rewrite the
 // transaction through this interface only; the stream implements it.
 import type { Loc } from '../config/diagnostics.ts';
+import type { ProxyConfig } from '../config/model.ts';
 import type { HttpResponse } from '../protocols/http1/message.ts';
 import type { Condition, SampleHttpTxn, SampleStream } from '../sample/types.ts';
 
@@ -9,6 +10,11 @@ import type { Condition, SampleHttpTxn, SampleStream } from '../sample/types.ts'
 export interface HttpReply {
   readonly res: HttpResponse;
   readonly body: Buffer;
+  /**
+   * An empty errorfile (e.g. "errorfile 408 /dev/null"): send nothing and close the client
+   * connection; res.status is still the status to log.
+   */
+  readonly silent?: true;
 }
 
 /**
@@ -36,11 +42,13 @@ export interface MutableHttpTxn extends SampleHttpTxn {
 
 /** Termination flags of the log (%ts): first letter the cause, second the phase. */
 export type RuleTermCause = 'P' | 'L' | 'c' | 's';
-export type RuleTermPhase = 'R' | 'H' | 'D';
+export type RuleTermPhase = 'R' | 'H' | 'D' | 'T';
 
 export interface HttpRuleTarget extends SampleStream {
   /** Never null while HTTP rules run. */
   readonly txn: MutableHttpTxn;
+  /** The frontend's configuration (its capture slots). */
+  readonly feConfig: ProxyConfig;
   /** The reply chosen by deny/return/redirect/auth/tarpit (set by the action before it returns Reply/Deny/Tarpit). */
   reply: HttpReply | null;
   /**
@@ -58,7 +66,8 @@ export interface HttpRuleTarget extends SampleStream {
   /**
    * The error reply for `status` as this stream would send it: the backend's error pages
    * (errorfile, errorfiles, http-error, errorloc) when a backend is assigned and has one, else the
-   * frontend's, else HAProxy's built-in page. Implement with errors.ts streamErrorReply().
+   * frontend's, else HAProxy's built-in page. Implement with protocols/http1/errors.ts
+   * streamErrorReply(fe, be, status, this).
    * Returns a fresh object the caller may modify.
    */
   errorReply(status: number): HttpReply;

@@ -3,6 +3,10 @@
 import type { Loc } from './diagnostics.ts';
 import type { Condition, AclDef, SampleExpr } from '../sample/types.ts';
 import type { ProxySection } from './registry.ts';
+import type { HttpRule } from '../actions/http-rule-target.ts';
+import type { ReplyTemplate } from '../actions/http/reply.ts';
+import type { CaptureSlot } from '../actions/http/capture.ts';
+import type { ErrorDirective, HttpErrorsSection } from '../protocols/http1/errors.ts';
 import { GlobalLogSettings, ProxyLogSettings } from '../observe/log/settings.ts';
 
 export type Mode = 'tcp' | 'http';
@@ -216,6 +220,22 @@ export class ProxyConfig {
   tcpRequestContent: TcpRule[] = [];
   useBackends: UseBackendRule[] = [];
   defaultBackend: { name: string; loc: Loc } | null = null;
+  // HTTP rules, error pages and captures (actions/http-rules.ts, protocols/http1/errors.ts).
+  // A proxy created from a named defaults section starts with that section's rules, which
+  // HAProxy evaluates before the proxy's own, and its error directives.
+  httpRequestRules: HttpRule[] = [];
+  httpResponseRules: HttpRule[] = [];
+  httpAfterResponseRules: HttpRule[] = [];
+  /** "redirect" rules, evaluated after the http-request rules of the same proxy. */
+  redirectRules: HttpRule[] = [];
+  /** errorfile/errorfiles/errorloc/http-error in order; applied into errorReplies after parsing. */
+  errorDirectives: ErrorDirective[] = [];
+  errorReplies = new Map<number, ReplyTemplate>();
+  /** Capture slots (capture request/response header, declare capture, http-request capture ... len). */
+  reqCaptures: CaptureSlot[] = [];
+  resCaptures: CaptureSlot[] = [];
+  /** The defaults section this proxy was created from. */
+  defaults: ProxyConfig | null = null;
 
   constructor(name: string, kind: ProxySection, loc: Loc, defaultServer: ServerConfig) {
     this.name = name;
@@ -256,6 +276,13 @@ export class ProxyConfig {
     this.log = d.log.inherit();
     this.defaultServer = cloneServer(d.defaultServer);
     if (d.defaultBackend && this.isFrontend) this.defaultBackend = d.defaultBackend;
+    this.defaults = d;
+    this.httpRequestRules = [...d.httpRequestRules];
+    this.httpResponseRules = [...d.httpResponseRules];
+    this.httpAfterResponseRules = [...d.httpAfterResponseRules];
+    this.errorDirectives = [...d.errorDirectives];
+    this.reqCaptures = [...d.reqCaptures];
+    this.resCaptures = [...d.resCaptures];
   }
 }
 
@@ -330,6 +357,8 @@ export interface Config {
   /** Frontends, backends and listens, in order; names unique per capability. */
   proxies: ProxyConfig[];
   userlists: Userlist[];
+  /** "http-errors" sections (absent until the first one). */
+  httpErrors?: HttpErrorsSection[];
   /** Config files that were read, in order (HAPROXY_CFGFILES). */
   files: string[];
 }

@@ -11,6 +11,7 @@ import { defaultGlobal, defaultServerConfig, ProxyConfig, type Config, type User
 import { unsupportedSectionMessage, unknownKeywordMessage } from './unsupported.ts';
 import { removedKeyword } from './known-keywords.ts';
 import { parseUserlistLine } from './userlist.ts';
+import { openHttpErrorsSection, parseHttpErrorsLine, type HttpErrorsSection } from '../protocols/http1/errors.ts';
 import { validateConfig } from './validate.ts';
 // Modules that register keywords (imported for their side effect on the registries).
 import './global-keywords.ts';
@@ -19,6 +20,7 @@ import '../runtime/bind-keywords.ts';
 import '../runtime/server-keywords.ts';
 import '../runtime/switching-keywords.ts';
 import '../actions/tcp-rules.ts';
+import '../actions/http-rules.ts';
 import '../lb/keywords.ts';
 import '../sample/keywords.ts';
 import '../checks/keywords.ts';
@@ -33,6 +35,7 @@ type Current =
   | { kind: 'global' }
   | { kind: 'proxy'; px: ProxyConfig }
   | { kind: 'userlist'; ul: Userlist }
+  | { kind: 'http-errors'; sec: HttpErrorsSection }
   | { kind: 'skipped' };
 
 /** Parses the given files (already expanded from -f arguments) into a validated Config. */
@@ -79,6 +82,11 @@ function parseLine(line: ConfigLine, config: Config, state: ParseState, diag: Di
     openSection(line, config, state, diag);
     return;
   }
+  if (first === 'http-errors') {
+    const sec = openHttpErrorsSection(config, words, line.loc, diag);
+    state.current = sec ? { kind: 'http-errors', sec } : { kind: 'skipped' };
+    return;
+  }
   const unsupported = unsupportedSectionMessage(first);
   if (unsupported) {
     diag.alert(line.loc, unsupported);
@@ -101,6 +109,8 @@ function parseLine(line: ConfigLine, config: Config, state: ParseState, diag: Di
       if (err) diag.alert(line.loc, err);
       return;
     }
+    case 'http-errors':
+      return parseHttpErrorsLine(cur.sec, words, line.loc, diag, config.global.bufsize);
   }
 }
 
