@@ -1,11 +1,13 @@
 // The converter registry (HAProxy's sample_conv_kw_list) and the string, binary, address and
 // arithmetic converters. A converter declares its input type; the expression casts the
 // sample to it first (the cast must be possible at load time, see casts.ts).
+import { timingSafeEqual } from 'node:crypto';
 import type { Sample, SampleStream, SampleType } from './types.ts';
 import type { Arg, ArgSpec } from './arg.ts';
 import { strToBuf, type CastType } from './casts.ts';
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6, v6tov4 } from './ip.ts';
 import { usableServers } from './fetch.ts';
+import { getVarAs, resolveVarArg } from './vars.ts';
 
 export interface ConvDef {
   readonly name: string;
@@ -52,19 +54,25 @@ function wrap(v: bigint): number {
 
 /**
  * check_operator(): the argument of add/sub/mul/div/mod/and/or/xor is an integer or a
- * variable name. Variables do not exist in Turnpike yet, so a name is refused clearly.
+ * variable name ("txn.x"), read when the converter runs.
  */
 function checkOperator(a: Arg[]): string | null {
   const arg = a[0]!;
   const t = arg.str;
-  if (/^(proc|sess|txn|req|res)\.[A-Za-z0-9._]+$/.test(t)) {
-    return `variable '${t}' as converter argument is not supported by Turnpike yet (only integer constants are)`;
-  }
   // read_int64 must consume the whole text; an empty argument is 0
-  if (!/^[-+]?\d*$/.test(t)) return 'expects an integer or a variable name';
-  arg.type = 'sint';
-  arg.int = t === '' || t === '-' || t === '+' ? 0 : clamp(BigInt(t));
-  return null;
+  if (/^[-+]?\d*$/.test(t)) {
+    arg.type = 'sint';
+    arg.int = t === '' || t === '-' || t === '+' ? 0 : clamp(BigInt(t));
+    return null;
+  }
+  return resolveVarArg(arg, 'ref') === null ? null : 'expects an integer or a variable name';
+}
+
+/** The operand: the constant, or the variable cast to an integer (null when unset). */
+function operand(arg: Arg, s: SampleStream): bigint | null {
+  if (arg.type !== 'var') return big(arg.int);
+  const v = getVarAs(s, arg, 'sint');
+  return v ? big(toInt(v)) : null;
 }
 
 const OP_ARG: ArgSpec = { types: ['str'], min: 1 };
@@ -72,7 +80,10 @@ const OP_ARG: ArgSpec = { types: ['str'], min: 1 };
 function arith(name: string, op: (a: bigint, b: bigint) => number): ConvDef {
   return {
     name, args: OP_ARG, validate: checkOperator, in: 'sint', out: 'sint',
-    fn: (smp, args) => out(smp, 'sint', op(big(smp.value as number), big(args[0]!.int))),
+    fn: (smp, args, s) => {
+      const b = operand(args[0]!, s);
+      return b === null ? null : out(smp, 'sint', op(big(smp.value as number), b));
+    },
   };
 }
 
@@ -212,11 +223,16 @@ export function word(s: string, index: number, delims: string, count: number): s
   return w === index ? s.slice(start, end) : null;
 }
 
-function notSupportedVar(what: string): (a: Arg[]) => string | null {
-  return (a) => {
-    for (const arg of a) if (arg.type === 'var' && arg.str !== '') return `${what} with a variable is not supported by Turnpike yet`;
-    return null;
-  };
+/** The optional variable argument of concat/add_item, checked like HAProxy's ARGT_VAR. */
+function optionalVar(i: number): (a: Arg[]) => string | null {
+  return (a) => (a[i] && a[i].str !== '' ? resolveVarArg(a[i], 'ref') : null);
+}
+
+/** A variable argument as a string, '' when absent or unset. */
+function varText(arg: Arg | undefined, s: SampleStream): string | null {
+  if (!arg || arg.type !== 'var') return null;
+  const v = getVarAs(s, arg, 'str');
+  return v ? (v.value as string) : null;
 }
 
 registerConverters(
@@ -256,8 +272,52 @@ registerConverters(
     },
   },
   {
-    name: 'concat', args: { types: ['str', 'var', 'str'], min: 0 }, validate: notSupportedVar("'concat'"), in: 'str', out: 'str',
-    fn: (smp, a) => out(smp, 'str', (smp.value as string) + (a[0]?.str ?? '') + (a[2]?.str ?? '')),
+    // concat([<start>],[<var>],[<end>]): an unset variable adds nothing
+    name: 'concat', args: { types: ['str', 'var', 'str'], min: 0 }, validate: optionalVar(1), in: 'str', out: 'str',
+    fn: (smp, a, s) => out(smp, 'str', (smp.value as string) + (a[0]?.str ?? '') + (varText(a[1], s) ?? '') + (a[2]?.str ?? '')),
+  },
+  {
+    // add_item(<delim>,[<var>][,<suffix>]): the delimiter only between non-empty parts
+    name: 'add_item', args: { types: ['str', 'var', 'str'], min: 2 }, in: 'str', out: 'str',
+    validate: (a) => {
+      if (a[1]!.str === '' && (!a[2] || a[2].str === '')) return 'one of the optional arguments has to be nonempty';
+      return optionalVar(1)(a);
+    },
+    fn: (smp, a, s) => {
+      const cur = smp.value as string;
+      const v = varText(a[1], s);
+      const suffix = a[2]?.str ?? '';
+      const delim = cur !== '' && ((v !== null && v !== '') || suffix !== '') ? a[0]!.str : '';
+      return out(smp, 'str', cur + delim + (v ?? '') + suffix);
+    },
+  },
+  {
+    // strcmp(<var>): memcmp() of the common part, then the length difference
+    name: 'strcmp', args: { types: ['var'], min: 1 }, in: 'str', out: 'sint',
+    validate: (a) => (a[0]!.str === '' ? 'missing variable name' : resolveVarArg(a[0]!, 'ref')),
+    fn: (smp, a, s) => {
+      const v = varText(a[0], s);
+      if (v === null) return null;
+      const x = smp.value as string;
+      const n = Math.min(x.length, v.length);
+      for (let i = 0; i < n; i++) {
+        const d = x.charCodeAt(i) - v.charCodeAt(i);
+        if (d !== 0) return out(smp, 'sint', d);
+      }
+      return out(smp, 'sint', x.length - v.length);
+    },
+  },
+  {
+    // secure_memcmp(<var>): constant-time when the lengths are equal
+    name: 'secure_memcmp', args: { types: ['var'], min: 1 }, in: 'bin', out: 'bool',
+    validate: (a) => (a[0]!.str === '' ? 'missing variable name' : resolveVarArg(a[0]!, 'ref')),
+    fn: (smp, a, s) => {
+      const v = getVarAs(s, a[0]!, 'bin');
+      if (!v) return null;
+      const x = smp.value as Buffer;
+      const y = v.value as Buffer;
+      return out(smp, 'bool', x.length === y.length && timingSafeEqual(x, y));
+    },
   },
   {
     name: 'cut_crlf', in: 'str', out: 'str',
@@ -359,13 +419,3 @@ registerConverters({
     return out(smp, 'ipv6', formatIPv6(v6 & a[1].ip6));
   },
 });
-
-/** Converters that need variables: a clear refusal instead of an unknown-converter error. */
-for (const name of ['strcmp', 'secure_memcmp', 'add_item', 'set-var', 'unset-var']) {
-  registerConverters({
-    name, args: { types: ['str', 'str', 'str'], min: 0 }, in: 'any', out: 'str',
-    validate: () => `converter '${name}' uses variables, which Turnpike does not support yet`,
-    fn: () => null,
-  });
-}
-

@@ -6,9 +6,9 @@ import { canCast, castSample, type CastType } from './casts.ts';
 import { findFetch, PENDING, type FetchResult, type ResolvedFetchDef } from './fetch.ts';
 import { findConverter, type ConvDef } from './converters.ts';
 
-/** Characters of fetch and converter names (is_idchar). */
+/** Characters of fetch and converter names (is_idchar; '+' as in "base32+src"). */
 export function isIdChar(c: string | undefined): boolean {
-  return c !== undefined && /[A-Za-z0-9._-]/.test(c);
+  return c !== undefined && /[A-Za-z0-9._+-]/.test(c);
 }
 
 export function idEnd(text: string, start: number): number {

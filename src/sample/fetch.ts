@@ -18,7 +18,9 @@ export type FetchResult = Sample | null | Pending;
 export type SampleSource =
   | 'internal' | 'listener' | 'frontend' | 'l4cli' | 'l5cli' | 'track' | 'l6req'
   | 'hrqhv' | 'hrqhp' | 'hrqbo' | 'backend' | 'server' | 'l4srv' | 'l5srv' | 'l6res'
-  | 'hrshv' | 'hrshp' | 'hrsbo' | 'rqfin' | 'rsfin' | 'txfin' | 'ssfin';
+  | 'hrshv' | 'hrshp' | 'hrsbo' | 'rqfin' | 'rsfin' | 'txfin' | 'ssfin'
+  /** Either message's headers, by direction (hdr(), cookie()): HAProxy names both sources. */
+  | 'hrqhv,hrshv';
 
 /** fetch_src_names[] */
 export const SOURCE_NAMES: Readonly<Record<SampleSource, string>> = {
@@ -29,6 +31,7 @@ export const SOURCE_NAMES: Readonly<Record<SampleSource, string>> = {
   hrshv: 'HTTP response headers', hrshp: 'HTTP response', hrsbo: 'HTTP response body',
   rqfin: 'request buffer statistics', rsfin: 'response buffer statistics', txfin: 'transaction statistics',
   ssfin: 'session statistics',
+  'hrqhv,hrshv': 'HTTP request headers,HTTP response headers',
 };
 
 const P = PhaseBit;
@@ -53,6 +56,7 @@ export const SOURCE_PHASES: Readonly<Record<SampleSource, Phase>> = {
   hrshp: RES | P.Log,
   hrsbo: P.L7Res,
   rqfin: P.Log, rsfin: P.Log, txfin: P.Log, ssfin: P.Log,
+  'hrqhv,hrshv': REQ | RES,
 };
 
 export interface FetchDef {

@@ -99,6 +99,8 @@ export interface SampleWorld {
   env(name: string): string | undefined;
   /** tune.bufsize (req.payload never matches beyond it); 16384 when absent. */
   readonly bufsize?: number;
+  /** The userlist section named <name> (http_auth fetches); absent when the runtime has none. */
+  userlist?(name: string): SampleUserlist | undefined;
 }
 
 /** What a fetch may read. Implemented by the runtime's stream. */
@@ -127,6 +129,14 @@ export interface SampleStream {
   vars(scope: VarScope): Map<string, Sample>;
 }
 
+/** A userlist as HTTP authentication reads it (config's Userlist fits). */
+export interface SampleUserlist {
+  readonly name: string;
+  readonly users: ReadonlyMap<string, { readonly password: string; readonly insecure: boolean; readonly groups: readonly string[] }>;
+  /** Group name to member user names ("group <g> users a,b"). */
+  readonly groups: ReadonlyMap<string, readonly string[]>;
+}
+
 /** Variable scopes (var(txn.foo)): process, session (connection), transaction, request, response. */
 export type VarScope = 'proc' | 'sess' | 'txn' | 'req' | 'res';
 
@@ -143,6 +153,13 @@ export interface SampleHttpTxn {
   /** Values captured by "capture request header" / "http-request capture", by slot. */
   readonly reqCaptures: (string | null)[];
   readonly resCaptures: (string | null)[];
+  /**
+   * The request line as received, before any rewrite (HAProxy's txn->uri, read by
+   * capture.req.method/uri); when absent, these fetches read the current request.
+   */
+  readonly reqLine?: string | null;
+  /** This is the first request of the connection (http_first_req); when absent, the fetch has no value. */
+  readonly firstReq?: boolean;
 }
 
 /** A compiled fetch+converters chain, e.g. "src,ipmask(24)". */

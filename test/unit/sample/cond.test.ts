@@ -83,8 +83,8 @@ test('pre-defined ACLs', () => {
   assert.equal(cond('if TRUE', acls([['TRUE', 'always_false']])).eval(S), false);
 });
 
-test('pre-defined HTTP ACLs: a clear "not supported yet" until their fetches are registered', () => {
-  for (const name of ['HTTP', 'HTTP_1.0', 'HTTP_1.1', 'HTTP_CONTENT', 'HTTP_URL_ABS', 'HTTP_URL_SLASH', 'HTTP_URL_STAR', 'METH_GET', 'METH_POST', 'RDP_COOKIE']) {
+test('pre-defined ACLs: a clear "not supported yet" until their fetches are registered', () => {
+  for (const name of ['RDP_COOKIE']) {
     const r = parseCondition(['if', name], aclCtx());
     assert.equal(typeof r, 'string', name);
     assert.match(r as string, new RegExp(`^pre-defined ACL '${name}' is not supported by Turnpike yet`));

@@ -73,7 +73,7 @@ test('arithmetic and bitwise converters on 64-bit integers', () => {
   assert.equal(ev('int(4611686018427387904),mul(4)'), 9223372036854775807);
   assert.equal(ev('src_port,add()'), 40000, 'an empty operand is 0');
   assert.equal(parseSampleExpr('src,add(foo)'), "invalid args in converter 'add' : expects an integer or a variable name");
-  assert.match(parseSampleExpr('src,add(txn.foo)') as string, /^invalid args in converter 'add' : variable 'txn.foo' .*not supported/);
+  assert.equal(parseSampleExpr('src,add(txn.a-b)'), "invalid args in converter 'add' : expects an integer or a variable name");
   assert.equal(parseSampleExpr('src_port,add(1,2)'), "invalid arg 2 in converter 'add' : expected ')' before ',2)'");
   assert.equal(parseSampleExpr('src_port,neg(1)'), "invalid arg 1 in converter 'neg' : expected ')' before '1)'");
   assert.equal(parseSampleExpr('str(a),lower('), "invalid arg 1 in converter 'lower' : expected ')'");
@@ -122,7 +122,7 @@ test('converter input types are checked at load time', () => {
   assert.equal(parseSampleExpr('str(x),nosuch'), "unknown converter 'nosuch'");
   assert.equal(parseSampleExpr('str(x);'), "missing comma after fetch keyword 'str'");
   assert.equal(parseSampleExpr('str(x),lower;'), "missing comma after converter 'lower'");
-  assert.match(parseSampleExpr('str(x),strcmp(txn.a)') as string, /variables/);
+  assert.equal(parseSampleExpr('str(x),strcmp(x)'), "invalid args in converter 'strcmp' : failed to register variable name 'x'");
   // accepted chains
   for (const ok of ['src,add(1)', 'src_port,lower', 'src_port,ipmask(8)', 'src,base64', 'str(1),add(1)', 'bool(1),add(1)', 'str(a),hex,lower', 'src,,lower,']) {
     assert.ok(typeof parseSampleExpr(ok) !== 'string', ok);

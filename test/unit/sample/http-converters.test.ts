@@ -1,0 +1,76 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseSampleExpr, sampleToString } from '../../../src/sample/index.ts';
+import type { SampleStream } from '../../../src/sample/types.ts';
+import { fakeStream } from './helpers.ts';
+
+function ev(text: string, s: SampleStream = fakeStream()): string | null {
+  const e = parseSampleExpr(text);
+  if (typeof e === 'string') throw new Error(`${text}: ${e}`);
+  const r = e.eval(s);
+  return r === null ? null : sampleToString(r);
+}
+
+/** A stream with variables set as in the recorded haproxy 2.6 run. */
+function withVars(): SampleStream {
+  const s = fakeStream();
+  for (const set of ['str(a),set-var(txn.a)', 'str(c),set-var(txn.c)', 'str(ab),set-var(txn.ab)', 'str(),set-var(txn.e)', 'int(5),set-var(txn.n)']) ev(set, s);
+  return s;
+}
+
+test('var() and set-var/unset-var (recorded against haproxy 2.6)', () => {
+  const s = withVars();
+  assert.equal(ev('var(txn.n)', s), '5');
+  assert.equal(ev('var(txn.nope,dflt)', s), 'dflt');
+  assert.equal(ev('var(txn.n,dflt)', s), '5');
+  assert.equal(ev('var(txn.e)', s), '');
+  assert.equal(ev('var(txn.nope)', s), null);
+  ev('int(5),set-var(txn.gt)', s);
+  ev('int(3),set-var(txn.gt,ifgt)', s);
+  assert.equal(ev('var(txn.gt)', s), '3', 'ifgt: set when the variable is greater than the input');
+  ev('int(5),set-var(txn.lt)', s);
+  assert.equal(ev('int(3),set-var(txn.lt,iflt)', s), null, 'a failed condition fails the converter');
+  assert.equal(ev('var(txn.lt)', s), '5');
+  assert.equal(ev('str(x),set-var(txn.q,ifnotexists)', s), 'x');
+  assert.equal(ev('str(y),set-var(txn.q,ifnotexists)', s), null);
+  assert.equal(ev('str(),set-var(txn.r,ifnotempty)', s), null);
+  ev('str(1),unset-var(txn.q)', s);
+  assert.equal(ev('var(txn.q)', s), null);
+  ev('str(p),set-var(proc.shared)', s);
+  assert.equal(ev('var(proc.shared)', fakeStream()), null, "the fake stream's proc scope is its own");
+  assert.equal(ev('var(check.x)', s), null, 'health-check variables are not visible to streams');
+});
+
+test('variable names are checked with HAProxy messages', () => {
+  const scopeMsg = "A variable name must be start by its scope. The scope can be 'proc', 'sess', 'txn', 'req', 'res' or 'check'";
+  assert.equal(parseSampleExpr('var(txn.a-b)'), "invalid args in fetch method 'var' : invalid syntax at char '-b'");
+  assert.equal(parseSampleExpr('var()'), "invalid args in fetch method 'var' : Empty variable name cannot be accepted");
+  assert.equal(parseSampleExpr('var(x)'), `invalid args in fetch method 'var' : invalid variable name 'x'. ${scopeMsg}`);
+  assert.equal(parseSampleExpr('str(a),set-var(txn.)'), `invalid args in converter 'set-var' : invalid variable name 'txn.'. ${scopeMsg}`);
+  assert.equal(parseSampleExpr('str(a),set-var(txn.a,foo)'), 'invalid args in converter \'set-var\' : unknown condition "foo"');
+  assert.equal(parseSampleExpr('str(a),concat(,x,)'), "invalid args in converter 'concat' : failed to register variable name 'x'");
+  assert.equal(parseSampleExpr('str(a),strcmp()'), "invalid args in converter 'strcmp' : missing variable name");
+  assert.equal(parseSampleExpr('str(a),add_item(,)'), "invalid args in converter 'add_item' : one of the optional arguments has to be nonempty");
+  assert.equal(parseSampleExpr('int(1),add(x.y)'), "invalid args in converter 'add' : expects an integer or a variable name");
+});
+
+test('converters reading variables (recorded against haproxy 2.6)', () => {
+  const s = withVars();
+  assert.equal(ev('str(a),strcmp(txn.c)', s), '-2');
+  assert.equal(ev('str(c),strcmp(txn.a)', s), '2');
+  assert.equal(ev('str(ab),strcmp(txn.a)', s), '1');
+  assert.equal(ev('str(a),strcmp(txn.ab)', s), '-1');
+  assert.equal(ev('str(a),strcmp(txn.nope)', s), null);
+  assert.equal(ev('str(a),secure_memcmp(txn.a)', s), '1');
+  assert.equal(ev('str(a),secure_memcmp(txn.ab)', s), '0');
+  assert.equal(ev('str(x),concat(<,txn.nope,>)', s), 'x<>');
+  assert.equal(ev('str(x),concat(<,txn.n,>)', s), 'x<5>');
+  assert.equal(ev('str(),add_item(-,txn.a,s)', s), 'as');
+  assert.equal(ev('str(x),add_item(-,txn.nope,)', s), 'x');
+  assert.equal(ev('str(x),add_item(-,txn.e,)', s), 'x');
+  assert.equal(ev('str(x),add_item(-,txn.e,s)', s), 'x-s');
+  assert.equal(ev('int(3),add(txn.n)', s), '8');
+  assert.equal(ev('int(3),add(txn.a)', s), '3', "a string variable that is not a number counts as 0");
+  assert.equal(ev('int(3),add(txn.nope)', s), null);
+  assert.equal(ev('int(20),div(txn.n)', s), '4');
+});
