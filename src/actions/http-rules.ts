@@ -161,6 +161,11 @@ function unknownActionMessage(set: RuleSet, word: string | undefined): string {
 
 // ---- parsing ------------------------------------------------------------------------------------
 
+/** How HAProxy names a proxy in messages (proxy_type_str): a listen section is a "proxy". */
+function proxyWord(px: ProxyConfig): string {
+  return px.kind === 'listen' ? 'proxy' : px.kind;
+}
+
 function tight(ctx: ParseContext, text: string): void {
   ctx.diag.alert(null, `parsing [${ctx.loc.file}:${ctx.loc.line}]: ${text}`);
 }
@@ -231,7 +236,7 @@ function parseRule(set: RuleSet, px: ProxyConfig, args: readonly string[], ctx: 
   const env: ActionEnv = { px, ctx, set, response: set !== 'http-request', phase: phases.expr };
   const r = parser(args, 2, env);
   if (typeof r === 'string') {
-    return `error detected in ${px.kind} '${px.name}' while parsing '${set} ${word}' rule : ${responseWording(px, r)}.`;
+    return `error detected in ${proxyWord(px)} '${px.name}' while parsing '${set} ${word}' rule : ${responseWording(px, r)}.`;
   }
   const next = args[r.next];
   if (next !== undefined && next !== 'if' && next !== 'unless') {
@@ -254,7 +259,7 @@ registerProxyKeywords(
     sections: NO_DEFAULTS,
     parse(px, args, ctx) {
       const r = parseRedirect(args, 1, { compile: null, response: false });
-      const prefix = `error detected in ${px.kind} '${px.name}' while parsing redirect rule : `;
+      const prefix = `error detected in ${proxyWord(px)} '${px.name}' while parsing redirect rule : `;
       if (typeof r === 'string') return `${prefix}${r}.`;
       const cond = parseRuleCond(px, args, r.next, ctx, rulePhase(px, 'http-request').cond, `${prefix}error in condition: `);
       if (cond === undefined) return;
@@ -306,7 +311,7 @@ export function checkHttpConfig(config: Config, diag: Diagnostics): void {
     for (const [set, rules] of SET_NAMES) {
       for (const r of rules(px)) if (r.action instanceof ReplyAction) resolveRuleReply(r.action.reply, px, config, diag);
       if (px.mode !== 'http' && rules(px).length > 0) {
-        diag.warning(null, `'${set}' rules ignored for ${px.kind} '${px.name}' as they require HTTP mode.`);
+        diag.warning(null, `'${set}' rules ignored for ${proxyWord(px)} '${px.name}' as they require HTTP mode.`);
       }
     }
     if (px.isFrontend) {
