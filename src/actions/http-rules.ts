@@ -14,6 +14,7 @@ import { HEADER_ACTIONS } from './http/headers.ts';
 import { URI_ACTIONS } from './http/uri.ts';
 import { FINAL_ACTIONS, ReplyAction } from './http/final.ts';
 import { FLOW_ACTIONS } from './http/flow.ts';
+import { isVarAction, parseVarAction } from './http/vars.ts';
 import { checkCaptureIds, parseCaptureAction } from './http/capture.ts';
 import { parseRedirect } from './http/redirect.ts';
 import { resolveErrorPages, resolveRuleReply } from '../protocols/http1/errors.ts';
@@ -222,7 +223,8 @@ function parseRule(set: RuleSet, px: ProxyConfig, args: readonly string[], ctx: 
   const word = args[1];
   const table = TABLES[set];
   const parser = word === undefined ? undefined
-    : Object.hasOwn(table, word) ? table[word] : undefined;
+    : Object.hasOwn(table, word) ? table[word]
+      : isVarAction(word) ? parseVarAction : undefined;
   if (!parser) {
     if (word !== undefined && word === 'normalize-uri' && set === 'http-request') {
       return `'${word}' action is experimental, must be allowed via a global 'expose-experimental-directives'`;

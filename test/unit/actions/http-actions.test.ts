@@ -81,6 +81,26 @@ test('replace-path, replace-pathq and replace-uri (doc examples)', () => {
   assert.equal(uri('  http-request replace-path /nomatch /x', '/bar'), '/bar');
 });
 
+test('set-var, set-var-fmt and unset-var, with conditions', () => {
+  const { t } = run([
+    '  http-request set-var(txn.a) int(5)',
+    '  http-request set-var(txn.a,ifnotexists) int(6)',
+    '  http-request set-var(txn.b,ifgt) int(1)',
+    '  http-request set-var(txn.b) int(3)',
+    '  http-request set-var(txn.b,ifgt) int(2)',
+    '  http-request set-var(txn.b,iflt) int(1)',
+    '  http-request set-var(sess.c,ifnotempty) str()',
+    '  http-request set-var-fmt(req.d) "%[src]:%[src_port]"',
+    '  http-request set-var(txn.e) src',
+    '  http-request unset-var(txn.e)',
+  ].join('\n'), GET('/'));
+  assert.deepEqual(t.vars('txn').get('a'), { type: 'sint', value: 5 });
+  assert.deepEqual(t.vars('txn').get('b'), { type: 'sint', value: 2 });
+  assert.equal(t.vars('sess').has('c'), false);
+  assert.deepEqual(t.vars('req').get('d'), { type: 'str', value: '10.1.2.3:40000' });
+  assert.equal(t.vars('txn').has('e'), false);
+});
+
 const DENY_403 = 'HTTP/1.1 403 Forbidden\r\ncontent-length: 93\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n'
   + '<html><body><h1>403 Forbidden</h1>\nRequest forbidden by administrative rules.\n</body></html>\n';
 
