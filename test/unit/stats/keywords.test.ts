@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { parse, DEFAULTS } from './helpers.ts';
 
 const LISTEN = 'listen l\n  bind 127.0.0.1:9999\n  mode http\n';
+const TCP_LISTEN = 'listen l\n  bind 127.0.0.1:9999\n';
 
 test('global stats socket/timeout/maxconn, with HAProxy 2.6 error texts', () => {
-  const ok = parse(`global\n  stats socket /tmp/x.sock mode 600 level admin expose-fd listeners\n  stats socket ipv4@127.0.0.1:9998 level user\n  stats timeout 2m\n  stats maxconn 3\n${DEFAULTS}${LISTEN}`);
+  const ok = parse(`global\n  stats socket /tmp/x.sock mode 600 level admin expose-fd listeners\n  stats socket ipv4@127.0.0.1:9998 level user\n  stats timeout 2m\n  stats maxconn 3\n${DEFAULTS}${TCP_LISTEN}`);
   assert.deepEqual(ok.messages, []);
   const g = ok.config.global;
   assert.equal(g.statsSockets.length, 2);
@@ -29,11 +30,11 @@ test('global stats socket/timeout/maxconn, with HAProxy 2.6 error texts', () => 
     ['stats maxconn abc', "'stats maxconn' expects a positive value"],
   ];
   for (const [line, msg] of cases) {
-    const r = parse(`global\n  ${line}\n${DEFAULTS}${LISTEN}`);
+    const r = parse(`global\n  ${line}\n${DEFAULTS}${TCP_LISTEN}`);
     assert.ok(r.messages.some((m) => m.endsWith(msg)), `${line}: ${r.messages.join(' | ')}`);
   }
   // Without any global "stats" line, ids start at 1.
-  assert.equal(parse(`${DEFAULTS}${LISTEN}`).config.proxies[0]!.id, 1);
+  assert.equal(parse(`${DEFAULTS}${TCP_LISTEN}`).config.proxies[0]!.id, 1);
 });
 
 test('proxy stats keywords build the page configuration, inherited from defaults', () => {
