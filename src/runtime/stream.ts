@@ -143,7 +143,11 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
 
   private readProxyHeader = (): void => {
     const data = this.reqData;
-    if (!data) return;
+    if (!data) {
+      // Closed before sending anything: HAProxy gives up at once ("Connection closed while waiting...").
+      if (this.clientEnded) this.close('C', 'R');
+      return;
+    }
     const r = parseProxyHeader(data);
     if (r.kind === 'incomplete') {
       if (!this.clientEnded) return;
