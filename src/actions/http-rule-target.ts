@@ -1,6 +1,16 @@
 // The contract between HTTP rules (http-request / http-response / http-after-response /
 // redirect, error pages) and the HTTP stream that runs them. Rules read and rewrite the
 // transaction through this interface only; the stream implements it.
+//
+// What the stream does, in HAProxy's order (actions/http-rules.ts has the runners):
+// - request head parsed: size txn.reqCaptures/resCaptures to the frontend's slots and call
+//   captureHeaders(fe.reqCaptures, req.headers, txn.reqCaptures) (likewise for the response);
+// - runRequestRules(fe, t), then, once the backend is chosen and if it is another proxy,
+//   runRequestRules(be, t); a Yield resumes with runRequestRules(px, t, t.yieldRule);
+// - response head: runHttpRules(be.httpResponseRules), then the frontend's if another proxy
+//   (Allow only ends the current proxy's list);
+// - every response sent, the server's or a reply: txn.res = the response, then
+//   runAfterResponseRules(be, fe, t) before writing it.
 import type { Loc } from '../config/diagnostics.ts';
 import type { ProxyConfig } from '../config/model.ts';
 import type { HttpResponse } from '../protocols/http1/message.ts';
