@@ -273,9 +273,12 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
     const be = this.backend!.backend!;
     // Source hashing reads the address text itself (no key for UNIX clients), rdp-cookie the request buffer.
     const key = be.lb.needsKey ? tcpBalanceKey(be.cfg.balance, this.reqData, this.family === 'unix' ? '' : this.srcAddr) : null;
+    const queuedBefore = be.queue.length;
     const r = be.assign(key, avoid, this);
     if (r === 'no-server' || r === 'queue-full') return this.close('S', 'C');
     if (r === 'queued') {
+      // %bq: the streams served from the backend queue before this one, itself included (FIFO).
+      if (be.queue.length > queuedBefore) this.logs.beQueuePos = be.queue.length;
       this.state = State.Queued;
       this.gone = false;
       const t = this.backend!.cfg.timeouts;
@@ -576,6 +579,8 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
       if (linger) s.destroy();
       else s.resetAndDestroy();
     }
+    // %sc as HAProxy reads it: the slot handed to a queued stream below is not taken yet there.
+    if (this.server) this.logs.serverConns = this.server.curConns - 1;
     this.releaseServer();
     if (this.backend) this.backend.counters.beCur--;
     this.client.removeAllListeners('data');

@@ -411,7 +411,7 @@ function renderVar(n: LogNode, s: Loggable): string {
     case V.ActConn: return String(processCounters.curConns);
     case V.FeConn: return String(s.frontend.feConn);
     case V.BeConn: return String((s.backend ?? s.frontend).beConn);
-    case V.SrvConn: return String(L.server ? L.server.curConns : 0);
+    case V.SrvConn: return String(L.serverConns >= 0 ? L.serverConns : L.server ? L.server.curConns : 0);
     case V.Retries: return (L.redispatched ? '+' : '') + L.retries;
     case V.SrvQueue: return String(L.srvQueuePos);
     case V.BeQueue: return String(L.beQueuePos);

@@ -70,6 +70,8 @@ export class StreamLog {
 
   /** The server last assigned (%s, %sc): kept after its slot is released, until the log is sent. */
   server: SampleServer | null = null;
+  /** %sc once the stream released its slot (which a queued stream may take at once): the server's count just after; -1 reads it live. */
+  serverConns = -1;
   /** Server-side connection: the server's address (%si %sp) and our local end (%bi %bp), once connected. */
   srvAddr: string | null = null;
   srvPort = 0;
