@@ -1,6 +1,8 @@
 // Public API of the sample and ACL engine.
 import './http-fetches.ts';
 import './var-fetch.ts';
+import './map.ts';
+import './regsub.ts';
 export type { Arg, ArgSpec, ArgType } from './arg.ts';
 export { parseArgList, ARG_TYPE_NAMES } from './arg.ts';
 export type { CastType } from './casts.ts';

@@ -74,3 +74,23 @@ test('converters reading variables (recorded against haproxy 2.6)', () => {
   assert.equal(ev('int(3),add(txn.nope)', s), null);
   assert.equal(ev('int(20),div(txn.n)', s), '4');
 });
+
+test('regsub (recorded against haproxy 2.6)', () => {
+  const cases: [string, string][] = [
+    ['str(aaa),regsub(^a,b,g)', 'baa'],
+    ['str(ab),regsub(x*,-,g)', '-a-b-'],
+    ['str(ab),regsub(x*,-)', '-ab'],
+    ['str(/////a///b/c/),regsub(/+,/,g)', '/a/b/c/'],
+    ["str(fooBar12),regsub('(foo|bar)([0-9]+)?','\\2\\1',i)", 'fooBar12'],
+    ["str(FOObar12),regsub('(foo|bar)([0-9]+)?','\\2\\1',ig)", 'FOO12bar'],
+    ['str(abc),regsub(b,\\x41\\x4a)', 'aAJc'],
+    ['str(abc),regsub(b,\\9)', 'ac'],
+    ['str(abc),regsub($,!,g)', 'abc!!'],
+    ['str(abcabc),regsub(b,X)', 'aXcabc'],
+    ['str(a.b.c),regsub(\\.,_,g)', 'a_b_c'],
+  ];
+  for (const [expr, want] of cases) assert.equal(ev(expr), want, expr);
+  assert.equal(parseSampleExpr('str(a),regsub(a,b,x)'), "invalid args in converter 'regsub' : invalid regex flag 'x', only 'i' and 'g' are supported");
+  assert.match(parseSampleExpr('str(a),regsub(a(,b)') as string, /^invalid args in converter 'regsub' : regex 'a\(' is invalid/);
+  assert.match(parseSampleExpr("str(a),regsub('(a)\\1',b)") as string, /linear time/, 'backreferences are refused (ReDoS)');
+});
