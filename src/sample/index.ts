@@ -3,6 +3,7 @@ import './http-fetches.ts';
 import './var-fetch.ts';
 import './map.ts';
 import './regsub.ts';
+import './hash-converters.ts';
 export type { Arg, ArgSpec, ArgType } from './arg.ts';
 export { parseArgList, ARG_TYPE_NAMES } from './arg.ts';
 export type { CastType } from './casts.ts';
