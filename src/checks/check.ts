@@ -1,5 +1,6 @@
 // One server's health checks, as HAProxy's check.c/tcpcheck.c run them: a timer task that
-// opens a connection (plain TCP check: connect = L4OK) or runs the proxy's tcp-check rules,
+// opens a connection (plain TCP check: connect = L4OK) or runs the proxy's tcp-check or
+// http-check rules,
 // records the result in the rise/fall state machine and reschedules itself with inter,
 // fastinter or downinter. It also implements "observe layer4" (error-limit, on-error).
 //
@@ -12,6 +13,11 @@ import type { CheckSettings, ServerConfig } from '../config/model.ts';
 import { buildProxyV1, buildProxyV2Local } from '../protocols/proxy-protocol.ts';
 import { HealthState, checkStatusResult, type CheckOutcome, type CheckStatus, type ServerOpState, type TransitionEvent } from './health.ts';
 import type { TcpCheckConnectRule, TcpCheckExpectRule, TcpCheckRule } from './tcp-check.ts';
+import type { HttpCheckExpectRule, HttpCheckRule } from './http-check.ts';
+import { buildHttpCheckRequest, evalHttpExpect, readHttpCheckResponse } from './http-check-run.ts';
+
+/** A rule of either ruleset (tcp-check or http-check). */
+export type CheckRule = TcpCheckRule | HttpCheckRule;
 
 export type CheckTarget = { readonly host: string; readonly port: number } | { readonly path: string };
 
@@ -26,8 +32,14 @@ export interface HealthCheckOptions {
   /** The backend's "timeout connect" and "timeout check" (null when unset). */
   readonly timeoutConnect?: number | null;
   readonly timeoutCheck?: number | null;
-  /** getTcpCheckRules(backend): null for plain connect checks. */
-  readonly rules: readonly TcpCheckRule[] | null;
+  /** getTcpCheckRules() or getHttpCheckRules() of the backend: null for plain connect checks. */
+  readonly rules: readonly CheckRule[] | null;
+  /** The rules are an http-check ruleset ("option httpchk"). */
+  readonly http?: boolean;
+  /** "http-check disable-on-404": a 404 makes a running server soft-stop. */
+  readonly disable404?: boolean;
+  /** "http-check send-state": the X-Haproxy-Server-State value, built for each request. */
+  readonly stateHeader?: (() => string) | null;
   /**
    * PROXY header on the check connection (check-send-proxy, or the server's send-proxy when
    * no check port/addr is set: see checkProxySettings()). A number is the version; true
@@ -129,9 +141,14 @@ export function strerror(err: NodeJS.ErrnoException): string {
 }
 
 interface RunConfig {
-  readonly rules: readonly TcpCheckRule[];
+  readonly rules: readonly CheckRule[];
   /** option tcp-check: messages carry the tcp-check step details. */
   readonly tcpMode: boolean;
+  readonly http: boolean;
+  readonly disable404: boolean;
+  readonly stateHeader: (() => string) | null;
+  /** Whether the checks see the server down (disable-on-404 only applies to running servers). */
+  readonly serverDown: () => boolean;
   readonly target: CheckTarget;
   readonly sendProxy: 0 | 1 | 2;
   readonly proxyVersion: 1 | 2;
@@ -148,13 +165,17 @@ type ExpectResult = 'continue' | 'wait' | 'stop';
 class CheckRun {
   readonly startedAt = performance.now();
   private readonly cfg: RunConfig;
-  private readonly onDone: (status: CheckStatus, info: string) => void;
+  private readonly onDone: (status: CheckStatus, info: string, code: number) => void;
   private socket: net.Socket | null = null;
   private expire: NodeJS.Timeout | null = null;
   /** Rule to evaluate next. */
   private idx = 0;
   /** The rule the check is at (HAProxy's current_step), for messages. */
-  private step: TcpCheckRule | null = null;
+  private step: CheckRule | null = null;
+  /** Status code of the last HTTP response evaluated (HAProxy's check->code). */
+  private code = 0;
+  /** The last HTTP request was HEAD: its response has no body. */
+  private headRequest = false;
   /** Index of the connect rule that opened the current connection. */
   private connIdx = -1;
   private connected = false;
@@ -165,7 +186,7 @@ class CheckRun {
   private err: NodeJS.ErrnoException | null = null;
   private done = false;
 
-  constructor(cfg: RunConfig, onDone: (status: CheckStatus, info: string) => void) {
+  constructor(cfg: RunConfig, onDone: (status: CheckStatus, info: string, code: number) => void) {
     this.cfg = cfg;
     this.onDone = onDone;
   }
@@ -210,21 +231,35 @@ class CheckRun {
           mustRead = true;
           this.idx++;
           break;
-        case 'expect': {
+        case 'http-send':
+          this.step = rule;
+          this.buf = Buffer.alloc(0);
+          this.full = false;
+          this.newData = false;
+          this.headRequest = rule.method === 'HEAD';
+          this.socket!.write(buildHttpCheckRequest(rule, this.cfg.stateHeader ? this.cfg.stateHeader() : null));
+          mustRead = true;
+          this.idx++;
+          break;
+        case 'expect':
+        case 'http-expect': {
           this.step = rule;
           if (mustRead) {
             // Nothing new to read: wait, unless the input buffer is full (then it is the last read).
             if (!this.newData && !this.eos && !this.err && !this.full) return;
             if (this.buf.length === 0) {
               if (this.err) return this.connError(false);
-              const c = rule.comment ? ` comment: '${rule.comment}'` : '';
-              return this.finish(rule.errorStatus ?? 'L7RSP', `TCPCHK got an empty response at step ${stepId(rule)}${c}`);
+              // An empty HTTP response is an invalid one, reported by the expect rule.
+              if (rule.kind === 'expect') {
+                const c = rule.comment ? ` comment: '${rule.comment}'` : '';
+                return this.finish(rule.errorStatus ?? 'L7RSP', `TCPCHK got an empty response at step ${stepId(rule)}${c}`);
+              }
             }
             this.newData = false;
             mustRead = false;
             lastRead = this.eos || this.err !== null || this.full;
           }
-          const r = this.evalExpect(rule, lastRead);
+          const r = rule.kind === 'expect' ? this.evalExpect(rule, lastRead) : this.evalHttpExpect(rule, lastRead);
           if (r === 'stop') return;
           if (r === 'wait') {
             // Resume from the first negated expect of the chain when more data comes.
@@ -278,11 +313,30 @@ class CheckRun {
     return 'stop';
   }
 
+  /** An http-check expect rule on the response read so far. */
+  private evalHttpExpect(rule: HttpCheckExpectRule, lastRead: boolean): ExpectResult {
+    const res = readHttpCheckResponse(this.buf, this.eos || this.err !== null, this.headRequest);
+    if (typeof res === 'object') this.code = res.status;
+    const r = evalHttpExpect(rule, res, lastRead, this.soft404());
+    if (r.kind !== 'stop') return r.kind;
+    this.finish(r.status, r.info);
+    return 'stop';
+  }
+
+  /** "http-check disable-on-404" applies: a 404 soft-stops a server that is not down. */
+  private soft404(): boolean {
+    return this.cfg.disable404 && !this.cfg.serverDown();
+  }
+
   private succeed(): void {
     const last = this.step;
     const tcp = this.cfg.tcpMode ? '(tcp-check)' : '';
     if (!last) this.finish('L7OK', '(tcp-check)');
     else if (last.kind === 'expect') this.finish(last.okStatus ?? 'L7OK', last.onSuccess ?? tcp);
+    else if (last.kind === 'http-expect') {
+      if (this.code === 404 && this.soft404()) this.finish('L7OKC', '');
+      else this.finish(last.okStatus ?? 'L7OK', last.onSuccess ?? '');
+    }
     else if (last.kind === 'connect') this.finish('L4OK', last.implicit ? '' : '(tcp-check)');
     else this.finish('L7OK', '(tcp-check)');
   }
@@ -312,7 +366,7 @@ class CheckRun {
     let status: CheckStatus;
     if (!this.connected) status = timeout ? 'L4TOUT' : 'L4CON';
     else if (!timeout) status = 'SOCKERR';
-    else status = step?.kind === 'expect' && step.toutStatus ? step.toutStatus : 'L7TOUT';
+    else status = (step?.kind === 'expect' || step?.kind === 'http-expect') && step.toutStatus ? step.toutStatus : 'L7TOUT';
     this.finish(status, info);
   }
 
@@ -400,7 +454,7 @@ class CheckRun {
     if (this.done) return;
     this.done = true;
     this.cleanup();
-    this.onDone(status, info);
+    this.onDone(status, info, this.code);
   }
 
   private cleanup(): void {
@@ -423,7 +477,7 @@ class CheckRun {
 }
 
 /** The step number HAProxy prints: 0 for the implicit first connect, else position + 1. */
-function stepId(rule: TcpCheckRule): number {
+function stepId(rule: CheckRule): number {
   return rule.kind === 'connect' && rule.implicit ? 0 : rule.index + 1;
 }
 
@@ -606,7 +660,11 @@ export class HealthCheck {
     const run: CheckRun = new CheckRun(
       {
         rules: o.rules ?? [IMPLICIT_CONNECT],
-        tcpMode: o.rules !== null,
+        tcpMode: o.rules !== null && o.http !== true,
+        http: o.http === true,
+        disable404: o.disable404 === true,
+        stateHeader: o.stateHeader ?? null,
+        serverDown: () => this.health.state === 'down',
         target,
         sendProxy,
         proxyVersion: o.proxyVersion ?? (sendProxy === 2 ? 2 : 1),
@@ -616,7 +674,7 @@ export class HealthCheck {
         timeoutCheck: o.timeoutCheck ?? null,
         bufsize: o.bufsize ?? 16384,
       },
-      (status, info) => this.onRunDone(run, status, info),
+      (status, info, code) => this.onRunDone(run, status, info, code),
     );
     this.run = run;
     run.begin();
@@ -630,11 +688,11 @@ export class HealthCheck {
     return { host: s.addr ?? t.host, port: s.port ?? t.port };
   }
 
-  private onRunDone(run: CheckRun | null, status: CheckStatus, info: string): void {
+  private onRunDone(run: CheckRun | null, status: CheckStatus, info: string, code = 0): void {
     if (run && this.run !== run) return;
     this.run = null;
     const duration = run ? Math.floor(performance.now() - run.startedAt) : 0;
-    this.record(status, info, duration);
+    this.record(status, info, duration, code);
   }
 
   private abortRun(): void {
@@ -645,9 +703,9 @@ export class HealthCheck {
   }
 
   /** Records a result, reschedules (real checks only), then reports. */
-  private record(status: CheckStatus, info: string, durationMs: number): void {
+  private record(status: CheckStatus, info: string, durationMs: number, code = 0): void {
     const before = this.health.health;
-    const { outcome, transition } = this.health.record(status, info, durationMs, 0);
+    const { outcome, transition } = this.health.record(status, info, durationMs, code);
     const result = checkStatusResult(status);
     if (result === 'failed' && before > 0) this.failedChecks++;
     if (result === 'passed' || result === 'condpass') this.consecutiveErrors = 0;

@@ -254,7 +254,8 @@ function parseRule(words: readonly string[], rules: readonly RawRule[], index: n
   return typeof r === 'string' ? wrap(r) : r;
 }
 
-function parseConnect(words: readonly string[], rules: readonly RawRule[], index: number): TcpCheckConnectRule | string {
+/** A "connect" rule (tcp-check and http-check); `rules` are those already in the ruleset. */
+export function parseConnect(words: readonly string[], rules: readonly { readonly kind: string }[], index: number): TcpCheckConnectRule | string {
   for (const r of rules) {
     if (r.kind === 'connect') break;
     if (r.kind === 'comment') continue;
@@ -539,6 +540,8 @@ registerProxyOptions({
     if (ctx.negated || ctx.defaulted) return `negation/default is not supported for option 'tcp-check'.`;
     if (args.length > 2) return `'option tcp-check' cannot handle unexpected argument '${args[2]}'.`;
     const st = stateOf(px);
+    // One health check type at a time: this replaces "option httpchk".
+    px.options.delete('httpchk');
     px.options.set('tcp-check', true);
     // Keep an active ruleset (inherited from defaults having the option, or set before);
     // otherwise use this section's own rules, possibly none yet. The rules of a defaults

@@ -50,6 +50,16 @@ export interface CheckSettings {
   sendProxy: boolean;
 }
 
+/** Agent checks (agent-check, agent-port, agent-inter, agent-addr, agent-send). */
+export interface AgentSettings {
+  enabled: boolean;
+  /** 0: none (the agent check is then refused at load). */
+  port: number;
+  inter: number;
+  addr: string | null;
+  send: string | null;
+}
+
 export interface ServerConfig {
   loc: Loc;
   name: string;
@@ -65,6 +75,7 @@ export interface ServerConfig {
   maxqueue: number;
   slowstart: number;
   check: CheckSettings;
+  agent: AgentSettings;
   sendProxy: 0 | 1 | 2;
   observe: 'layer4' | null;
   errorLimit: number;
@@ -204,6 +215,9 @@ export class ProxyConfig {
   hashType: HashTypeConfig = { method: 'map-based', fn: 'sdbm', avalanche: false };
   /** hash-balance-factor: bounded loads for consistent hashing, in percent (0: off). */
   hashBalanceFactor = 0;
+  /** http-check disable-on-404 / http-check send-state. */
+  httpCheckDisable404 = false;
+  httpCheckSendState = false;
   source: SourceConfig | null = null;
   defaultServer: ServerConfig;
   inspectDelay: number | null = null;
@@ -270,6 +284,8 @@ export class ProxyConfig {
     this.balance = { ...d.balance };
     this.hashType = { ...d.hashType };
     this.hashBalanceFactor = d.hashBalanceFactor;
+    this.httpCheckDisable404 = d.httpCheckDisable404;
+    this.httpCheckSendState = d.httpCheckSendState;
     this.source = d.source;
     this.inspectDelay = d.inspectDelay;
     this.stats = d.stats ? cloneStatsConfig(d.stats) : null;
@@ -287,7 +303,7 @@ export class ProxyConfig {
 }
 
 export function cloneServer(s: ServerConfig): ServerConfig {
-  return { ...s, check: { ...s.check }, initAddr: [...s.initAddr] };
+  return { ...s, check: { ...s.check }, agent: { ...s.agent }, initAddr: [...s.initAddr] };
 }
 
 export interface UserlistUser {
@@ -379,6 +395,7 @@ export function defaultServerConfig(loc: Loc): ServerConfig {
     loc, name: '', id: null, addr: null, addrText: '', weight: 1, backup: false, disabled: false,
     maxconn: 0, minconn: 0, maxqueue: 0, slowstart: 0,
     check: { enabled: false, inter: 2000, fastinter: null, downinter: null, rise: 2, fall: 3, port: null, addr: null, sendProxy: false },
+    agent: { enabled: false, port: 0, inter: 2000, addr: null, send: null },
     sendProxy: 0, observe: null, errorLimit: 10, onError: 'fail-check', onMarkedDown: null, onMarkedUp: null,
     initAddr: ['last', 'libc'], source: null, tcpka: false,
   };

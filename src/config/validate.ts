@@ -7,6 +7,8 @@ import { serverCheckPortError, validateTcpChecks } from '../checks/tcp-check.ts'
 import { checkStatsMode } from '../observe/stats/stats-keywords.ts';
 import { checkProxyLogging } from '../observe/log/keywords.ts';
 import { validateBalance } from '../lb/keywords.ts';
+import { validateHttpChecks } from '../checks/http-check.ts';
+import { validateServerAgents } from '../runtime/server-keywords.ts';
 
 export function validateConfig(config: Config, diag: Diagnostics): void {
   assignProxyIds(config, diag);
@@ -82,6 +84,8 @@ function checkBackend(px: ProxyConfig, diag: Diagnostics): void {
     if (err) diag.alert(null, err);
   }
   validateTcpChecks(px, diag);
+  validateHttpChecks(px, diag);
+  validateServerAgents(px, diag);
   validateBalance(px, diag);
 }
 

@@ -1,6 +1,7 @@
 // "server" and "default-server" with their options (configuration.txt 5.2).
 import { isIP } from 'node:net';
 import { BE, BE_ONLY, registerProxyKeywords } from '../config/registry.ts';
+import type { Diagnostics } from '../config/diagnostics.ts';
 import { cloneServer, type InitAddr, type ProxyConfig, type ServerConfig } from '../config/model.ts';
 import { parseAddress } from '../config/address.ts';
 import { parseTime, parseUint } from '../config/units.ts';
@@ -22,6 +23,21 @@ function time(set: (s: ServerConfig, ms: number) => void, what: string, positive
     if (typeof t === 'string') return `'${what}' : ${t}`;
     if (positive && t <= 0) return `'${what}' : expects a positive time value, got '${v}'.`;
     set(s, t);
+  };
+}
+
+const TIME_UNITS: Readonly<Record<string, number>> = { us: 0.001, ms: 1, s: 1000, m: 60000, h: 3600000, d: 86400000 };
+
+/** parse_time_err() on a server option, with HAProxy's texts. */
+function serverTime(set: (s: ServerConfig, ms: number) => void, what: string): Setter {
+  return (s, v) => {
+    const m = /^(\d+)(us|ms|s|m|h|d)?/.exec(v);
+    const end = m ? m[0].length : 0;
+    if (!m || end < v.length) return `unexpected character '${v[end]}' in '${what}' argument of server ${s.name}.`;
+    const ms = Math.ceil(Number(m[1]) * TIME_UNITS[m[2] ?? 'ms']!);
+    if (ms > 2147483647) return `timer overflow in argument <${v}> to <${what}> of server ${s.name}, maximum value is 2147483647 ms (~24.8 days).`;
+    if (ms === 0) return `invalid value ${v} for argument '${what}' of server ${s.name}.`;
+    set(s, ms);
   };
 }
 
@@ -80,6 +96,17 @@ const VALUE_OPTIONS: ReadonlyMap<string, Setter> = new Map<string, Setter>([
     }
     s.initAddr = methods;
   }],
+  // atol(): a bad number is 0, reported as a missing agent port once parsing is over.
+  ['agent-port', (s, v) => {
+    const m = /^\s*([+-]?\d+)/.exec(v);
+    s.agent.port = m ? Number(m[1]) : 0;
+  }],
+  ['agent-inter', serverTime((s, t) => { s.agent.inter = t; }, 'agent-inter')],
+  ['agent-addr', (s, v) => {
+    if (!isIP(v) && (v.includes(':') || !/^[A-Za-z0-9.-]+$/.test(v))) return `parsing agent-addr failed. Check if '${v}' is correct address.`;
+    s.agent.addr = v;
+  }],
+  ['agent-send', (s, v) => { s.agent.send = v; }],
   ['source', (s, v) => {
     const a = parseAddress(v, { port: 'optional', ranges: false, offsets: false, fqdn: false, keyword: 'source' });
     if (typeof a === 'string') return a;
@@ -92,6 +119,8 @@ const VALUE_OPTIONS: ReadonlyMap<string, Setter> = new Map<string, Setter>([
 /** Options without a value. */
 const FLAG_OPTIONS: ReadonlyMap<string, (s: ServerConfig) => void> = new Map<string, (s: ServerConfig) => void>([
   ['check', (s) => { s.check.enabled = true; }],
+  ['agent-check', (s) => { s.agent.enabled = true; }],
+  ['no-agent-check', (s) => { s.agent.enabled = false; }],
   ['no-check', (s) => { s.check.enabled = false; }],
   ['backup', (s) => { s.backup = true; }],
   ['no-backup', (s) => { s.backup = false; }],
@@ -158,3 +187,12 @@ registerProxyKeywords(
     },
   },
 );
+
+/** Post-parse: an agent check needs a port (HAProxy refuses the configuration otherwise). */
+export function validateServerAgents(px: ProxyConfig, diag: Diagnostics): void {
+  for (const s of px.servers) {
+    if (s.agent.enabled && s.agent.port === 0) {
+      diag.alert(null, `[${s.loc.file}:${s.loc.line}] : 'server ${px.name}/${s.name}' : server ${s.name} does not have agent port. Agent check has been disabled.`);
+    }
+  }
+}

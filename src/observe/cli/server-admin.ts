@@ -2,7 +2,6 @@
 // maintenance, drain, forced health, check enabling, weight, and killing its sessions. State
 // lives in Server and HealthCheck; this module sequences the changes and prints HAProxy's
 // messages for them.
-import type { Proxy } from '../../runtime/proxy.ts';
 import type { Server } from '../../runtime/server.ts';
 import type { Backend } from '../../runtime/backend.ts';
 import type { Stream } from '../../runtime/stream.ts';
@@ -32,7 +31,8 @@ function leftText(be: Backend, s: Server, queuedBefore: number): string {
   return `${active} active and ${backup} backup servers left.${onBackup} ${s.streams.size} sessions active, ${requeued} requeued, ${s.queue.length} remaining in queue.`;
 }
 
-function onlineText(be: Backend, requeued: number): string {
+/** "<n> active and <n> backup servers online. <n> sessions requeued, <n> total in queue." */
+export function onlineText(be: Backend, requeued: number): string {
   const { active, backup } = usableCounts(be);
   return `${active} active and ${backup} backup servers online. ${requeued} sessions requeued, ${be.queue.length} total in queue.`;
 }
@@ -96,7 +96,7 @@ export function forceHealth(be: Backend, s: Server, state: 'up' | 'stopping' | '
  * HAProxy's server_parse_weight_change_request(): applies "<w>" or "<w>%" (relative to the
  * configured weight) and returns null, or the error message.
  */
-export function changeWeight(px: Proxy, s: Server, text: string | undefined): string | null {
+export function changeWeight(be: Backend, s: Server, text: string | undefined): string | null {
   if (!text) return 'Require <weight> or <weight%>.\n';
   const m = /^(-?\d+)(.*)$/.exec(text);
   if (!m) return 'Empty weight string empty or preceded by garbage';
@@ -110,7 +110,7 @@ export function changeWeight(px: Proxy, s: Server, text: string | undefined): st
   } else if (m[2] !== '') {
     return 'Trailing garbage in weight string';
   }
-  if (w && w !== s.cfg.weight && px.backend!.staticWeights) {
+  if (w && w !== s.cfg.weight && be.staticWeights) {
     return "Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n";
   }
   s.setWeight(w);

@@ -72,7 +72,7 @@ function setServer(args: readonly string[], s: CliSession): CliOutput {
       return '';
     }
     case 'weight': {
-      const e = changeWeight(px, server, args[4]);
+      const e = changeWeight(be, server, args[4]);
       return e ? err(e) : '';
     }
     case 'health': {
@@ -195,7 +195,7 @@ registerCliCommands(
     run(args, s) {
       const found = adminServer(s, args[2]);
       if (isOutput(found)) return found;
-      const e = changeWeight(found.px, found.server, args[3]);
+      const e = changeWeight(found.px.backend!, found.server, args[3]);
       return e ? err(e) : '';
     },
   },
