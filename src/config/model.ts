@@ -85,6 +85,12 @@ export interface ServerConfig {
   initAddr: InitAddr[];
   source: SourceConfig | null;
   tcpka: boolean;
+  /** pool-max-conn: idle connections kept for reuse (-1 unlimited, 0 none). */
+  poolMaxConn: number;
+  /** pool-purge-delay: idle connections unused for this long are closed. */
+  poolPurgeDelay: number;
+  /** max-reuse: requests per server connection (-1 unlimited). */
+  maxReuse: number;
 }
 
 export interface SourceConfig {
@@ -114,6 +120,18 @@ export interface LogFormatLike {
   readonly text: string;
   readonly parts: readonly (string | SampleExpr)[];
 }
+
+/** option forwardfor / option originalto. */
+export interface AddrHeaderConfig {
+  readonly header: string;
+  /** Source network for which no header is added ("except <net>"), as 128-bit (IPv4-mapped) values. */
+  readonly except: { readonly net: bigint; readonly mask: bigint } | null;
+  readonly ifNone: boolean;
+}
+
+/** How HTTP connections behave (option http-keep-alive / http-server-close / httpclose). */
+export type HttpConnMode = 'keep-alive' | 'server-close' | 'close';
+export type HttpReuse = 'never' | 'safe' | 'aggressive' | 'always';
 
 export type BalanceAlgo = 'roundrobin' | 'static-rr' | 'leastconn' | 'first' | 'source' | 'random' | 'uri' | 'url_param' | 'hdr' | 'rdp-cookie';
 
@@ -221,10 +239,14 @@ export class ProxyConfig {
   source: SourceConfig | null = null;
   defaultServer: ServerConfig;
   inspectDelay: number | null = null;
-  /** The statistics page served by this proxy, when any stats keyword is set. */
-  stats: StatsConfig | null = null;
   /** log, log-tag, log-format, option tcplog/httplog... (targets copied from defaults). */
   log = new ProxyLogSettings();
+  /** The statistics page served by this proxy, when any stats keyword is set. */
+  stats: StatsConfig | null = null;
+  httpConnMode: HttpConnMode = 'keep-alive';
+  httpReuse: HttpReuse = 'safe';
+  forwardFor: AddrHeaderConfig | null = null;
+  originalTo: AddrHeaderConfig | null = null;
   // Not inherited from defaults:
   binds: BindConfig[] = [];
   servers: ServerConfig[] = [];
@@ -288,8 +310,12 @@ export class ProxyConfig {
     this.httpCheckSendState = d.httpCheckSendState;
     this.source = d.source;
     this.inspectDelay = d.inspectDelay;
-    this.stats = d.stats ? cloneStatsConfig(d.stats) : null;
     this.log = d.log.inherit();
+    this.stats = d.stats ? cloneStatsConfig(d.stats) : null;
+    this.httpConnMode = d.httpConnMode;
+    this.httpReuse = d.httpReuse;
+    this.forwardFor = d.forwardFor;
+    this.originalTo = d.originalTo;
     this.defaultServer = cloneServer(d.defaultServer);
     if (d.defaultBackend && this.isFrontend) this.defaultBackend = d.defaultBackend;
     this.defaults = d;
@@ -353,6 +379,8 @@ export interface GlobalConfig {
   maxCheckConns: number;
   bufsize: number;
   quiet: boolean;
+  /** Global log targets, log-tag, log-send-hostname. */
+  log: GlobalLogSettings;
   statsSockets: StatsSocketConfig[];
   /** "stats timeout": CLI idle timeout, ms. */
   statsTimeout: number;
@@ -360,8 +388,6 @@ export interface GlobalConfig {
   statsMaxconn: number;
   /** A "stats" global keyword created HAProxy's CLI frontend (it takes proxy id 1). */
   cliFrontend: boolean;
-  /** Global log targets, log-tag, log-send-hostname. */
-  log: GlobalLogSettings;
   /** Keywords seen, for "unique in global" warnings. */
   readonly seen: Set<string>;
 }
@@ -384,8 +410,8 @@ export function defaultGlobal(): GlobalConfig {
     maxconn: 0, daemon: false, masterWorker: false, pidfile: null, nbthread: null, uid: null, gid: null,
     chroot: null, ulimitN: null, hardStopAfter: null, grace: 0, node: null, description: null,
     localPeer: null, zeroWarning: false, spreadChecks: 0, maxCheckConns: 0, bufsize: 16384, quiet: false,
-    statsSockets: [], statsTimeout: 10000, statsMaxconn: 10, cliFrontend: false,
     log: new GlobalLogSettings(),
+    statsSockets: [], statsTimeout: 10000, statsMaxconn: 10, cliFrontend: false,
     seen: new Set(),
   };
 }
@@ -397,6 +423,6 @@ export function defaultServerConfig(loc: Loc): ServerConfig {
     check: { enabled: false, inter: 2000, fastinter: null, downinter: null, rise: 2, fall: 3, port: null, addr: null, sendProxy: false },
     agent: { enabled: false, port: 0, inter: 2000, addr: null, send: null },
     sendProxy: 0, observe: null, errorLimit: 10, onError: 'fail-check', onMarkedDown: null, onMarkedUp: null,
-    initAddr: ['last', 'libc'], source: null, tcpka: false,
+    initAddr: ['last', 'libc'], source: null, tcpka: false, poolMaxConn: -1, poolPurgeDelay: 5000, maxReuse: -1,
   };
 }

@@ -4,11 +4,12 @@ import type { Diagnostics } from './diagnostics.ts';
 import type { Config, ProxyConfig } from './model.ts';
 import { checkSampleRefs } from '../sample/refs.ts';
 import { serverCheckPortError, validateTcpChecks } from '../checks/tcp-check.ts';
-import { checkStatsMode } from '../observe/stats/stats-keywords.ts';
 import { checkProxyLogging } from '../observe/log/keywords.ts';
 import { validateBalance } from '../lb/keywords.ts';
 import { validateHttpChecks } from '../checks/http-check.ts';
 import { validateServerAgents } from '../runtime/server-keywords.ts';
+import { checkStatsMode } from '../observe/stats/stats-keywords.ts';
+import { checkHttpConfig } from '../actions/http-rules.ts';
 
 export function validateConfig(config: Config, diag: Diagnostics): void {
   assignProxyIds(config, diag);
@@ -23,6 +24,8 @@ export function validateConfig(config: Config, diag: Diagnostics): void {
     if (refs) diag.alert(null, `Proxy '${px.name}': ${refs}`);
   }
   checkProxyLogging(config, diag);
+  // As HAProxy, HTTP rules and error pages are resolved only in a configuration without errors.
+  if (diag.alerts === 0) checkHttpConfig(config, diag);
 }
 
 function assignProxyIds(config: Config, diag: Diagnostics): void {
@@ -53,12 +56,25 @@ function checkFrontend(px: ProxyConfig, config: Config, diag: Diagnostics): void
   if (px.binds.length === 0) {
     diag.warning(null, `${px.kind} '${px.name}' has no 'bind' directive. Please declare it as a backend if this was intended.`);
   }
-  if (px.defaultBackend && !findBackend(config, px.defaultBackend.name)) {
-    diag.alert(null, `Proxy '${px.name}': unable to find required default_backend: '${px.defaultBackend.name}'.`);
+  if (px.defaultBackend) {
+    const be = findBackend(config, px.defaultBackend.name);
+    if (!be) diag.alert(null, `Proxy '${px.name}': unable to find required default_backend: '${px.defaultBackend.name}'.`);
+    else checkModes(px, be, 'as its default backend', diag);
   }
   for (const rule of px.useBackends) {
     if (rule.dynamic) continue;
-    if (!findBackend(config, rule.name)) diag.alert(null, `Proxy '${px.name}': unable to find required use_backend: '${rule.name}'.`);
+    const be = findBackend(config, rule.name);
+    if (!be) diag.alert(null, `Proxy '${px.name}': unable to find required use_backend: '${rule.name}'.`);
+    else checkModes(px, be, "in a 'use_backend' rule", diag);
+  }
+}
+
+/** An HTTP frontend cannot hand its requests to a TCP backend. */
+function checkModes(fe: ProxyConfig, be: ProxyConfig, how: string, diag: Diagnostics): void {
+  if (fe.mode === 'http' && be.mode !== 'http') {
+    diag.alert(null, `http frontend '${fe.name}' (${fe.loc.file}:${fe.loc.line}) tries to use incompatible tcp backend '${be.name}' (${be.loc.file}:${be.loc.line}) ${how} (see 'mode').`);
+  } else if (fe.mode === 'tcp' && be.mode === 'http' && fe !== be) {
+    diag.alert(null, `tcp frontend '${fe.name}' (${fe.loc.file}:${fe.loc.line}) uses http backend '${be.name}' (${be.loc.file}:${be.loc.line}) ${how}: the TCP to HTTP upgrade is not supported by Turnpike yet.`);
   }
 }
 

@@ -1,5 +1,6 @@
 // A server at run time: address, administrative and health state, effective weight
 // (slowstart), connection count and queue. Implements what the LB and fetches read.
+import type { ConnPool } from '../protocols/http1/server-conn.ts';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { ServerConfig } from '../config/model.ts';
@@ -41,6 +42,7 @@ export class Server implements LbServer, SampleServer {
   readonly queue = new WaitQueue<Waiter>();
   readonly streams = new Set<ServerStream>();
   /** Idle HTTP connections kept for reuse (created on first use by an HTTP stream). */
+  pool: ConnPool | null = null;
   target: ServerTarget | null = null;
   /** Set when the server has health checks with "observe layer4". */
   check: TrafficObserver | null = null;
@@ -199,6 +201,7 @@ export class Server implements LbServer, SampleServer {
     this.up = up;
     if (!this.maint) this.stateChanged(wasStopped);
     if (!up && !wasStopped) this.counters.downTransitions++;
+    if (!up) this.pool?.closeAll();
     if (up) this.startWarmup();
     else this.stopWarmup();
     this.owner.serverChanged(this);
@@ -210,6 +213,7 @@ export class Server implements LbServer, SampleServer {
     this.maint = maint;
     if (this.stopped !== wasStopped) this.stateChanged(wasStopped);
     if (maint && !wasStopped) this.counters.downTransitions++;
+    if (maint) this.pool?.closeAll();
     else this.startWarmup();
     this.owner.serverChanged(this);
   }
@@ -254,5 +258,6 @@ export class Server implements LbServer, SampleServer {
 
   stop(): void {
     this.stopWarmup();
+    this.pool?.closeAll();
   }
 }

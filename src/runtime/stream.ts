@@ -19,7 +19,7 @@ import { logConnect, logSessionError, logStream, proxyHeaderErrorText, ProxyHead
 
 /** HAProxy's termination state: who ended it, and in which phase (first two log chars). */
 export type TermCause = '-' | 'C' | 'S' | 'P' | 'R' | 'I' | 'D' | 'K' | 'c' | 's';
-export type TermPhase = '-' | 'R' | 'Q' | 'C' | 'D' | 'L';
+export type TermPhase = '-' | 'R' | 'Q' | 'C' | 'H' | 'D' | 'L' | 'T';
 
 /** What the stream needs from the process: lookups and the end-of-stream notification. */
 export interface StreamHost extends SampleWorld {

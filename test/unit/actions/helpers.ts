@@ -5,7 +5,6 @@ import { Diagnostics } from '../../../src/config/diagnostics.ts';
 import type { Config, ProxyConfig } from '../../../src/config/model.ts';
 import { HttpHeaders, HttpRequest, HttpResponse, type HttpVersion } from '../../../src/protocols/http1/message.ts';
 import type { HttpReply, HttpRuleTarget, MutableHttpTxn, RuleTermCause, RuleTermPhase } from '../../../src/actions/http-rule-target.ts';
-import { checkHttpConfig } from '../../../src/actions/http-rules.ts';
 import { streamErrorReply } from '../../../src/protocols/http1/errors.ts';
 import { fakeProxy, fakeStream } from '../sample/helpers.ts';
 
@@ -13,7 +12,6 @@ import { fakeProxy, fakeStream } from '../sample/helpers.ts';
 export function loadConfig(text: string): { config: Config; px: (name: string) => ProxyConfig; diag: Diagnostics } {
   const diag = new Diagnostics();
   const config = parseConfigText('test.cfg', text, diag, {});
-  if (diag.alerts === 0) checkHttpConfig(config, diag);
   if (diag.alerts > 0) throw new Error(diag.messages.map((m) => m.text).join('\n'));
   return { config, diag, px: (name) => config.proxies.find((p) => p.name === name)! };
 }

@@ -1,0 +1,155 @@
+// One HTTP/1 connection to a server. Its socket handlers are created once per connection and
+// dispatch to the current owner (the stream using it) or, while idle in the pool, close it on
+// any event: an idle connection must not receive data, and a close must remove it from the pool.
+import { connect, type Socket } from 'node:net';
+import type { Server } from '../../runtime/server.ts';
+
+export interface ServerConnOwner {
+  onServerConnect(): void;
+  onServerData(chunk: Buffer): void;
+  onServerEnd(): void;
+  onServerClose(): void;
+  onServerError(err: Error): void;
+  onServerTimeout(): void;
+  onServerDrain(): void;
+}
+
+export interface ConnectOptions {
+  readonly localAddress?: string;
+  readonly localPort?: number;
+  readonly keepAlive: boolean;
+}
+
+export class ServerConn {
+  readonly sock: Socket;
+  readonly server: Server;
+  owner: ServerConnOwner | null = null;
+  /** Requests sent over this connection (max-reuse). */
+  uses = 0;
+  idleSince = 0;
+  connected = false;
+  closed = false;
+  /** Set while the connection sits in its server's idle pool. */
+  pool: ConnPool | null = null;
+
+  constructor(server: Server, port: number, opts: ConnectOptions) {
+    this.server = server;
+    const t = server.target!;
+    this.sock = 'path' in t
+      ? connect({ path: t.path, allowHalfOpen: true })
+      : connect({ host: t.host, port, allowHalfOpen: true, noDelay: true, localAddress: opts.localAddress, localPort: opts.localPort, keepAlive: opts.keepAlive });
+    const s = this.sock;
+    s.on('connect', this.onConnect);
+    s.on('data', this.onData);
+    s.on('end', this.onEnd);
+    s.on('close', this.onClose);
+    s.on('error', this.onError);
+    s.on('timeout', this.onTimeout);
+    s.on('drain', this.onDrain);
+  }
+
+  private onConnect = (): void => {
+    this.connected = true;
+    this.owner?.onServerConnect();
+  };
+  private onData = (chunk: Buffer): void => {
+    if (this.owner) this.owner.onServerData(chunk);
+    else this.destroy();
+  };
+  private onEnd = (): void => {
+    if (this.owner) this.owner.onServerEnd();
+    else this.destroy();
+  };
+  private onClose = (): void => {
+    this.closed = true;
+    this.pool?.remove(this);
+    this.owner?.onServerClose();
+  };
+  private onError = (err: Error): void => {
+    if (this.owner) this.owner.onServerError(err);
+    else this.destroy();
+  };
+  private onTimeout = (): void => {
+    if (this.owner) this.owner.onServerTimeout();
+    else this.destroy();
+  };
+  private onDrain = (): void => {
+    this.owner?.onServerDrain();
+  };
+
+  /** True while the socket can carry another request. */
+  get reusable(): boolean {
+    return this.connected && !this.closed && !this.sock.destroyed && this.sock.writable && this.sock.readable;
+  }
+
+  destroy(): void {
+    this.owner = null;
+    this.pool?.remove(this);
+    if (!this.closed) this.sock.destroy();
+    this.closed = true;
+  }
+}
+
+/**
+ * A server's idle connections, most recently used first (LIFO keeps few sockets warm).
+ * Connections idle longer than pool-purge-delay are closed by a timer that runs only while
+ * the pool is not empty.
+ */
+export class ConnPool {
+  readonly idle: ServerConn[] = [];
+  /** pool-max-conn: -1 unlimited, 0 no pooling. */
+  readonly maxIdle: number;
+  readonly purgeDelay: number;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(maxIdle: number, purgeDelay: number) {
+    this.maxIdle = maxIdle;
+    this.purgeDelay = purgeDelay;
+  }
+
+  /** Takes the most recently used idle connection, if any. */
+  take(): ServerConn | null {
+    const c = this.idle.pop();
+    if (!c) return null;
+    c.pool = null;
+    return c;
+  }
+
+  /** Parks a connection; returns false (caller closes it) when the pool is full. */
+  put(c: ServerConn, now: number): boolean {
+    if (this.maxIdle >= 0 && this.idle.length >= this.maxIdle) return false;
+    c.owner = null;
+    c.pool = this;
+    c.idleSince = now;
+    c.sock.setTimeout(0);
+    this.idle.push(c);
+    if (!this.timer && this.purgeDelay > 0) {
+      this.timer = setInterval(this.purge, this.purgeDelay);
+      this.timer.unref();
+    }
+    return true;
+  }
+
+  remove(c: ServerConn): void {
+    const i = this.idle.indexOf(c);
+    if (i >= 0) this.idle.splice(i, 1);
+    c.pool = null;
+    if (this.idle.length === 0) this.stopTimer();
+  }
+
+  private purge = (): void => {
+    const limit = Date.now() - this.purgeDelay;
+    // Oldest first: they are at the front.
+    while (this.idle.length > 0 && this.idle[0]!.idleSince <= limit) this.idle[0]!.destroy();
+  };
+
+  private stopTimer(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  closeAll(): void {
+    while (this.idle.length > 0) this.idle[this.idle.length - 1]!.destroy();
+    this.stopTimer();
+  }
+}
