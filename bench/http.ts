@@ -319,7 +319,7 @@ function printProfile(opts: HttpOptions, since: number): void {
   }
   for (const file of files) {
     const top = profileTop(file, opts.profileTopN, opts.repo);
-    process.stdout.write(`\nTop ${top.length} functions by self time in ${path.relative(process.cwd(), file) || file}:\n`);
+    process.stdout.write(`\nTop ${top.length} functions by self time (% of busy time) in ${path.relative(process.cwd(), file) || file}:\n`);
     const w = Math.max(...top.map((e) => e.functionName.length), 8);
     for (const e of top) {
       process.stdout.write(`  ${e.selfPct.toFixed(1).padStart(5)}%  ${fmt(e.selfMs).padStart(7)} ms  ${e.functionName.padEnd(w)}  ${e.where}\n`);

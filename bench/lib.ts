@@ -634,7 +634,10 @@ interface CpuProfile {
   endTime: number;
 }
 
-/** The functions with the most self time in a .cpuprofile, aggregated over call sites. */
+/**
+ * The functions with the most self time in a .cpuprofile, aggregated by function
+ * and source line; percentages are of the busy time (V8's "(idle)" samples left out).
+ */
 export function profileTop(file: string, n: number, root: string): ProfileEntry[] {
   const prof = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const selfUs = new Map<number, number>();
@@ -646,9 +649,9 @@ export function profileTop(file: string, n: number, root: string): ProfileEntry[
   let totalUs = 0;
   for (const node of prof.nodes) {
     const us = selfUs.get(node.id) ?? 0;
-    totalUs += us;
-    if (!us) continue;
     const cf = node.callFrame;
+    if (!us || cf.functionName === '(idle)') continue;
+    totalUs += us;
     let url = cf.url.replace(/^file:\/\//, '');
     if (root && url.startsWith(`${root}/`)) url = url.slice(root.length + 1);
     const where = url ? `${url}:${cf.lineNumber + 1}` : '';
