@@ -358,7 +358,8 @@ registerConverters(
       const s = smp.value as string;
       let v = 0n;
       for (const c of s) {
-        if (!/[0-9a-fA-F]/.test(c)) return out(smp, 'sint', 0);
+        // a non-hex character fails the conversion (sample_conv_hex2int)
+        if (!/[0-9a-fA-F]/.test(c)) return null;
         v = (v << 4n) | BigInt(parseInt(c, 16));
       }
       return out(smp, 'sint', wrap(v));

@@ -4,6 +4,7 @@ import './var-fetch.ts';
 import './map.ts';
 import './regsub.ts';
 import './hash-converters.ts';
+import './text-converters.ts';
 export type { Arg, ArgSpec, ArgType } from './arg.ts';
 export { parseArgList, ARG_TYPE_NAMES } from './arg.ts';
 export type { CastType } from './casts.ts';

@@ -94,3 +94,55 @@ test('regsub (recorded against haproxy 2.6)', () => {
   assert.match(parseSampleExpr('str(a),regsub(a(,b)') as string, /^invalid args in converter 'regsub' : regex 'a\(' is invalid/);
   assert.match(parseSampleExpr("str(a),regsub('(a)\\1',b)") as string, /linear time/, 'backreferences are refused (ReDoS)');
 });
+
+/** lf-string's escaping of the recorded output: control characters but tab, and DEL, as %XX. */
+function lfEscape(s: string): string {
+  return s.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'));
+}
+
+test('encoding converters give what haproxy 2.6 gives (recorded)', async () => {
+  const { readFileSync } = await import('node:fs');
+  const fix = JSON.parse(readFileSync('test/fixtures/sample/haproxy-text-converters.json', 'utf8')) as {
+    bodies: string[]; exprs: string[]; results: (string | null)[][];
+  };
+  const { httpStream } = await import('./helpers.ts');
+  fix.bodies.forEach((hex, i) => {
+    const body = Buffer.from(hex, 'hex').toString('latin1');
+    const s = httpStream(`POST / HTTP/1.1\r\nContent-Length: ${body.length}\r\n\r\n`, { body });
+    fix.exprs.forEach((expr, j) => {
+      const got = ev(expr, s);
+      assert.equal(got === null ? null : lfEscape(got), fix.results[i]![j], `${expr} on ${hex}`);
+    });
+  });
+});
+
+test('hex2i, dates and host values', () => {
+  assert.equal(ev('str(abc),hex2i'), '2748');
+  assert.equal(ev('str(7fffffffffffffffff),hex2i'), '-1');
+  assert.equal(ev('str(),hex2i'), '0');
+  assert.equal(ev('str(x1),hex2i'), null);
+  assert.equal(ev('int(1700000000),http_date'), 'Tue, 14 Nov 2023 22:13:20 GMT');
+  assert.equal(ev('int(1700000000),http_date(3600)'), 'Tue, 14 Nov 2023 23:13:20 GMT');
+  assert.equal(ev('int(1700000000005),http_date(0,ms)'), 'Tue, 14 Nov 2023 22:13:20.5 GMT');
+  assert.equal(ev('int(1700000000000123),http_date(0,us)'), 'Tue, 14 Nov 2023 22:13:20.123 GMT');
+  assert.equal(ev('int(1700000000),utime(%Y-%m-%d %H:%M:%S %a %b %j %e %y %Z %z %s %%)'), '2023-11-14 22:13:20 Tue Nov 318 14 23 GMT +0000 1700000000 %');
+  assert.equal(ev('int(1700000000),utime(%c|%x|%X|%D|%F|%T|%R|%p|%I|%l|%k|%u|%w|%C|%G|%g|%V|%U|%W|%h|%A|%B|%q)'),
+    'Tue Nov 14 22:13:20 2023|11/14/23|22:13:20|11/14/23|2023-11-14|22:13:20|22:13|PM|10|10|22|2|2|20|2023|23|46|46|46|Nov|Tuesday|November|%q');
+  assert.equal(ev('int(1700000000),utime(%Y,86400)'), '2023');
+  assert.equal(parseSampleExpr('str(a),http_date(0,x)'), "invalid args in converter 'http_date' : expects 's', 'ms' or 'us', got 'x'");
+  assert.equal(parseSampleExpr('str(a),url_enc(x)'), "invalid args in converter 'url_enc' : Unexpected encode type. Allowed value is 'query'");
+  assert.equal(parseSampleExpr('str(a),json(foo)'),
+    "invalid args in converter 'json' : Unexpected input code type. Allowed value are 'ascii', 'utf8', 'utf8s', 'utf8p' and 'utf8ps'");
+  assert.equal(parseSampleExpr('str(a),be2dec(,0)'), "invalid args in converter 'be2dec' : chunk_size out of [1..8] range (0)");
+  assert.equal(parseSampleExpr('str(a),be2hex(:)'), "invalid args in converter 'be2hex' : chunk_size needs to be positive (0)");
+});
+
+test('url_dec never throws and round-trips url_enc', async () => {
+  const fc = (await import('fast-check')).default;
+  const { urlDecode, urlEncode } = await import('../../../src/sample/text-converters.ts');
+  fc.assert(fc.property(fc.string(), fc.boolean(), (t, form) => {
+    const b = Buffer.from(t, 'utf8').toString('latin1');
+    urlDecode(b, form);
+    assert.equal(urlDecode(urlEncode(b), false), b);
+  }));
+});
