@@ -24,7 +24,7 @@ export interface ConvStep {
 
 /** A fetch or converter argument naming a proxy or server, checked once the whole configuration is known. */
 export interface SampleRef {
-  readonly kind: 'frontend' | 'backend' | 'server';
+  readonly kind: 'frontend' | 'backend' | 'server' | 'userlist';
   /** Proxy name; for servers, the backend part ('' when the server is looked up in <proxy>). */
   readonly name: string;
   readonly server?: string;
@@ -97,6 +97,11 @@ export class SampleExprImpl implements SampleExpr {
     const out: SampleRef[] = [];
     const scan = (args: readonly Arg[], kw: string, isConverter: boolean): void => {
       args.forEach((a, i) => {
+        // a userlist argument must name one, even when empty ("missing userlist name")
+        if (a.type === 'usr') {
+          out.push({ kind: 'userlist', name: a.str, pos: i + 1, kw, isConverter });
+          return;
+        }
         if (a.str === '') return;
         if (a.type === 'fe' || a.type === 'be') {
           out.push({ kind: a.type === 'fe' ? 'frontend' : 'backend', name: a.str, pos: i + 1, kw, isConverter });

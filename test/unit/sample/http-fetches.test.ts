@@ -216,3 +216,22 @@ test('sources and phases as haproxy -dKsmp lists them', () => {
   assert.equal(checkUsable(h, P.L4Conn, 'tcp-request connection'),
     "fetch method 'hdr' extracts information from 'HTTP request headers,HTTP response headers', none of which is available here");
 });
+
+test('userlist references and http_auth_group groups are checked once the configuration is complete', async () => {
+  const { ProxyConfig, defaultServerConfig, defaultGlobal } = await import('../../../src/config/model.ts');
+  const { parseAcl, checkSampleRefs } = await import('../../../src/sample/index.ts');
+  const loc = { file: 'u.cfg', line: 1 };
+  const f = new ProxyConfig('f', 'frontend', loc, defaultServerConfig(loc));
+  const ul = { name: 'L', loc, users: new Map(), groups: new Map([['g1', []]]) };
+  const config = { global: defaultGlobal(), defaults: [], proxies: [f], userlists: [ul], files: ['u.cfg'] };
+  for (const [line, words] of [
+    [4, ['a', 'http_auth(nope)']], [5, ['b', 'http_auth()']], [6, ['c', 'http_auth_group(L)', 'g1', 'g3']], [7, ['d', 'http_auth_group(L)', '-m', 'sub', 'g1']],
+  ] as const) {
+    const r = parseAcl(words, f.acls, aclCtx(f.acls, { loc: { file: 'u.cfg', line }, proxyName: 'f' }));
+    assert.ok(typeof r !== 'string', r as string);
+  }
+  assert.equal(checkSampleRefs(f, config), 'multiple argument resolution errors:\n' +
+    "        parsing [u.cfg:4]: unable to find userlist 'nope' referenced in arg 1 of ACL keyword 'http_auth' in proxy 'f'.\n" +
+    "        parsing [u.cfg:5]: missing userlist name in arg 1 of ACL keyword 'http_auth' in proxy 'f'.\n" +
+    "        proxy f: acl c http_auth_group(): invalid group 'g3'.");
+});
