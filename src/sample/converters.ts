@@ -6,7 +6,7 @@ import type { Sample, SampleStream, SampleType } from './types.ts';
 import type { Arg, ArgSpec } from './arg.ts';
 import { strToBuf, type CastType } from './casts.ts';
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6, v6tov4 } from './ip.ts';
-import { usableServers } from './fetch.ts';
+import { currentBackend, usableServers } from './fetch.ts';
 import { getVarAs, resolveVarArg } from './vars.ts';
 
 export interface ConvDef {
@@ -330,6 +330,17 @@ registerConverters(
   {
     name: 'iif', args: { types: ['str', 'str'], min: 2 }, in: 'bool', out: 'str',
     fn: (smp, a) => out(smp, 'str', (typeof smp.value === 'boolean' ? smp.value : smp.value !== 0) ? a[0]!.str : a[1]!.str),
+  },
+  {
+    // "[<backend>/]<server>,srv_queue": queued streams of a server named at run time
+    name: 'srv_queue', in: 'str', out: 'sint',
+    fn: (smp, _a, s) => {
+      const t = smp.value as string;
+      const slash = t.indexOf('/');
+      const px = slash < 0 ? currentBackend(s) : s.world.proxy(t.slice(0, slash));
+      const srv = px?.server(slash < 0 ? t : t.slice(slash + 1));
+      return srv ? out(smp, 'sint', srv.queued) : null;
+    },
   },
   {
     // "<backend name>,nbsrv": usable servers of a backend named at run time

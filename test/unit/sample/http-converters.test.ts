@@ -146,3 +146,12 @@ test('url_dec never throws and round-trips url_enc', async () => {
     assert.equal(urlDecode(urlEncode(b), false), b);
   }));
 });
+
+test('srv_queue reads the queue of a server named at run time', async () => {
+  const { fakeProxy, fakeServer } = await import('./helpers.ts');
+  const be = fakeProxy('app', { servers: [fakeServer('s1', { queued: 3 })] });
+  const s = fakeStream({ backend: be, proxies: [be] });
+  assert.equal(ev('str(s1),srv_queue', s), '3');
+  assert.equal(ev('str(app/s1),srv_queue', s), '3');
+  assert.equal(ev('str(app/nope),srv_queue', s), null);
+});
