@@ -76,6 +76,8 @@ export interface ServerConfig {
   slowstart: number;
   check: CheckSettings;
   agent: AgentSettings;
+  /** "cookie <value>": the persistence cookie value of this server (null: none). */
+  cookie: string | null;
   sendProxy: 0 | 1 | 2;
   observe: 'layer4' | null;
   errorLimit: number;
@@ -132,6 +134,36 @@ export interface AddrHeaderConfig {
 /** How HTTP connections behave (option http-keep-alive / http-server-close / httpclose). */
 export type HttpConnMode = 'keep-alive' | 'server-close' | 'close';
 export type HttpReuse = 'never' | 'safe' | 'aggressive' | 'always';
+
+/** The "cookie" keyword of a backend (cookie-based persistence). */
+export interface CookieConfig {
+  readonly name: string;
+  readonly rewrite: boolean;
+  readonly insert: boolean;
+  readonly prefix: boolean;
+  readonly indirect: boolean;
+  readonly nocache: boolean;
+  readonly postonly: boolean;
+  readonly preserve: boolean;
+  readonly httponly: boolean;
+  readonly secure: boolean;
+  /** The domains as HAProxy joins them ("a.com; domain=b.org"), null when none. */
+  readonly domain: string | null;
+  /** maxidle and maxlife, seconds (0: none). */
+  readonly maxidle: number;
+  readonly maxlife: number;
+  /** Server cookies derived from dynamic-cookie-key, address and port. */
+  readonly dynamic: boolean;
+  /** The "attr" values joined with "; ", null when none. */
+  readonly attrs: string | null;
+}
+
+/** force-persist / ignore-persist. */
+export interface PersistRule {
+  readonly loc: Loc;
+  readonly kind: 'force' | 'ignore';
+  readonly cond: Condition;
+}
 
 export type BalanceAlgo = 'roundrobin' | 'static-rr' | 'leastconn' | 'first' | 'source' | 'random' | 'uri' | 'url_param' | 'hdr' | 'rdp-cookie';
 
@@ -236,6 +268,8 @@ export class ProxyConfig {
   /** http-check disable-on-404 / http-check send-state. */
   httpCheckDisable404 = false;
   httpCheckSendState = false;
+  cookie: CookieConfig | null = null;
+  dynamicCookieKey: string | null = null;
   source: SourceConfig | null = null;
   defaultServer: ServerConfig;
   inspectDelay: number | null = null;
@@ -255,6 +289,7 @@ export class ProxyConfig {
   tcpRequestSession: TcpRule[] = [];
   tcpRequestContent: TcpRule[] = [];
   useBackends: UseBackendRule[] = [];
+  persistRules: PersistRule[] = [];
   defaultBackend: { name: string; loc: Loc } | null = null;
   // HTTP rules, error pages and captures (actions/http-rules.ts, protocols/http1/errors.ts).
   // A proxy created from a named defaults section starts with that section's rules, which
@@ -308,6 +343,8 @@ export class ProxyConfig {
     this.hashBalanceFactor = d.hashBalanceFactor;
     this.httpCheckDisable404 = d.httpCheckDisable404;
     this.httpCheckSendState = d.httpCheckSendState;
+    this.cookie = d.cookie;
+    this.dynamicCookieKey = d.dynamicCookieKey;
     this.source = d.source;
     this.inspectDelay = d.inspectDelay;
     this.log = d.log.inherit();
@@ -422,6 +459,7 @@ export function defaultServerConfig(loc: Loc): ServerConfig {
     maxconn: 0, minconn: 0, maxqueue: 0, slowstart: 0,
     check: { enabled: false, inter: 2000, fastinter: null, downinter: null, rise: 2, fall: 3, port: null, addr: null, sendProxy: false },
     agent: { enabled: false, port: 0, inter: 2000, addr: null, send: null },
+    cookie: null,
     sendProxy: 0, observe: null, errorLimit: 10, onError: 'fail-check', onMarkedDown: null, onMarkedUp: null,
     initAddr: ['last', 'libc'], source: null, tcpka: false, poolMaxConn: -1, poolPurgeDelay: 5000, maxReuse: -1,
   };

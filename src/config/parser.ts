@@ -24,6 +24,7 @@ import '../actions/http-rules.ts';
 import '../lb/keywords.ts';
 import '../sample/keywords.ts';
 import '../checks/keywords.ts';
+import '../runtime/persistence-keywords.ts';
 import '../observe/log/keywords.ts';
 import '../observe/cli/keywords.ts';
 import '../observe/stats/stats-keywords.ts';

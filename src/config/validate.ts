@@ -8,6 +8,7 @@ import { checkProxyLogging } from '../observe/log/keywords.ts';
 import { validateBalance } from '../lb/keywords.ts';
 import { validateHttpChecks } from '../checks/http-check.ts';
 import { validateServerAgents } from '../runtime/server-keywords.ts';
+import { validatePersistence } from '../runtime/persistence-keywords.ts';
 import { checkStatsMode } from '../observe/stats/stats-keywords.ts';
 import { checkHttpConfig } from '../actions/http-rules.ts';
 
@@ -102,6 +103,7 @@ function checkBackend(px: ProxyConfig, diag: Diagnostics): void {
   validateTcpChecks(px, diag);
   validateHttpChecks(px, diag);
   validateServerAgents(px, diag);
+  validatePersistence(px, diag);
   validateBalance(px, diag);
 }
 

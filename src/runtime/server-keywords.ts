@@ -107,6 +107,7 @@ const VALUE_OPTIONS: ReadonlyMap<string, Setter> = new Map<string, Setter>([
     s.agent.addr = v;
   }],
   ['agent-send', (s, v) => { s.agent.send = v; }],
+  ['cookie', (s, v) => { s.cookie = v; }],
   ['source', (s, v) => {
     const a = parseAddress(v, { port: 'optional', ranges: false, offsets: false, fqdn: false, keyword: 'source' });
     if (typeof a === 'string') return a;

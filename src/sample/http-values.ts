@@ -212,7 +212,8 @@ export interface CookieHit {
 }
 
 /** http_find_cookie_value_end(): the end of a cookie value, quotes respected. */
-function cookieValueEnd(s: string, from: number, end: number): number {
+/** http_find_cookie_value_end(): where a cookie value ends (',' or ';' outside quotes), or <end>. */
+export function cookieValueEnd(s: string, from: number, end: number): number {
   let quoted = false;
   let escaped = false;
   for (let i = from; i < end; i++) {
