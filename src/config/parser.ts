@@ -19,6 +19,7 @@ import '../runtime/proxy-keywords.ts';
 import '../runtime/bind-keywords.ts';
 import '../runtime/server-keywords.ts';
 import '../runtime/switching-keywords.ts';
+import '../runtime/http-keywords.ts';
 import '../actions/tcp-rules.ts';
 import '../actions/http-rules.ts';
 import '../lb/keywords.ts';

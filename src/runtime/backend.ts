@@ -137,6 +137,18 @@ export class Backend implements ServerOwner {
     return 'queued';
   }
 
+  /** A stream must go to `s` (persistence cookie): a slot on it now, or a place in its queue. */
+  assignTo(s: Server, waiter: BackendWaiter): Assignment {
+    if (!s.isFull) {
+      this.take(s);
+      return s;
+    }
+    if (s.cfg.maxqueue > 0 && s.queue.length >= s.cfg.maxqueue) return 'queue-full';
+    s.queue.push(waiter);
+    if (s.queue.length > s.counters.queueMax) s.counters.queueMax = s.queue.length;
+    return 'queued';
+  }
+
   take(s: Server): void {
     s.curConns++;
     if (s.curConns > s.counters.max) s.counters.max = s.curConns;

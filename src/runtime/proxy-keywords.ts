@@ -44,10 +44,8 @@ registerProxyKeywords(
     parse(px, args) {
       const e = expectArgs(args, 1, "one of 'tcp', 'http' or 'log'");
       if (e) return e;
-      if (args[1] === 'tcp') px.mode = 'tcp';
-      else if (args[1] === 'http') {
-        return `'mode http' is not supported by Turnpike yet (HTTP mode is being built); use 'mode tcp' for now.`;
-      } else if (args[1] === 'log') return `'mode log' is not supported by Turnpike yet.`;
+      if (args[1] === 'tcp' || args[1] === 'http') px.mode = args[1];
+      else if (args[1] === 'log') return `'mode log' is not supported by Turnpike yet.`;
       else return `'mode' expects one of 'tcp', 'http' or 'log'.`;
     },
   },

@@ -7,7 +7,13 @@ import type { SampleProxy } from '../sample/types.ts';
 import { processCounters } from '../observe/counters.ts';
 import { Proxy } from './proxy.ts';
 import { Listener, type ListenerHost } from './listener.ts';
-import { Stream, type StreamHost } from './stream.ts';
+import { Stream } from './stream.ts';
+import { HttpStream, type HttpStreamHost } from './http-stream.ts';
+import type { HttpRequest } from '../protocols/http1/message.ts';
+import type { HttpReply } from '../actions/http-rule-target.ts';
+import type { SampleStream, SampleUserlist } from '../sample/types.ts';
+import type { StatsConfig } from '../config/model.ts';
+import { handleStatsRequest } from '../observe/stats/page.ts';
 import { startServerChecks, stopServerChecks } from './server-health.ts';
 import { events } from './events.ts';
 import { CliServer } from '../observe/cli/server.ts';
@@ -17,11 +23,11 @@ export function defaultMaxconn(fdLimit: number, reserved: number): number {
   return Math.max(1, Math.floor((fdLimit - reserved) / 2));
 }
 
-export class Runtime implements StreamHost, ListenerHost {
+export class Runtime implements HttpStreamHost, ListenerHost {
   readonly config: Config;
   readonly proxies: Proxy[];
   readonly listeners: Listener[] = [];
-  readonly streams = new Set<Stream>();
+  readonly streams = new Set<Stream | HttpStream>();
   readonly bufsize: number;
   /** Global maxconn; "set maxconn global" changes it within hardMaxconn. */
   maxconn: number;
@@ -109,6 +115,14 @@ export class Runtime implements StreamHost, ListenerHost {
     return process.env[name];
   }
 
+  userlist(name: string): SampleUserlist | undefined {
+    return this.config.userlists.find((u) => u.name === name);
+  }
+
+  statsReply(px: Proxy, stats: StatsConfig, req: HttpRequest, body: Buffer | null, s: SampleStream): HttpReply {
+    return handleStatsRequest(this, px, stats, req, body, s);
+  }
+
   findBackend(name: string): Proxy | undefined {
     return this.backendsByName.get(name);
   }
@@ -138,12 +152,12 @@ export class Runtime implements StreamHost, ListenerHost {
     processCounters.cumConns++;
     processCounters.connRate.hit(now);
     if (processCounters.curConns > processCounters.maxConnsSeen) processCounters.maxConnsSeen = processCounters.curConns;
-    const s = new Stream(this, fe, l, sock);
+    const s = fe.mode === 'http' ? new HttpStream(this, fe, l, sock) : new Stream(this, fe, l, sock);
     this.streams.add(s);
     s.start();
   }
 
-  streamEnded(s: Stream): void {
+  streamEnded(s: Stream | HttpStream): void {
     if (!this.streams.delete(s)) return;
     s.listener.cur--;
     s.frontend.counters.feCur--;

@@ -193,12 +193,12 @@ listen l
     assert.equal(haproxyCode(['-c', '-f', cfg], { TP_MODE: 'relaxed' }) ?? 0, 0);
   });
 
-  test('mode http is refused as not implemented yet', { skip: REFERENCE && 'Turnpike-only' }, () => {
-    const text = `${DEFAULTS}listen l\n  mode http\n  bind 127.0.0.1:18000\n  server s 127.0.0.1:18001\n`;
+  test('an HTTP frontend cannot use a TCP backend', () => {
+    const text = `${DEFAULTS}frontend fe\n  mode http\n  bind 127.0.0.1:18000\n  default_backend bk\nbackend bk\n  mode tcp\n  server s 127.0.0.1:18001\n`;
     const cfg = writeConfig(dir.path, text, 'http.cfg');
     const r = check(cfg);
     assert.equal(r.code, 1, r.stderr);
-    assertAlert(r.stderr, cfg, 7, /http/);
+    assert.match(r.stderr, /http frontend 'fe' \(.*http\.cfg:\d+\) tries to use incompatible tcp backend 'bk' \(.*http\.cfg:\d+\) as its default backend \(see 'mode'\)\./);
   });
 
   test('-dW: a warning makes the check fail; without it the config is valid', () => {

@@ -1,0 +1,1308 @@
+// One client connection in HTTP mode, with its transactions one after the other (keep-alive,
+// pipelining). The request lifecycle reads top to bottom, one method per phase:
+//   tcpRequestConnection → [PROXY header] → tcpRequestSession
+//   → for each request: waitRequest (parse head) → frontendRules → chooseBackend → backendRules
+//     → assignServer (persistence, balance, queue) → connectServer (reuse, retries, redispatch)
+//     → sendRequest (forwarding headers, body streaming) → onResponseHead (1xx, response rules)
+//     → response body streaming → endTransaction (log, pool the server connection, next request)
+// Socket handlers are created once per connection and never per request.
+import type { Socket } from 'node:net';
+import type { ProxyConfig, TcpRule } from '../config/model.ts';
+import type { Sample, SampleHttpTxn, SampleStream, SampleWorld, VarScope } from '../sample/types.ts';
+import { procVars } from '../sample/vars.ts';
+import { renderLogFormat } from '../sample/logformat.ts';
+import { parseProxyHeader } from '../protocols/proxy-protocol.ts';
+import { BodyKind, type HttpRequest, type HttpResponse, type HttpHeaders } from '../protocols/http1/message.ts';
+import { parseRequestHead, parseResponseHead, H1Conn, type H1Options } from '../protocols/http1/parser.ts';
+import { ChunkedDecoder, chunkHeader, LAST_CHUNK, lastChunkWithTrailers, type ChunkedSink } from '../protocols/http1/chunked.ts';
+import { serializeRequestHead, serializeResponseHead } from '../protocols/http1/serialize.ts';
+import { ServerConn, ConnPool, type ServerConnOwner } from '../protocols/http1/server-conn.ts';
+import { parseIPv4, parseIPv6, v4tov6 } from '../sample/ip.ts';
+import { processCounters } from '../observe/counters.ts';
+import type { BackendWaiter } from './backend.ts';
+import { PersistState, applyPersistRules, persistServer, applyResponseCookie, cookieLogChars } from './persistence.ts';
+import type { Server, ServerStream } from './server.ts';
+import type { Proxy } from './proxy.ts';
+import type { Listener } from './listener.ts';
+import type { StreamHost, TermCause, TermPhase } from './stream.ts';
+import { runHttpRules, runRequestRules, runAfterResponseRules } from '../actions/http-rules.ts';
+import { captureHeaders } from '../actions/http/capture.ts';
+import type { StatsConfig } from '../config/model.ts';
+import { Verdict, type HttpReply, type HttpRuleTarget, type MutableHttpTxn, type RuleTermCause, type RuleTermPhase } from '../actions/http-rule-target.ts';
+import { streamErrorReply } from '../protocols/http1/errors.ts';
+import { StreamLog, type Loggable } from '../observe/log/loggable.ts';
+import { logStream } from '../observe/log/logger.ts';
+import { balanceKey } from '../lb/http-keys.ts';
+import { isStatsRequest } from '../observe/stats/page.ts';
+
+export interface HttpStreamHost extends Omit<StreamHost, 'streamEnded'> {
+  /** Soft stop in progress: keep-alive connections close after their current response. */
+  readonly stopping: boolean;
+  streamEnded(s: HttpStream): void;
+  /** The stats page (stats uri) for `px`'s stats settings. */
+  statsReply(px: Proxy, stats: StatsConfig, req: HttpRequest, body: Buffer | null, s: SampleStream): HttpReply;
+}
+
+const Phase = {
+  Handshake: 0, WaitHead: 1, Rules: 2, Queued: 3, Connecting: 4, Exchange: 5, Tunnel: 6, Tarpit: 7, Closing: 8, Closed: 9,
+} as const;
+type Phase = (typeof Phase)[keyof typeof Phase];
+
+const CRLF = Buffer.from('\r\n');
+const CONTINUE_100 = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n');
+const EMPTY = Buffer.alloc(0);
+
+export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, ServerStream, ServerConnOwner {
+  readonly world: SampleWorld;
+  readonly host: HttpStreamHost;
+  readonly frontend: Proxy;
+  readonly listener: Listener;
+  readonly client: Socket;
+  readonly feConfig: ProxyConfig;
+  srcAddr: string;
+  srcPort: number;
+  dstAddr: string;
+  dstPort: number;
+  family: 'ipv4' | 'ipv6' | 'unix';
+  rcvdProxy = false;
+  gone = false;
+  termCause: TermCause = '-';
+  termPhase: TermPhase = '-';
+  private phase: Phase = Phase.Handshake;
+  private sessVars: Map<string, Sample> | null = null;
+  private readonly opts: H1Options;
+
+  // ---- client input ----
+  /** Client bytes received and not consumed yet (request head, body, pipelined requests). */
+  private inBuf: Buffer = EMPTY;
+  private clientEnded = false;
+  private timer: NodeJS.Timeout | null = null;
+  /** Requests started on this connection (the first one may not reuse others' connections). */
+  requestCount = 0;
+
+  // ---- current transaction (SampleHttpTxn) ----
+  req: HttpRequest | null = null;
+  res: HttpResponse | null = null;
+  reqBody: Buffer | null = null;
+  reqBodyFinal = false;
+  resBody: Buffer | null = null;
+  resBodyFinal = false;
+  reqLine: string | null = null;
+  get firstReq(): boolean {
+    return this.requestCount === 1;
+  }
+  /** Log record of the current transaction (or of the connection before any request). */
+  logs: StreamLog;
+  yieldUntil = 0;
+  yieldRule = 0;
+  /** Rule list and proxy a yielding wait-for-body resumes. */
+  private yieldProxy: Proxy | null = null;
+  private bufferReqBody = false;
+  reqCaptures: (string | null)[] = [];
+  resCaptures: (string | null)[] = [];
+  private txnVars: Map<string, Sample> | null = null;
+  private reqVars: Map<string, Sample> | null = null;
+  private resVars: Map<string, Sample> | null = null;
+  backend: Proxy | null = null;
+  server: Server | null = null;
+  retriesDone = 0;
+  /** The first byte of the current request arrived. */
+  private reqStarted = false;
+  private reqKind: BodyKind = BodyKind.None;
+  private reqRemaining = 0;
+  private reqDone = true;
+  private reqChunked: ChunkedDecoder;
+  private keepClient = true;
+  /** The current message's trailers went out with its last chunk. */
+  private trailersSent = false;
+
+  /** Cookie persistence state of the transaction (backends with "cookie" or persist rules). */
+  private persist: PersistState | null = null;
+
+  // ---- server side ----
+  conn: ServerConn | null = null;
+  private connReused = false;
+  private srvBuf: Buffer = EMPTY;
+  private resKind: BodyKind = BodyKind.None;
+  private resRemaining = 0;
+  private resDone = true;
+  private resHeadSent = false;
+  /** The response is re-chunked towards the client (close-delimited body, HTTP/1.1 client). */
+  private resChunkOut = false;
+  private resChunked: ChunkedDecoder;
+  private keepServer = true;
+  /** Response bytes received on this request (an empty reply on a reused connection is retried). */
+  private resBytes = 0;
+  private clientWaitsDrain = false;
+  private serverWaitsDrain = false;
+
+  constructor(host: HttpStreamHost, frontend: Proxy, listener: Listener, client: Socket) {
+    this.host = host;
+    this.world = host;
+    this.frontend = frontend;
+    this.listener = listener;
+    this.client = client;
+    this.feConfig = frontend.cfg;
+    const unix = listener.isUnix;
+    this.family = unix ? 'unix' : client.remoteFamily === 'IPv6' ? 'ipv6' : 'ipv4';
+    this.srcAddr = unix ? '' : stripMapped(client.remoteAddress ?? '');
+    this.srcPort = unix ? 0 : client.remotePort ?? 0;
+    this.dstAddr = unix ? listener.path : stripMapped(client.localAddress ?? '');
+    this.dstPort = unix ? 0 : client.localPort ?? 0;
+    if (this.family === 'ipv6' && this.srcAddr.indexOf(':') < 0) this.family = 'ipv4';
+    this.logs = new StreamLog();
+    this.opts = { maxHead: host.bufsize, acceptInvalid: frontend.cfg.option('accept-invalid-http-request') };
+    const reqSink: ChunkedSink = { onChunkData: (d) => this.forwardRequestData(d), onTrailers: (t) => this.forwardRequestTrailers(t) };
+    const resSink: ChunkedSink = { onChunkData: (d) => this.forwardResponseData(d), onTrailers: (t) => this.forwardResponseTrailers(t) };
+    this.reqChunked = new ChunkedDecoder(reqSink, host.bufsize);
+    this.resChunked = new ChunkedDecoder(resSink, host.bufsize, 502);
+    client.on('error', this.onClientError);
+    client.on('close', this.onClientClose);
+    client.on('end', this.onClientEnd);
+    client.on('data', this.onClientData);
+    client.on('timeout', this.onClientTimeout);
+    client.on('drain', this.onClientDrain);
+    if (frontend.cfg.option('tcpka') || frontend.cfg.option('clitcpka')) client.setKeepAlive(true);
+  }
+
+  /**
+   * The stream is its own transaction view (no object per request). Rules only run while a
+   * request exists; fetches see null between requests.
+   */
+  get txn(): MutableHttpTxn {
+    return (this.req ? this : null) as unknown as MutableHttpTxn;
+  }
+
+  /** Request bytes for tcp-request content inspection (before HTTP parsing). */
+  get reqData(): Buffer | null {
+    return this.inBuf.length > 0 ? this.inBuf : null;
+  }
+
+  get reqDataFinal(): boolean {
+    return true;
+  }
+
+  vars(scope: VarScope): Map<string, Sample> {
+    if (scope === 'proc') return procVars;
+    if (scope === 'sess') return (this.sessVars ??= new Map());
+    if (scope === 'req') return (this.reqVars ??= new Map());
+    if (scope === 'res') return (this.resVars ??= new Map());
+    return (this.txnVars ??= new Map());
+  }
+
+  // ---- connection phases: tcp-request connection, PROXY header, tcp-request session ----------
+
+  start(): void {
+    const fe = this.frontend.cfg;
+    this.client.setTimeout(fe.timeouts.client ?? 0);
+    if (evalTcpRules(fe.tcpRequestConnection, this) === 'reject') {
+      this.frontend.counters.deniedConn++;
+      return this.close('P', 'R');
+    }
+    if (this.listener.bind.acceptProxy || evalTcpRules(fe.tcpRequestConnection, this) === 'expect-proxy') return;
+    this.tcpRequestSession();
+  }
+
+  /** PROXY header (accept-proxy / expect-proxy): read before anything else. */
+  private readProxyHeader(): boolean {
+    const r = parseProxyHeader(this.inBuf);
+    if (r.kind === 'incomplete' && !this.clientEnded) return false;
+    if (r.kind !== 'ok') {
+      this.frontend.counters.reqErrors++;
+      this.close('P', 'R');
+      return false;
+    }
+    const h = r.header;
+    if (h.command === 'PROXY' && (h.family === 'tcp4' || h.family === 'tcp6')) {
+      this.srcAddr = h.src!;
+      this.srcPort = h.srcPort!;
+      this.dstAddr = h.dst!;
+      this.dstPort = h.dstPort!;
+      this.family = h.family === 'tcp4' ? 'ipv4' : 'ipv6';
+    }
+    this.rcvdProxy = true;
+    this.inBuf = this.inBuf.subarray(r.consumed);
+    this.tcpRequestSession();
+    return this.phase === Phase.WaitHead;
+  }
+
+  private tcpRequestSession(): void {
+    if (evalTcpRules(this.frontend.cfg.tcpRequestSession, this) === 'reject') {
+      this.frontend.counters.deniedSess++;
+      return this.close('P', 'R');
+    }
+    this.waitRequest();
+  }
+
+  // ---- phase 1: wait for and parse a request head ---------------------------------------------
+
+  private waitRequest(): void {
+    this.phase = Phase.WaitHead;
+    const t = this.frontend.cfg.timeouts;
+    // The first request has "timeout http-request"; an idle keep-alive connection "timeout http-keep-alive".
+    const wait = this.requestCount === 0 || this.inBuf.length > 0
+      ? t.httpRequest ?? t.client
+      : t.httpKeepAlive ?? t.httpRequest ?? t.client;
+    this.setTimer(wait ?? 0, this.onRequestTimeout);
+    this.client.setTimeout(0);
+    this.client.resume();
+    if (this.inBuf.length > 0) this.processInput();
+  }
+
+  private onClientData = (chunk: Buffer): void => {
+    this.logs.bytesIn += chunk.length;
+    if (this.phase === Phase.Tunnel) return this.writeServer(chunk);
+    if (this.phase === Phase.Closed || this.phase === Phase.Closing) return;
+    this.inBuf = this.inBuf.length === 0 ? chunk : Buffer.concat([this.inBuf, chunk]);
+    this.processInput();
+  };
+
+  /** Consumes buffered client bytes as far as the current phase allows. */
+  private processInput(): void {
+    if (this.phase === Phase.Handshake) {
+      if (!this.readProxyHeader()) return;
+    }
+    if (this.phase === Phase.WaitHead) {
+      if (!this.reqStarted) {
+        this.reqStarted = true;
+        this.logs.tIdle = this.logs.elapsed() - this.logs.tHandshake;
+        // First byte of a keep-alive request: the http-request timeout now applies.
+        if (this.requestCount > 0) {
+          const t = this.frontend.cfg.timeouts;
+          this.setTimer(t.httpRequest ?? t.client ?? 0, this.onRequestTimeout);
+        }
+      }
+      const r = parseRequestHead(this.inBuf, this.opts);
+      if (r === null) return;
+      if (r.kind === 'error') return this.requestError(r.status);
+      // tcp-request content rules run once per request, on the complete head (HAProxy waits for it too).
+      if (evalTcpRules(this.frontend.cfg.tcpRequestContent, this) === 'reject') {
+        this.frontend.counters.deniedReq++;
+        return this.close('P', 'R');
+      }
+      this.inBuf = this.inBuf.subarray(r.headLen);
+      this.reqKind = r.body;
+      this.reqRemaining = r.length;
+      this.startTransaction(r.req, r.connection, r.mustClose);
+      return;
+    }
+    if (this.phase === Phase.Exchange && !this.reqDone) return this.pumpRequestBody();
+    if (this.phase === Phase.Rules && this.yieldProxy) {
+      // wait-for-body: more of the body arrived.
+      this.fillRequestBody();
+      if (this.reqBodyFinal) return this.resumeRules();
+    }
+    // Not ready for more (rules, queue, connect, response pending): stop reading, keep the bytes.
+    if (this.inBuf.length >= this.host.bufsize) this.client.pause();
+  }
+
+  private onRequestTimeout = (): void => {
+    this.timer = null;
+    if (this.phase !== Phase.WaitHead) return;
+    // Nothing received on an idle keep-alive connection: close silently, as HAProxy does.
+    if (this.inBuf.length === 0 && this.requestCount > 0) return this.close('c', 'R');
+    this.frontend.counters.reqErrors++;
+    this.sendError(408, 'c', 'R');
+  };
+
+  private requestError(status: number): void {
+    this.frontend.counters.reqErrors++;
+    this.sendError(status, 'P', 'R');
+  }
+
+  // ---- phase 2: the transaction: rules, backend, server ---------------------------------------
+
+  private startTransaction(req: HttpRequest, conn: number, mustClose: boolean): void {
+    this.clearTimer();
+    this.client.pause();
+    this.phase = Phase.Rules;
+    this.requestCount++;
+    this.req = req;
+    this.reqLine = `${req.method} ${req.uri} ${req.version}`;
+    this.logs.requestLine = this.reqLine;
+    this.logs.tRequest = this.logs.elapsed();
+    this.logs.status = -1;
+    const fe = this.frontend.cfg;
+    if (fe.reqCaptures.length > 0) {
+      this.reqCaptures = new Array(fe.reqCaptures.length).fill(null);
+      captureHeaders(fe.reqCaptures, req.headers, this.reqCaptures);
+    }
+    if (fe.resCaptures.length > 0) this.resCaptures = new Array(fe.resCaptures.length).fill(null);
+    this.frontend.counters.reqRate.hit(Date.now());
+    processCounters.cumReq++;
+    this.frontend.counters.reqTotal++;
+    this.reqDone = this.reqKind === BodyKind.None;
+    if (this.reqKind === BodyKind.Chunked) this.reqChunked.reset();
+    this.trailersSent = false;
+    this.keepClient = !mustClose && this.clientWantsKeepAlive(req, conn);
+    this.yieldUntil = 0;
+    // option http-buffer-request: the rules see the body (up to tune.bufsize), as with wait-for-body.
+    if (fe.option('http-buffer-request') && this.reqKind !== BodyKind.None) {
+      this.fillRequestBody();
+      if (!this.reqBodyFinal) {
+        const t = fe.timeouts;
+        this.yieldRule = 0;
+        this.yieldUntil = Date.now() + (t.httpRequest ?? t.client ?? 0);
+        return this.ruleVerdict(Verdict.Yield, this.frontend, false);
+      }
+    }
+    if (this.requestRules(this.frontend, 0)) this.chooseBackend();
+  }
+
+  /**
+   * Runs `px`'s http-request rules from rule `from`. True to go on; false when the rules took
+   * over (a reply, a rejection, a tarpit or a wait for the body, which resumes later).
+   */
+  private requestRules(px: Proxy, from: number): boolean {
+    const v = runRequestRules(px.cfg, this, from);
+    if (v === Verdict.Continue || v === Verdict.Allow) return true;
+    this.ruleVerdict(v, px, false);
+    return false;
+  }
+
+  private ruleVerdict(v: Verdict, px: Proxy, response: boolean): void {
+    switch (v) {
+      case Verdict.Reply:
+        return this.sendReply();
+      case Verdict.Deny:
+        this.countDenied(response);
+        return this.sendReply();
+      case Verdict.Reject:
+        this.countDenied(response);
+        this.setTermination('P', response ? 'H' : 'R');
+        return response ? this.abort('P', 'H') : this.close('P', 'R');
+      case Verdict.Tarpit: {
+        this.countDenied(false);
+        this.phase = Phase.Tarpit;
+        const t = px.cfg.timeouts;
+        this.setTimer(t.tarpit ?? t.connect ?? 0, this.onTarpitEnd);
+        if (!this.timer) this.onTarpitEnd();
+        return;
+      }
+      case Verdict.Yield:
+        this.yieldProxy = px;
+        this.phase = Phase.Rules;
+        this.fillRequestBody();
+        if (this.reqBodyFinal) return this.resumeRules();
+        this.client.resume();
+        this.setTimer(Math.max(1, this.yieldUntil - Date.now()), this.onYieldTimeout);
+        return;
+    }
+  }
+
+  private countDenied(response: boolean): void {
+    const fe = this.frontend.counters;
+    if (response) {
+      fe.deniedResp++;
+      if (this.backend && this.backend !== this.frontend) this.backend.counters.deniedResp++;
+      return;
+    }
+    fe.deniedReq++;
+    if (this.backend && this.backend !== this.frontend) this.backend.counters.deniedReq++;
+  }
+
+  private onTarpitEnd = (): void => {
+    this.timer = null;
+    this.setTermination('P', 'T');
+    this.sendReply();
+  };
+
+  /** wait-for-body: re-runs the rules from the one that yielded, with what the body holds now. */
+  private resumeRules(): void {
+    const px = this.yieldProxy!;
+    this.yieldProxy = null;
+    this.clearTimer();
+    this.client.pause();
+    if (!this.requestRules(px, this.yieldRule)) return;
+    this.yieldUntil = 0;
+    if (px === this.frontend && !this.backend) this.chooseBackend();
+    else this.serverPhase();
+  }
+
+  private onYieldTimeout = (): void => {
+    this.timer = null;
+    this.reqBodyFinal = true;
+    this.resumeRules();
+  };
+
+  /** Exposes the request body received so far (up to tune.bufsize) as txn.reqBody, without consuming it. */
+  private fillRequestBody(): void {
+    if (!this.bufferReqBody) {
+      this.bufferReqBody = true;
+      // The client waits for "100 Continue" before sending what we want to read.
+      const expect = this.req!.headers.get('expect');
+      if (expect !== undefined && expect.toLowerCase() === '100-continue') {
+        this.req!.headers.delete('expect');
+        this.client.write(CONTINUE_100);
+      }
+    }
+    const limit = this.host.bufsize;
+    if (this.reqKind === BodyKind.None) {
+      this.reqBody = EMPTY;
+      this.reqBodyFinal = true;
+    } else if (this.reqKind === BodyKind.Length) {
+      const n = Math.min(this.inBuf.length, this.reqRemaining, limit);
+      this.reqBody = this.inBuf.subarray(0, n);
+      this.reqBodyFinal = n === this.reqRemaining || n >= limit || this.clientEnded;
+    } else {
+      const peek = new BodyPeek(limit);
+      const dec = new ChunkedDecoder(peek, limit);
+      dec.feed(this.inBuf);
+      this.reqBody = peek.data();
+      this.reqBodyFinal = dec.done || peek.full || this.clientEnded || dec.error !== null;
+    }
+  }
+
+  private clientWantsKeepAlive(req: HttpRequest, conn: number): boolean {
+    if (this.frontend.cfg.httpConnMode === 'close' || this.host.stopping) return false;
+    if (req.version === 'HTTP/1.1') return (conn & H1Conn.Close) === 0;
+    return (conn & H1Conn.KeepAlive) !== 0;
+  }
+
+  private chooseBackend(): void {
+    const fe = this.frontend;
+    let target: Proxy | null = null;
+    for (const rule of fe.switching) {
+      if (rule.cond && rule.cond.eval(this) !== true) continue;
+      if (rule.target) {
+        target = rule.target;
+        break;
+      }
+      const found = this.host.findBackend(renderLogFormat(rule.dynamic!, this));
+      if (found) {
+        target = found;
+        break;
+      }
+    }
+    target ??= fe.defaultBackend ?? (fe.backend ? fe : null);
+    if (!target || !target.backend) {
+      fe.counters.reqErrors++;
+      return this.sendError(503, 'R', 'R');
+    }
+    this.backend = target;
+    const bc = target.counters;
+    bc.beCur++;
+    bc.beTotal++;
+    bc.beReqTotal++;
+    if (bc.beCur > bc.beMax) bc.beMax = bc.beCur;
+    bc.beRate.hit(Date.now());
+    if (target !== fe && !this.requestRules(target, 0)) return;
+    this.serverPhase();
+  }
+
+  /** After the rules: an intercepting service (stats page) or a server. */
+  private serverPhase(): void {
+    // The stats page: the frontend's settings first, then the backend's, as HAProxy.
+    const fe = this.frontend;
+    const be = this.backend!;
+    const owner = fe.cfg.stats && isStatsRequest(fe.cfg.stats, this.req!) ? fe
+      : be.cfg.stats && isStatsRequest(be.cfg.stats, this.req!) ? be : null;
+    if (owner) {
+      fe.counters.intercepted++;
+      this.setTermination('L', 'R');
+      this.reply = this.host.statsReply(owner, owner.cfg.stats!, this.req!, this.reqBody, this);
+      return this.sendReply();
+    }
+    // Persistence: a valid cookie designates the server and bypasses load balancing.
+    if (be.cfg.cookie || be.cfg.persistRules.length > 0) {
+      const st = (this.persist = new PersistState());
+      applyPersistRules(be.cfg, this, st);
+      const srv = persistServer(be.backend!, this.req!, st, Math.floor(Date.now() / 1000));
+      if (srv) {
+        const r = be.backend!.assignTo(srv, this);
+        if (r === 'queue-full' || r === 'no-server') return this.sendError(503, 'S', 'C');
+        if (r === 'queued') return this.waitInQueue();
+        return this.grant(r);
+      }
+    }
+    this.assignServer(null);
+  }
+
+  private assignServer(avoid: Server | null): void {
+    const be = this.backend!.backend!;
+    const key = be.lb.needsKey ? balanceKey(this.backend!.cfg.balance, this.req!, this.family === 'unix' ? '' : this.srcAddr, this.reqBody ? this.reqBody.toString('latin1') : null) : null;
+    const r = be.assign(key, avoid, this);
+    if (r === 'no-server' || r === 'queue-full') return this.sendError(503, 'S', 'C');
+    if (r === 'queued') return this.waitInQueue();
+    this.grant(r);
+  }
+
+  private waitInQueue(): void {
+    this.phase = Phase.Queued;
+    this.gone = false;
+    const t = this.backend!.cfg.timeouts;
+    this.setTimer(t.queue ?? t.connect ?? 0, this.onQueueTimeout);
+  }
+
+  grant(server: Server): void {
+    this.clearTimer();
+    this.logs.tQueue = this.logs.elapsed();
+    this.logs.server = server;
+    this.server = server;
+    server.counters.reqTotal++;
+    server.streams.add(this);
+    this.connectServer();
+  }
+
+  private onQueueTimeout = (): void => {
+    this.timer = null;
+    this.backend!.backend!.queue.remove(this);
+    this.sendError(503, 's', 'Q');
+  };
+
+  // ---- phase 3: server connection (reuse, retries, redispatch) --------------------------------
+
+  private connectServer(): void {
+    const server = this.server!;
+    const be = this.backend!.cfg;
+    this.phase = Phase.Connecting;
+    const pool = (server.pool ??= new ConnPool(server.cfg.poolMaxConn, server.cfg.poolPurgeDelay));
+    // http-reuse safe: a connection's first request never goes over another client's connection.
+    const mayReuse = be.httpReuse !== 'never' && (be.httpReuse !== 'safe' || this.requestCount > 1) && this.retriesDone === 0;
+    let c = mayReuse ? pool.take() : null;
+    while (c && !c.reusable) {
+      c.destroy();
+      c = pool.take();
+    }
+    if (c) {
+      server.counters.reuses++;
+      this.backend!.counters.reuses++;
+      this.conn = c;
+      this.connReused = true;
+      c.owner = this;
+      this.onServerConnect();
+      return;
+    }
+    const t = server.target!;
+    const src = server.cfg.source ?? be.source;
+    const port = 'path' in t ? 0 : t.offset ? this.dstPort + t.port : t.port;
+    server.counters.connects++;
+    this.backend!.counters.connects++;
+    c = new ServerConn(server, port, { localAddress: src?.host, localPort: src?.port || undefined, keepAlive: be.option('tcpka') || be.option('srvtcpka') });
+    this.conn = c;
+    this.connReused = false;
+    c.owner = this;
+    c.sock.setTimeout(be.timeouts.connect ?? 0);
+  }
+
+  onServerConnect(): void {
+    this.logs.tConnect = this.logs.elapsed();
+    const sock = this.conn!.sock;
+    this.logs.srvAddr = sock.remoteAddress ?? null;
+    this.logs.srvPort = sock.remotePort ?? 0;
+    this.logs.connAddr = sock.localAddress ?? null;
+    this.logs.connPort = sock.localPort ?? 0;
+    if (!this.connReused) this.server!.check?.trafficSuccess();
+    this.sendRequest();
+  }
+
+  /** A connection attempt failed: retry (after HAProxy's 1 s turn-around) or redispatch. */
+  private connectFailed(timeout: boolean): void {
+    const server = this.server!;
+    const px = this.backend!;
+    server.counters.connErrors++;
+    px.counters.connErrors++;
+    server.check?.trafficError();
+    this.dropConn();
+    if (this.retriesDone >= px.cfg.retries) return this.sendError(503, timeout ? 's' : 'S', 'C');
+    this.retriesDone++;
+    server.counters.retries++;
+    px.counters.retries++;
+    this.logs.retries = this.retriesDone;
+    const interval = px.cfg.redispatch;
+    const redispatch = interval !== 0 && (!server.eligible || (interval > 0 ? this.retriesDone % interval === 0 : this.retriesDone === px.cfg.retries + 1 + interval));
+    if (redispatch && px.backend!.usableCount > (server.eligible ? 1 : 0)) {
+      server.counters.redispatches++;
+      px.counters.redispatches++;
+      this.logs.redispatched = true;
+      if (this.persist?.direct) {
+        this.persist.ck = 'D';
+        this.persist.direct = false;
+      }
+      this.releaseServer();
+      return this.assignServer(server);
+    }
+    if (timeout) this.connectServer();
+    else this.setTimer(1000, this.retryConnect);
+  }
+
+  private retryConnect = (): void => {
+    this.timer = null;
+    this.connectServer();
+  };
+
+  // ---- phase 4: request to the server ---------------------------------------------------------
+
+  private sendRequest(): void {
+    const c = this.conn!;
+    const be = this.backend!.cfg;
+    const req = this.req!;
+    this.phase = Phase.Exchange;
+    c.uses++;
+    this.srvBuf = EMPTY;
+    this.resBytes = 0;
+    this.resDone = false;
+    this.resHeadSent = false;
+    this.res = null;
+    c.sock.setTimeout(be.timeouts.server ?? 0);
+    this.client.setTimeout(this.frontend.cfg.timeouts.client ?? 0);
+    this.keepServer = be.httpConnMode === 'keep-alive' && this.frontend.cfg.httpConnMode === 'keep-alive'
+      && (c.server.cfg.maxReuse < 0 || c.uses < c.server.cfg.maxReuse);
+    prepareRequestHeaders(req, this, this.keepServer);
+    c.sock.cork();
+    this.writeServer(serializeRequestHead(req, null));
+    if (!this.reqDone) this.pumpRequestBody();
+    c.sock.uncork();
+    c.sock.resume();
+  }
+
+  /** Moves request body bytes from the client buffer to the server. */
+  private pumpRequestBody(): void {
+    while (!this.reqDone && this.inBuf.length > 0) {
+      if (this.reqKind === BodyKind.Length) {
+        const n = Math.min(this.inBuf.length, this.reqRemaining);
+        this.forwardRawRequest(this.inBuf.subarray(0, n));
+        this.inBuf = this.inBuf.subarray(n);
+        this.reqRemaining -= n;
+        if (this.reqRemaining === 0) this.reqDone = true;
+      } else {
+        const n = this.reqChunked.feed(this.inBuf);
+        if (n < 0) {
+          this.frontend.counters.reqErrors++;
+          return this.abort('P', 'D');
+        }
+        this.inBuf = this.inBuf.subarray(n);
+        if (this.reqChunked.done) {
+          this.reqDone = true;
+          if (!this.trailersSent) this.writeServer(LAST_CHUNK);
+        }
+      }
+    }
+    if (this.reqDone) {
+      // Pipelined bytes wait until the response is done.
+      if (this.inBuf.length > 0) this.client.pause();
+      if (this.resDone) this.endTransaction();
+    } else if (!this.serverWaitsDrain) this.client.resume();
+  }
+
+  private forwardRawRequest(data: Buffer): void {
+    this.writeServer(data);
+  }
+
+  private forwardRequestData(data: Buffer): void {
+    this.writeServer(chunkHeader(data.length));
+    this.writeServer(data);
+    this.writeServer(CRLF);
+  }
+
+  private forwardRequestTrailers(trailers: HttpHeaders): void {
+    this.trailersSent = true;
+    this.writeServer(lastChunkWithTrailers(trailers));
+  }
+
+  private writeServer(data: Buffer): void {
+    const c = this.conn;
+    if (!c) return;
+    this.countIn(data.length);
+    if (!c.sock.write(data) && !this.serverWaitsDrain) {
+      this.serverWaitsDrain = true;
+      this.client.pause();
+    }
+  }
+
+  onServerDrain(): void {
+    if (!this.serverWaitsDrain) return;
+    this.serverWaitsDrain = false;
+    if (this.phase === Phase.Tunnel || (this.phase === Phase.Exchange && !this.reqDone)) this.client.resume();
+  }
+
+  private countIn(n: number): void {
+    this.frontend.counters.bytesIn += n;
+    this.backend!.counters.bytesIn += n;
+    this.server!.counters.bytesIn += n;
+  }
+
+  // ---- phase 5: the response -----------------------------------------------------------------
+
+  onServerData(chunk: Buffer): void {
+    this.resBytes += chunk.length;
+    if (this.phase === Phase.Tunnel) return this.writeClient(chunk);
+    if (this.phase !== Phase.Exchange) return;
+    this.srvBuf = this.srvBuf.length === 0 ? chunk : Buffer.concat([this.srvBuf, chunk]);
+    this.processResponse();
+  }
+
+  private processResponse(): void {
+    while (!this.resHeadSent) {
+      const r = parseResponseHead(this.srvBuf, { maxHead: this.host.bufsize, acceptInvalid: this.backend!.cfg.option('accept-invalid-http-response') }, this.req!.method);
+      if (r === null) return;
+      if (r.kind === 'error') {
+        this.backend!.counters.respErrors++;
+        this.server!.counters.respErrors++;
+        return this.serverFailed(502, 'P', 'H');
+      }
+      this.srvBuf = this.srvBuf.subarray(r.headLen);
+      if (r.res.status < 200 && r.res.status !== 101) {
+        // Interim responses (100 Continue, 103 Early Hints) go straight to the client.
+        this.writeClient(serializeResponseHead(r.res, null));
+        continue;
+      }
+      this.onResponseHead(r.res, r.body, r.length, r.connection);
+      if (this.phase !== Phase.Exchange) return;
+    }
+    this.pumpResponseBody();
+  }
+
+  private onResponseHead(res: HttpResponse, kind: BodyKind, length: number, conn: number): void {
+    this.res = res;
+    this.logs.tData = this.logs.elapsed();
+    this.resKind = kind;
+    this.resRemaining = length;
+    if (kind === BodyKind.Chunked) this.resChunked.reset();
+    this.trailersSent = false;
+    if (!this.responseRules()) return;
+    const upgraded = res.status === 101 || (this.req!.method === 'CONNECT' && res.status >= 200 && res.status < 300);
+    if (kind === BodyKind.UntilClose || (conn & H1Conn.Close) !== 0 || (res.version === 'HTTP/1.0' && (conn & H1Conn.KeepAlive) === 0)) this.keepServer = false;
+    // A close-delimited body can still keep an HTTP/1.1 client alive by re-chunking it.
+    this.resChunkOut = kind === BodyKind.UntilClose && !upgraded && this.req!.version === 'HTTP/1.1' && this.keepClient;
+    if (kind === BodyKind.UntilClose && !this.resChunkOut && !upgraded) this.keepClient = false;
+    if (!this.reqDone) this.keepClient = false;
+    prepareResponseHeaders(res, this.req!, this.keepClient, this.resChunkOut, upgraded);
+    if (this.persist) applyResponseCookie(this.backend!.backend!, res, this.req!.method, this.server, this.persist, Math.floor(Date.now() / 1000));
+    this.afterResponseRules();
+    this.logs.status = res.status;
+    countStatus(this, res.status);
+    this.resHeadSent = true;
+    this.writeClient(serializeResponseHead(res, null));
+    if (upgraded) return this.startTunnel();
+    if (kind === BodyKind.None) this.resDone = true;
+  }
+
+  private pumpResponseBody(): void {
+    while (!this.resDone && this.srvBuf.length > 0) {
+      if (this.resKind === BodyKind.Length) {
+        const n = Math.min(this.srvBuf.length, this.resRemaining);
+        this.writeClient(this.srvBuf.subarray(0, n));
+        this.srvBuf = this.srvBuf.subarray(n);
+        this.resRemaining -= n;
+        if (this.resRemaining === 0) this.resDone = true;
+      } else if (this.resKind === BodyKind.Chunked) {
+        const n = this.resChunked.feed(this.srvBuf);
+        if (n < 0) {
+          this.backend!.counters.respErrors++;
+          return this.abort('P', 'D');
+        }
+        this.srvBuf = this.srvBuf.subarray(n);
+        if (this.resChunked.done) {
+          this.resDone = true;
+          if (!this.trailersSent) this.writeClient(LAST_CHUNK);
+        }
+      } else {
+        // Close-delimited: everything until the server closes.
+        if (this.resChunkOut) this.forwardResponseData(this.srvBuf);
+        else this.writeClient(this.srvBuf);
+        this.srvBuf = EMPTY;
+      }
+    }
+    if (this.srvBuf.length > 0) this.keepServer = false; // bytes after the response: not reusable
+    if (this.resDone) {
+      if (this.reqDone) this.endTransaction();
+      else {
+        // The server answered before the request body ended: the client connection cannot be reused.
+        this.keepClient = false;
+        this.keepServer = false;
+        this.endTransaction();
+      }
+    }
+  }
+
+  private forwardResponseData(data: Buffer): void {
+    this.writeClient(chunkHeader(data.length));
+    this.writeClient(data);
+    this.writeClient(CRLF);
+  }
+
+  private forwardResponseTrailers(trailers: HttpHeaders): void {
+    this.trailersSent = true;
+    this.writeClient(lastChunkWithTrailers(trailers));
+  }
+
+  private writeClient(data: Buffer): void {
+    this.logs.bytesOut += data.length;
+    if (this.backend) {
+      this.frontend.counters.bytesOut += data.length;
+      this.backend.counters.bytesOut += data.length;
+      if (this.server) this.server.counters.bytesOut += data.length;
+    }
+    if (!this.client.write(data) && !this.clientWaitsDrain) {
+      this.clientWaitsDrain = true;
+      this.conn?.sock.pause();
+    }
+  }
+
+  private onClientDrain = (): void => {
+    if (!this.clientWaitsDrain) return;
+    this.clientWaitsDrain = false;
+    if (this.phase === Phase.Exchange || this.phase === Phase.Tunnel) this.conn?.sock.resume();
+  };
+
+  onServerEnd(): void {
+    if (this.phase === Phase.Tunnel) {
+      this.client.end();
+      if (this.clientEnded) this.close('-', '-');
+      return;
+    }
+    if (this.phase !== Phase.Exchange) return;
+    if (this.resHeadSent && this.resKind === BodyKind.UntilClose) {
+      this.keepServer = false;
+      if (this.resChunkOut) this.writeClient(LAST_CHUNK);
+      this.resDone = true;
+      if (!this.reqDone) this.keepClient = false;
+      return this.endTransaction();
+    }
+    this.serverClosedEarly();
+  }
+
+  onServerClose(): void {
+    if (this.phase === Phase.Tunnel) return this.close(this.clientEnded ? '-' : 'S', 'D');
+    if (this.phase === Phase.Exchange) this.serverClosedEarly();
+  }
+
+  onServerError(_err: Error): void {
+    if (this.phase === Phase.Connecting) return this.connectFailed(false);
+    if (this.phase === Phase.Tunnel) return this.close('S', 'D');
+    if (this.phase === Phase.Exchange) this.serverClosedEarly();
+  }
+
+  onServerTimeout(): void {
+    if (this.phase === Phase.Connecting) return this.connectFailed(true);
+    if (this.phase === Phase.Tunnel) return this.close('s', 'D');
+    if (this.phase !== Phase.Exchange) return;
+    if (this.resHeadSent) return this.abort('s', 'D');
+    this.serverFailed(504, 's', 'H');
+  }
+
+  /** The server went away before the response ended. */
+  private serverClosedEarly(): void {
+    if (this.resHeadSent) {
+      this.backend!.counters.serverAborts++;
+      this.server!.counters.serverAborts++;
+      return this.abort('S', 'D');
+    }
+    // A reused idle connection closed by the server just as we sent: try once on a new one.
+    if (this.connReused && this.resBytes === 0 && this.reqKind === BodyKind.None) {
+      this.dropConn();
+      this.connReused = false;
+      this.retriesDone++;
+      return this.connectServer();
+    }
+    this.server!.check?.trafficError();
+    this.serverFailed(502, 'S', 'H');
+  }
+
+  private serverFailed(status: number, cause: TermCause, phase: TermPhase): void {
+    this.keepServer = false;
+    this.dropConn();
+    this.sendError(status, cause, phase);
+  }
+
+  // ---- tunnel (101 Switching Protocols, CONNECT) -----------------------------------------------
+
+  private startTunnel(): void {
+    this.phase = Phase.Tunnel;
+    const be = this.backend!.cfg;
+    const tunnel = be.timeouts.tunnel;
+    this.conn!.sock.setTimeout(tunnel ?? be.timeouts.server ?? 0);
+    this.client.setTimeout(tunnel ?? this.frontend.cfg.timeouts.client ?? 0);
+    if (this.srvBuf.length > 0) this.writeClient(this.srvBuf);
+    this.srvBuf = EMPTY;
+    if (this.inBuf.length > 0) this.writeServer(this.inBuf);
+    this.inBuf = EMPTY;
+    if (this.clientEnded) this.conn!.sock.end();
+    this.client.resume();
+  }
+
+  // ---- replies produced by the proxy (errors, deny, return, redirect, stats) ------------------
+
+  /** Current reply set by rules or intercepts. */
+  reply: HttpReply | null = null;
+
+  private sendError(status: number, cause: TermCause, phase: TermPhase): void {
+    this.reply = this.errorReply(status);
+    this.termCause = cause;
+    this.termPhase = phase;
+    this.keepClient = false;
+    this.sendReply();
+  }
+
+  /** Sends `this.reply` (after http-after-response rules) and ends the transaction. */
+  private sendReply(): void {
+    const r = this.reply!;
+    this.reply = null;
+    this.clearTimer();
+    this.dropConn();
+    if (r.silent) {
+      // An empty errorfile: nothing is sent, the connection is closed.
+      this.logs.status = r.res.status;
+      return this.close(this.termCause, this.termPhase);
+    }
+    const res = r.res;
+    this.res = res;
+    this.afterResponseRules();
+    this.logs.status = res.status;
+    countStatus(this, res.status);
+    // The request body was not read: the connection cannot carry another request.
+    if (!this.reqDone) this.keepClient = false;
+    prepareResponseHeaders(res, this.req ?? undefined, this.keepClient, false, false);
+    this.resHeadSent = true;
+    this.phase = Phase.Exchange;
+    this.client.cork();
+    this.writeClient(serializeResponseHead(res, null));
+    if (r.body.length > 0 && this.req?.method !== 'HEAD') this.writeClient(r.body);
+    this.client.uncork();
+    this.resDone = true;
+    this.reqDone = true;
+    this.endTransaction();
+  }
+
+  // ---- response rules ----------------------------------------------------------------------
+
+  /** http-response rules, backend first then frontend. False when they replaced or aborted the response. */
+  private responseRules(): boolean {
+    const be = this.backend!;
+    for (const px of be === this.frontend ? [be] : [be, this.frontend]) {
+      const v = runHttpRules(px.cfg.httpResponseRules, this);
+      if (v === Verdict.Continue || v === Verdict.Allow) continue;
+      this.keepServer = false;
+      this.dropConn();
+      this.ruleVerdict(v, px, true);
+      return false;
+    }
+    return true;
+  }
+
+  /** http-after-response rules, backend first then frontend; they apply to replies too. */
+  private afterResponseRules(): void {
+    runAfterResponseRules(this.backend?.cfg ?? null, this.frontend.cfg, this);
+  }
+
+  // ---- what rules may ask of the stream (HttpRuleTarget) ---------------------------------------
+
+  setLogLevel(level: number): void {
+    this.logs.level = level;
+  }
+
+  setTermination(cause: RuleTermCause, phase: RuleTermPhase | 'T'): void {
+    if (this.termCause === '-') this.termCause = cause;
+    if (this.termPhase === '-') this.termPhase = phase;
+  }
+
+  errorReply(status: number): HttpReply {
+    return streamErrorReply(this.frontend.cfg, this.backend?.cfg ?? null, status, this);
+  }
+
+  bufferBody(response: boolean): void {
+    if (!response) this.fillRequestBody();
+  }
+
+  // ---- end of a transaction ------------------------------------------------------------------
+
+  /** Logs the transaction once its server slot and backend count are released (HAProxy's order). */
+  private logTransaction(): void {
+    const l = this.logs;
+    if (this.persist && this.backend) {
+      const c = cookieLogChars(this.backend.cfg, this.persist);
+      l.cookieClient = c[0]!;
+      l.cookieServer = c[1]!;
+    }
+    if (this.backend && l.tRequest >= 0) {
+      const Tw = l.tQueue >= 0 ? l.tQueue - l.tRequest : 0;
+      const Tc = l.tConnect >= 0 && l.tQueue >= 0 ? l.tConnect - l.tQueue : 0;
+      const Tr = l.tData >= 0 && l.tConnect >= 0 ? l.tData - l.tConnect : 0;
+      const Tt = l.elapsed();
+      this.backend.counters.times.add(Tw, Tc, Tr, Tt);
+      (l.server as Server | null)?.counters.times.add(Tw, Tc, Tr, Tt);
+    }
+    if (l.termCause === '-') l.termCause = this.termCause;
+    if (l.termPhase === '-') l.termPhase = this.termPhase;
+    logStream(this);
+  }
+
+  private endTransaction(): void {
+    const c = this.conn;
+    if (c) {
+      this.conn = null;
+      const pool = c.server.pool;
+      if (this.keepServer && c.reusable && this.srvBuf.length === 0 && this.backend!.cfg.httpReuse !== 'never' && pool && pool.put(c, Date.now())) {
+        // Pooled: kept for the next request to this server.
+      } else c.destroy();
+    }
+    this.srvBuf = EMPTY;
+    this.releaseServer();
+    if (this.backend) this.backend.counters.beCur--;
+    this.logTransaction();
+    this.backend = null;
+    this.req = null;
+    this.res = null;
+    this.reqBody = null;
+    this.resBody = null;
+    this.persist = null;
+    this.reqBodyFinal = false;
+    this.bufferReqBody = false;
+    this.txnVars = this.reqVars = this.resVars = null;
+    this.retriesDone = 0;
+    this.reqStarted = false;
+    this.termCause = '-';
+    this.termPhase = '-';
+    this.logs = new StreamLog();
+    this.logs.tHandshake = 0;
+    if (this.reqCaptures.length > 0) this.reqCaptures = [];
+    if (this.resCaptures.length > 0) this.resCaptures = [];
+    if (!this.keepClient || this.clientEnded || this.host.stopping) return this.closeGracefully();
+    this.waitRequest();
+  }
+
+  /** Ends the connection after the last response is flushed. */
+  private closeGracefully(): void {
+    this.phase = Phase.Closing;
+    this.clearTimer();
+    this.client.setTimeout(this.frontend.cfg.timeouts.client ?? 10_000);
+    this.client.end();
+    this.client.resume(); // read (and drop) until the client closes too
+  }
+
+  /** Aborts the exchange in the middle of a message: both connections are closed. */
+  private abort(cause: TermCause, phase: TermPhase): void {
+    this.keepServer = false;
+    this.dropConn();
+    this.close(cause, phase);
+  }
+
+  // ---- client events -------------------------------------------------------------------------
+
+  private onClientEnd = (): void => {
+    this.clientEnded = true;
+    switch (this.phase) {
+      case Phase.Tunnel:
+        this.conn?.sock.end();
+        return;
+      case Phase.Handshake:
+        this.processInput();
+        return;
+      case Phase.WaitHead:
+        if (this.inBuf.length === 0) return this.close(this.requestCount > 0 ? '-' : 'C', 'R');
+        this.frontend.counters.reqErrors++;
+        return this.sendError(400, 'C', 'R');
+      case Phase.Closing:
+        return this.close('-', '-');
+      default:
+        // Half-closed client with a request in flight: finish it, then close.
+        this.keepClient = false;
+        if (this.phase === Phase.Exchange && !this.reqDone) {
+          this.backend!.counters.clientAborts++;
+          this.abort('C', 'D');
+        }
+    }
+  };
+
+  private onClientError = (): void => {
+    if (this.backend && (this.phase === Phase.Exchange || this.phase === Phase.Tunnel)) this.backend.counters.clientAborts++;
+    this.close('C', this.phaseLetter());
+  };
+
+  private onClientClose = (): void => {
+    if (this.phase === Phase.Closed) return;
+    const quiet = this.phase === Phase.Closing || (this.phase === Phase.WaitHead && this.inBuf.length === 0);
+    this.close(quiet ? '-' : 'C', this.phaseLetter());
+  };
+
+  private onClientTimeout = (): void => {
+    if (this.phase === Phase.Closing) return this.close('-', '-');
+    this.close('c', this.phaseLetter());
+  };
+
+  shutdownByServerState(): void {
+    this.close('D', this.phaseLetter());
+  }
+
+  private phaseLetter(): TermPhase {
+    switch (this.phase) {
+      case Phase.Queued: return 'Q';
+      case Phase.Connecting: return 'C';
+      case Phase.Exchange: return this.resHeadSent ? 'D' : 'H';
+      case Phase.Tunnel: return 'D';
+      default: return 'R';
+    }
+  }
+
+  // ---- resources -----------------------------------------------------------------------------
+
+  private setTimer(ms: number, fn: () => void): void {
+    this.clearTimer();
+    if (ms > 0) this.timer = setTimeout(fn, ms);
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private dropConn(): void {
+    const c = this.conn;
+    if (!c) return;
+    this.conn = null;
+    this.serverWaitsDrain = false;
+    c.destroy();
+  }
+
+  private releaseServer(): void {
+    const server = this.server;
+    if (!server) return;
+    this.server = null;
+    server.streams.delete(this);
+    this.logs.serverConns = server.curConns - 1;
+    this.backend!.backend!.release(server);
+  }
+
+  /** Ends the connection once: sockets, timers, slots and counters are all released here. */
+  close(cause: TermCause, phase: TermPhase): void {
+    if (this.phase === Phase.Closed) return;
+    const wasQueued = this.phase === Phase.Queued;
+    const inTxn = this.req !== null || this.reqStarted;
+    this.phase = Phase.Closed;
+    this.termCause = cause;
+    this.termPhase = phase;
+    this.clearTimer();
+    if (wasQueued && !this.gone) {
+      const be = this.backend!.backend!;
+      be.queue.remove(this);
+      for (const s of be.servers) s.queue.remove(this);
+    }
+    this.dropConn();
+    this.releaseServer();
+    if (this.backend) this.backend.counters.beCur--;
+    if (inTxn) this.logTransaction();
+    this.backend = null;
+    this.client.removeAllListeners('data');
+    this.client.on('error', noop);
+    this.client.destroy();
+    this.host.streamEnded(this);
+  }
+}
+
+function noop(): void {}
+
+function stripMapped(a: string): string {
+  return a.startsWith('::ffff:') && a.indexOf('.') > 0 ? a.slice(7) : a;
+}
+
+/** Whether a comma-separated header value lists `token` (case-insensitive). */
+export function hasToken(value: string, token: string): boolean {
+  const v = value.toLowerCase();
+  let i = v.indexOf(token);
+  while (i >= 0) {
+    const before = i === 0 ? ',' : v[i - 1]!;
+    const after = v[i + token.length] ?? ',';
+    if ((before === ',' || before === ' ' || before === '\t') && (after === ',' || after === ' ' || after === '\t')) return true;
+    i = v.indexOf(token, i + 1);
+  }
+  return false;
+}
+
+/** Connection rules (no-wait): accept, reject or expect-proxy. */
+function evalTcpRules(rules: readonly TcpRule[], s: SampleStream): 'accept' | 'reject' | 'expect-proxy' | 'none' {
+  let expectProxy = false;
+  for (const r of rules) {
+    if (r.cond && r.cond.eval(s) !== true) continue;
+    if (r.action === 'expect-proxy') {
+      expectProxy = true;
+      continue;
+    }
+    return r.action;
+  }
+  return expectProxy ? 'expect-proxy' : 'none';
+}
+
+/** Hop-by-hop headers are the connection's business, not the message's (RFC 9110 7.6.1). */
+function removeHopByHop(h: HttpHeaders, keepUpgrade: boolean): void {
+  const conn = h.getAll('connection');
+  for (const v of conn) {
+    for (const tok of v.split(',')) {
+      const t = tok.trim().toLowerCase();
+      if (t && t !== 'close' && t !== 'keep-alive' && !(keepUpgrade && t === 'upgrade')) h.delete(t);
+    }
+  }
+  h.delete('connection');
+  h.delete('keep-alive');
+  h.delete('proxy-connection');
+}
+
+/** Forwarding headers and the connection header for the server side. */
+function prepareRequestHeaders(req: HttpRequest, s: HttpStream, keepServer: boolean): void {
+  const h = req.headers;
+  const upgrade = h.has('upgrade') && (h.getAll('connection').some((v) => hasToken(v, 'upgrade')));
+  removeHopByHop(h, upgrade);
+  if (upgrade) h.add('connection', 'upgrade');
+  else if (!keepServer) h.add('connection', 'close');
+  else if (req.version === 'HTTP/1.0') h.add('connection', 'keep-alive');
+  const fe = s.frontend.cfg;
+  const be = s.backend!.cfg;
+  const ff = be.forwardFor ?? fe.forwardFor;
+  if (ff && s.family !== 'unix' && !(ff.ifNone && h.has(ff.header)) && !inNetwork(s.srcAddr, ff.except)) h.add(ff.header, s.srcAddr);
+  const ot = be.originalTo ?? fe.originalTo;
+  if (ot && s.family !== 'unix' && !inNetwork(s.dstAddr, ot.except)) h.add(ot.header, s.dstAddr);
+}
+
+function prepareResponseHeaders(res: HttpResponse, req: HttpRequest | undefined, keepClient: boolean, chunkOut: boolean, upgraded: boolean): void {
+  const h = res.headers;
+  removeHopByHop(h, upgraded && res.status === 101);
+  if (upgraded) {
+    if (res.status === 101) h.add('connection', 'upgrade');
+    return;
+  }
+  if (chunkOut) h.add('transfer-encoding', 'chunked');
+  if (!keepClient) {
+    if (!req || req.version === 'HTTP/1.1') h.add('connection', 'close');
+  } else if (req && req.version === 'HTTP/1.0') h.add('connection', 'keep-alive');
+}
+
+function inNetwork(addr: string, net: { net: bigint; mask: bigint } | null): boolean {
+  if (!net) return false;
+  const v4 = parseIPv4(addr);
+  const v = v4 !== null ? v4tov6(v4) : parseIPv6(addr);
+  return v !== null && (v & net.mask) === net.net;
+}
+
+function countStatus(s: HttpStream, status: number): void {
+  const i = status >= 100 && status < 600 ? Math.floor(status / 100) - 1 : 5;
+  s.frontend.counters.hrsp[i]! += 1;
+  const be = s.backend;
+  if (be && be !== s.frontend) be.counters.hrsp[i]! += 1;
+  if (s.server) s.server.counters.hrsp[i]! += 1;
+}
+
+/** Collects decoded chunked body data up to a limit (wait-for-body on a chunked request). */
+class BodyPeek implements ChunkedSink {
+  private readonly parts: Buffer[] = [];
+  private len = 0;
+  private readonly limit: number;
+  full = false;
+
+  constructor(limit: number) {
+    this.limit = limit;
+  }
+
+  onChunkData(d: Buffer): void {
+    if (this.full) return;
+    const n = Math.min(d.length, this.limit - this.len);
+    this.parts.push(d.subarray(0, n));
+    this.len += n;
+    if (this.len >= this.limit) this.full = true;
+  }
+
+  onTrailers(): void {}
+
+  data(): Buffer {
+    return this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.len);
+  }
+}
