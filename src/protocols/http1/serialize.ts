@@ -1,0 +1,31 @@
+// HTTP/1.1 heads out, as HAProxy 2.x's H1 multiplexer writes them: header names in lower case
+// (unless h1-case-adjust maps them), "name: value" lines, one Buffer per head.
+import type { HttpHeaders, HttpRequest, HttpResponse } from './message.ts';
+
+export interface CaseAdjust {
+  /** lower-case name -> name to emit (h1-case-adjust) */
+  readonly map: ReadonlyMap<string, string>;
+}
+
+/** "name: value\r\n" for every header; `skipBodyFraming` leaves out Content-Length and Transfer-Encoding. */
+export function headerLines(headers: HttpHeaders, adjust: CaseAdjust | null, skipBodyFraming = false): string {
+  let out = '';
+  const n = headers.length;
+  for (let i = 0; i < n; i++) {
+    const lname = headers.lowerName(i);
+    if (skipBodyFraming && (lname === 'content-length' || lname === 'transfer-encoding')) continue;
+    const name = adjust === null ? lname : (adjust.map.get(lname) ?? lname);
+    out += `${name}: ${headers.values[i]!}\r\n`;
+  }
+  return out;
+}
+
+export function serializeRequestHead(req: HttpRequest, adjust: CaseAdjust | null): Buffer {
+  return Buffer.from(`${req.method} ${req.uri} ${req.version}\r\n${headerLines(req.headers, adjust)}\r\n`, 'latin1');
+}
+
+/** Interim (1xx) and 204 responses are written without Content-Length and Transfer-Encoding, as HAProxy does. */
+export function serializeResponseHead(res: HttpResponse, adjust: CaseAdjust | null): Buffer {
+  const bodyless = res.status < 200 || res.status === 204;
+  return Buffer.from(`${res.version} ${res.status} ${res.reason}\r\n${headerLines(res.headers, adjust, bodyless)}\r\n`, 'latin1');
+}
