@@ -244,7 +244,6 @@ export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, Serv
       ? t.httpRequest ?? t.client
       : t.httpKeepAlive ?? t.httpRequest ?? t.client;
     this.setTimer(wait ?? 0, this.onRequestTimeout);
-    this.client.setTimeout(0);
     this.client.resume();
     if (this.inBuf.length > 0) this.processInput();
   }
@@ -644,8 +643,7 @@ export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, Serv
     this.resDone = false;
     this.resHeadSent = false;
     this.res = null;
-    c.sock.setTimeout(be.timeouts.server ?? 0);
-    this.client.setTimeout(this.frontend.cfg.timeouts.client ?? 0);
+    if (!this.connReused) c.sock.setTimeout(be.timeouts.server ?? 0);
     this.keepServer = be.httpConnMode === 'keep-alive' && this.frontend.cfg.httpConnMode === 'keep-alive'
       && (c.server.cfg.maxReuse < 0 || c.uses < c.server.cfg.maxReuse);
     prepareRequestHeaders(req, this, this.keepServer);
@@ -729,7 +727,11 @@ export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, Serv
     if (this.phase === Phase.Tunnel) return this.writeClient(chunk);
     if (this.phase !== Phase.Exchange) return;
     this.srvBuf = this.srvBuf.length === 0 ? chunk : Buffer.concat([this.srvBuf, chunk]);
+    // Head and body pieces written while handling one read leave in one writev.
+    const c = this.client;
+    c.cork();
     this.processResponse();
+    c.uncork();
   }
 
   private processResponse(): void {
@@ -1118,6 +1120,7 @@ export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, Serv
 
   private onClientTimeout = (): void => {
     if (this.phase === Phase.Closing) return this.close('-', '-');
+    if (this.phase === Phase.WaitHead) return this.onRequestTimeout();
     this.close('c', this.phaseLetter());
   };
 

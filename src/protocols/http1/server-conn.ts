@@ -121,7 +121,6 @@ export class ConnPool {
     c.owner = null;
     c.pool = this;
     c.idleSince = now;
-    c.sock.setTimeout(0);
     this.idle.push(c);
     if (!this.timer && this.purgeDelay > 0) {
       this.timer = setInterval(this.purge, this.purgeDelay);
