@@ -415,6 +415,8 @@ export interface GlobalConfig {
   spreadChecks: number;
   maxCheckConns: number;
   bufsize: number;
+  /** h1-case-adjust / h1-case-adjust-file: lower-case header name -> name as written to bogus peers. */
+  caseAdjust: Map<string, string>;
   quiet: boolean;
   /** Global log targets, log-tag, log-send-hostname. */
   log: GlobalLogSettings;
@@ -446,7 +448,7 @@ export function defaultGlobal(): GlobalConfig {
   return {
     maxconn: 0, daemon: false, masterWorker: false, pidfile: null, nbthread: null, uid: null, gid: null,
     chroot: null, ulimitN: null, hardStopAfter: null, grace: 0, node: null, description: null,
-    localPeer: null, zeroWarning: false, spreadChecks: 0, maxCheckConns: 0, bufsize: 16384, quiet: false,
+    localPeer: null, zeroWarning: false, spreadChecks: 0, maxCheckConns: 0, bufsize: 16384, caseAdjust: new Map(), quiet: false,
     log: new GlobalLogSettings(),
     statsSockets: [], statsTimeout: 10000, statsMaxconn: 10, cliFrontend: false,
     seen: new Set(),

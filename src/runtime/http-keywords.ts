@@ -4,6 +4,7 @@ import { ALL, BE, FE, registerProxyKeywords, registerProxyOptions, expectArgs, t
 import type { AddrHeaderConfig, HttpConnMode, HttpReuse, ProxyConfig } from '../config/model.ts';
 import { parseIPv4, parseIPv6, prefixMask6, v4tov6, parseMask4, maskBits4 } from '../sample/ip.ts';
 import { booleanOption } from './proxy-keywords.ts';
+import '../protocols/http1/case-adjust-keywords.ts';
 
 function connModeOption(name: string, mode: HttpConnMode): ProxyOption {
   return {
@@ -85,6 +86,8 @@ registerProxyOptions(
   booleanOption('accept-invalid-http-request', FE),
   booleanOption('accept-invalid-http-response', BE),
   booleanOption('http-buffer-request', ALL),
+  booleanOption('h1-case-adjust-bogus-client', FE),
+  booleanOption('h1-case-adjust-bogus-server', BE),
 );
 
 registerProxyKeywords({

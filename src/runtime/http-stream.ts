@@ -15,7 +15,7 @@ import { parseProxyHeader } from '../protocols/proxy-protocol.ts';
 import { BodyKind, type HttpRequest, type HttpResponse, type HttpHeaders } from '../protocols/http1/message.ts';
 import { parseRequestHead, parseResponseHead, H1Conn, type H1Options } from '../protocols/http1/parser.ts';
 import { ChunkedDecoder, chunkHeader, LAST_CHUNK, lastChunkWithTrailers, type ChunkedSink } from '../protocols/http1/chunked.ts';
-import { serializeRequestHead, serializeResponseHead } from '../protocols/http1/serialize.ts';
+import { serializeRequestHead, serializeResponseHead, type CaseAdjust } from '../protocols/http1/serialize.ts';
 import { ServerConn, ConnPool, type ServerConnOwner } from '../protocols/http1/server-conn.ts';
 import { parseIPv4, parseIPv6, v4tov6 } from '../sample/ip.ts';
 import { processCounters } from '../observe/counters.ts';
@@ -39,6 +39,8 @@ export interface HttpStreamHost extends Omit<StreamHost, 'streamEnded'> {
   /** Soft stop in progress: keep-alive connections close after their current response. */
   readonly stopping: boolean;
   streamEnded(s: HttpStream): void;
+  /** h1-case-adjust names, null when none are configured. */
+  readonly caseAdjust: CaseAdjust | null;
   /** The stats page (stats uri) for `px`'s stats settings. */
   statsReply(px: Proxy, stats: StatsConfig, req: HttpRequest, body: Buffer | null, s: SampleStream): HttpReply;
 }
@@ -71,6 +73,8 @@ export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, Serv
   private phase: Phase = Phase.Handshake;
   private sessVars: Map<string, Sample> | null = null;
   private readonly opts: H1Options;
+  /** Header-name case for a bogus client (option h1-case-adjust-bogus-client). */
+  private readonly clientAdjust: CaseAdjust | null;
 
   // ---- client input ----
   /** Client bytes received and not consumed yet (request head, body, pipelined requests). */
@@ -151,6 +155,7 @@ export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, Serv
     this.dstPort = unix ? 0 : client.localPort ?? 0;
     if (this.family === 'ipv6' && this.srcAddr.indexOf(':') < 0) this.family = 'ipv4';
     this.logs = new StreamLog();
+    this.clientAdjust = frontend.cfg.option('h1-case-adjust-bogus-client') ? host.caseAdjust : null;
     this.opts = { maxHead: host.bufsize, acceptInvalid: frontend.cfg.option('accept-invalid-http-request') };
     const reqSink: ChunkedSink = { onChunkData: (d) => this.forwardRequestData(d), onTrailers: (t) => this.forwardRequestTrailers(t) };
     const resSink: ChunkedSink = { onChunkData: (d) => this.forwardResponseData(d), onTrailers: (t) => this.forwardResponseTrailers(t) };
@@ -648,7 +653,7 @@ export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, Serv
       && (c.server.cfg.maxReuse < 0 || c.uses < c.server.cfg.maxReuse);
     prepareRequestHeaders(req, this, this.keepServer);
     c.sock.cork();
-    this.writeServer(serializeRequestHead(req, null));
+    this.writeServer(serializeRequestHead(req, be.option('h1-case-adjust-bogus-server') ? this.host.caseAdjust : null));
     if (!this.reqDone) this.pumpRequestBody();
     c.sock.uncork();
     c.sock.resume();
@@ -746,7 +751,7 @@ export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, Serv
       this.srvBuf = this.srvBuf.subarray(r.headLen);
       if (r.res.status < 200 && r.res.status !== 101) {
         // Interim responses (100 Continue, 103 Early Hints) go straight to the client.
-        this.writeClient(serializeResponseHead(r.res, null));
+        this.writeClient(serializeResponseHead(r.res, this.clientAdjust));
         continue;
       }
       this.onResponseHead(r.res, r.body, r.length, r.connection);
@@ -775,7 +780,7 @@ export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, Serv
     this.logs.status = res.status;
     countStatus(this, res.status);
     this.resHeadSent = true;
-    this.writeClient(serializeResponseHead(res, null));
+    this.writeClient(serializeResponseHead(res, this.clientAdjust));
     if (upgraded) return this.startTunnel();
     if (kind === BodyKind.None) this.resDone = true;
   }
@@ -959,7 +964,7 @@ export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, Serv
     this.resHeadSent = true;
     this.phase = Phase.Exchange;
     this.client.cork();
-    this.writeClient(serializeResponseHead(res, null));
+    this.writeClient(serializeResponseHead(res, this.clientAdjust));
     if (r.body.length > 0 && this.req?.method !== 'HEAD') this.writeClient(r.body);
     this.client.uncork();
     this.resDone = true;

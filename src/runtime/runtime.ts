@@ -10,6 +10,7 @@ import { Listener, type ListenerHost } from './listener.ts';
 import { Stream } from './stream.ts';
 import { HttpStream, type HttpStreamHost } from './http-stream.ts';
 import type { HttpRequest } from '../protocols/http1/message.ts';
+import type { CaseAdjust } from '../protocols/http1/serialize.ts';
 import type { HttpReply } from '../actions/http-rule-target.ts';
 import type { SampleStream, SampleUserlist } from '../sample/types.ts';
 import type { StatsConfig } from '../config/model.ts';
@@ -29,6 +30,7 @@ export class Runtime implements HttpStreamHost, ListenerHost {
   readonly listeners: Listener[] = [];
   readonly streams = new Set<Stream | HttpStream>();
   readonly bufsize: number;
+  readonly caseAdjust: CaseAdjust | null;
   /** Global maxconn; "set maxconn global" changes it within hardMaxconn. */
   maxconn: number;
   readonly hardMaxconn: number;
@@ -50,6 +52,7 @@ export class Runtime implements HttpStreamHost, ListenerHost {
     this.config = config;
     this.fdLimit = fdLimit;
     this.bufsize = config.global.bufsize;
+    this.caseAdjust = config.global.caseAdjust.size > 0 ? { map: config.global.caseAdjust } : null;
     this.proxies = config.proxies.filter((p) => !p.disabled).map((p) => new Proxy(p));
     for (const p of this.proxies) {
       if (!this.byName.has(p.name) || p.cfg.isFrontend) this.byName.set(p.name, p);

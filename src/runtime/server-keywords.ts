@@ -41,6 +41,16 @@ function serverTime(set: (s: ServerConfig, ms: number) => void, what: string): S
   };
 }
 
+/** An integer >= -1 (-1: unlimited), as pool-max-conn and max-reuse take. */
+function limit(set: (s: ServerConfig, n: number) => void, what: string): Setter {
+  return (s, v) => {
+    if (!/^-?\d+$/.test(v)) return `'${what}' expects an integer argument, got '${v}'.`;
+    const n = Number(v);
+    if (n < -1) return `'${what}' must be >= -1.`;
+    set(s, n);
+  };
+}
+
 /** Options taking a value. */
 const VALUE_OPTIONS: ReadonlyMap<string, Setter> = new Map<string, Setter>([
   ['weight', (s, v) => {
@@ -108,6 +118,9 @@ const VALUE_OPTIONS: ReadonlyMap<string, Setter> = new Map<string, Setter>([
   }],
   ['agent-send', (s, v) => { s.agent.send = v; }],
   ['cookie', (s, v) => { s.cookie = v; }],
+  ['pool-max-conn', limit((s, n) => { s.poolMaxConn = n; }, 'pool-max-conn')],
+  ['max-reuse', limit((s, n) => { s.maxReuse = n; }, 'max-reuse')],
+  ['pool-purge-delay', time((s, t) => { s.poolPurgeDelay = t; }, 'pool-purge-delay')],
   ['source', (s, v) => {
     const a = parseAddress(v, { port: 'optional', ranges: false, offsets: false, fqdn: false, keyword: 'source' });
     if (typeof a === 'string') return a;

@@ -328,6 +328,24 @@ listen tmo
     }
   });
 
+  test('h1-case-adjust writes the configured names to a bogus server; pool-max-conn 0 keeps no idle connection', async () => {
+    const rec = await rawBackend((s) => s.on('data', () => s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok')));
+    const p = await freePort();
+    const cfg = `global\n  h1-case-adjust x-custom-header X-CUSTOM-Header\ndefaults\n  mode http\n  timeout connect 2s\n  timeout client 5s\n  timeout server 5s\nlisten adj\n  bind 127.0.0.1:${p}\n  option h1-case-adjust-bogus-server\n  server s 127.0.0.1:${rec.port} pool-max-conn 0 max-reuse 1\n`;
+    const tp2 = await startTurnpike(writeConfig(dir.path, cfg, 'adj.cfg'), [p]);
+    try {
+      const out = await rawExchange(p, 'GET /1 HTTP/1.1\r\nhost: x\r\nx-custom-header: 1\r\n\r\nGET /2 HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n');
+      assert.equal(out.match(/200 OK/g)?.length, 2, out);
+      const seen = Buffer.concat(rec.received).toString('latin1');
+      assert.match(seen, /\r\nX-CUSTOM-Header: 1\r\n/);
+      const conns = await new Promise<number>((r) => rec.server.getConnections((_e, n) => r(n)));
+      assert.equal(conns, 0, 'no idle server connection kept');
+    } finally {
+      await tp2.stop();
+      rec.server.close();
+    }
+  });
+
   test('slow servers do not hold client memory: the idle connection is closed silently after http-keep-alive', async () => {
     const s = connect(port.ka!, '127.0.0.1');
     const closed = new Promise<string>((resolve) => {
