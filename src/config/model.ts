@@ -279,6 +279,8 @@ export class ProxyConfig {
   stats: StatsConfig | null = null;
   httpConnMode: HttpConnMode = 'keep-alive';
   httpReuse: HttpReuse = 'safe';
+  /** retry-on: RetryOn bits (runtime/http-keywords.ts); conn-failure by default. */
+  retryOn = 1;
   forwardFor: AddrHeaderConfig | null = null;
   originalTo: AddrHeaderConfig | null = null;
   // Not inherited from defaults:
@@ -351,6 +353,7 @@ export class ProxyConfig {
     this.stats = d.stats ? cloneStatsConfig(d.stats) : null;
     this.httpConnMode = d.httpConnMode;
     this.httpReuse = d.httpReuse;
+    this.retryOn = d.retryOn;
     this.forwardFor = d.forwardFor;
     this.originalTo = d.originalTo;
     this.defaultServer = cloneServer(d.defaultServer);
@@ -400,6 +403,10 @@ export interface GlobalConfig {
   maxconn: number;
   daemon: boolean;
   masterWorker: boolean;
+  /** "master-worker no-exit-on-failure": a failing worker does not stop the others. */
+  mworkerNoExitOnFailure: boolean;
+  /** "mworker-max-reloads": old workers past this many reloads are terminated; -1 = no limit. */
+  mworkerMaxReloads: number;
   pidfile: string | null;
   nbthread: number | null;
   uid: number | null;
@@ -446,7 +453,7 @@ export interface Config {
 
 export function defaultGlobal(): GlobalConfig {
   return {
-    maxconn: 0, daemon: false, masterWorker: false, pidfile: null, nbthread: null, uid: null, gid: null,
+    maxconn: 0, daemon: false, masterWorker: false, mworkerNoExitOnFailure: false, mworkerMaxReloads: -1, pidfile: null, nbthread: null, uid: null, gid: null,
     chroot: null, ulimitN: null, hardStopAfter: null, grace: 0, node: null, description: null,
     localPeer: null, zeroWarning: false, spreadChecks: 0, maxCheckConns: 0, bufsize: 16384, caseAdjust: new Map(), quiet: false,
     log: new GlobalLogSettings(),

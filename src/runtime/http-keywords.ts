@@ -75,6 +75,28 @@ function addrHeaderOption(name: 'forwardfor' | 'originalto', dflt: string, secti
   };
 }
 
+/** retry-on conditions: what may be retried once a request was sent (configuration.txt "retry-on"). */
+export const RetryOn = {
+  ConnFailure: 1, EmptyResponse: 2, JunkResponse: 4, ResponseTimeout: 8, ZeroRttRejected: 16,
+  S404: 32, S408: 64, S425: 128, S500: 256, S501: 512, S502: 1024, S503: 2048, S504: 4096,
+} as const;
+/** Conditions that need the request kept for a replay (all but conn-failure). */
+export const RETRY_AFTER_SEND = ~RetryOn.ConnFailure;
+
+const RETRY_WORDS: Readonly<Record<string, number>> = {
+  'conn-failure': RetryOn.ConnFailure, 'empty-response': RetryOn.EmptyResponse, 'junk-response': RetryOn.JunkResponse,
+  'response-timeout': RetryOn.ResponseTimeout, '0rtt-rejected': RetryOn.ZeroRttRejected,
+  404: RetryOn.S404, 408: RetryOn.S408, 425: RetryOn.S425, 500: RetryOn.S500, 501: RetryOn.S501,
+  502: RetryOn.S502, 503: RetryOn.S503, 504: RetryOn.S504,
+  'all-retryable-errors': RetryOn.ConnFailure | RetryOn.EmptyResponse | RetryOn.JunkResponse | RetryOn.ResponseTimeout
+    | RetryOn.ZeroRttRejected | RetryOn.S500 | RetryOn.S502 | RetryOn.S503 | RetryOn.S504,
+};
+
+/** The RetryOn bit for a response status, 0 when it is never retried. */
+export function retryStatusBit(status: number): number {
+  return RETRY_WORDS[status] ?? 0;
+}
+
 const REUSE: readonly HttpReuse[] = ['never', 'safe', 'aggressive', 'always'];
 
 registerProxyOptions(
@@ -91,6 +113,24 @@ registerProxyOptions(
 );
 
 registerProxyKeywords({
+  name: 'retry-on',
+  sections: BE,
+  parse(px, args) {
+    if (args.length < 2) return `'retry-on' needs at least one keyword to specify when to retry`;
+    let bits = 0;
+    for (let i = 1; i < args.length; i++) {
+      const w = args[i]!;
+      if (w === 'none') {
+        if (args.length > 2) return `'retry-on' 'none' keyworld only usable alone`;
+        continue;
+      }
+      const b = RETRY_WORDS[w];
+      if (b === undefined) return `'retry-on': unknown keyword '${w}'`;
+      bits |= b;
+    }
+    px.retryOn = bits;
+  },
+}, {
   name: 'http-reuse',
   sections: BE,
   parse(px, args) {

@@ -20,6 +20,7 @@ import { ServerConn, ConnPool, type ServerConnOwner } from '../protocols/http1/s
 import { parseIPv4, parseIPv6, v4tov6 } from '../sample/ip.ts';
 import { processCounters } from '../observe/counters.ts';
 import type { BackendWaiter } from './backend.ts';
+import { RETRY_AFTER_SEND, RetryOn, retryStatusBit } from './http-keywords.ts';
 import { PersistState, applyPersistRules, persistServer, applyResponseCookie, cookieLogChars } from './persistence.ts';
 import type { Server, ServerStream } from './server.ts';
 import type { Proxy } from './proxy.ts';
@@ -120,6 +121,14 @@ export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, Serv
   /** The current message's trailers went out with its last chunk. */
   private trailersSent = false;
 
+  /**
+   * The request as sent (head and body), kept while it fits tune.bufsize when retry-on may replay
+   * it after a failed response; null when it cannot be replayed.
+   */
+  private replay: Buffer[] | null = null;
+  private replayLen = 0;
+  /** Forwarding headers were added to the request (once, even when it is sent again). */
+  private headersPrepared = false;
   /** Cookie persistence state of the transaction (backends with "cookie" or persist rules). */
   private persist: PersistState | null = null;
 
@@ -649,14 +658,51 @@ export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, Serv
     this.resHeadSent = false;
     this.res = null;
     if (!this.connReused) c.sock.setTimeout(be.timeouts.server ?? 0);
-    this.keepServer = be.httpConnMode === 'keep-alive' && this.frontend.cfg.httpConnMode === 'keep-alive'
-      && (c.server.cfg.maxReuse < 0 || c.uses < c.server.cfg.maxReuse);
-    prepareRequestHeaders(req, this, this.keepServer);
     c.sock.cork();
-    this.writeServer(serializeRequestHead(req, be.option('h1-case-adjust-bogus-server') ? this.host.caseAdjust : null));
-    if (!this.reqDone) this.pumpRequestBody();
+    if (this.replay && this.retriesDone > 0) {
+      // retry-on: the same bytes again, on a new connection.
+      this.keepServer = false;
+      for (const b of this.replay) this.writeServer(b, false);
+    } else {
+      this.keepServer = be.httpConnMode === 'keep-alive' && this.frontend.cfg.httpConnMode === 'keep-alive'
+        && (c.server.cfg.maxReuse < 0 || c.uses < c.server.cfg.maxReuse);
+      if (!this.headersPrepared) prepareRequestHeaders(req, this, this.keepServer);
+      this.headersPrepared = true;
+      this.replay = (be.retryOn & RETRY_AFTER_SEND) !== 0 && be.retries > 0 ? [] : null;
+      this.replayLen = 0;
+      this.writeServer(serializeRequestHead(req, be.option('h1-case-adjust-bogus-server') ? this.host.caseAdjust : null));
+      if (!this.reqDone) this.pumpRequestBody();
+    }
     c.sock.uncork();
     c.sock.resume();
+  }
+
+  /** retry-on: whether a failure seen before any response byte went to the client may be retried. */
+  private mayRetry(cond: number): boolean {
+    const be = this.backend!.cfg;
+    return (be.retryOn & cond) !== 0 && this.replay !== null && this.reqDone && !this.resHeadSent && this.retriesDone < be.retries;
+  }
+
+  /** Sends the request again, on another connection (and server, with option redispatch). */
+  private retryRequest(): void {
+    const server = this.server!;
+    const px = this.backend!;
+    this.keepServer = false;
+    this.dropConn();
+    this.srvBuf = EMPTY;
+    this.retriesDone++;
+    this.logs.retries = this.retriesDone;
+    server.counters.retries++;
+    px.counters.retries++;
+    const interval = px.cfg.redispatch;
+    if (interval !== 0 && px.backend!.usableCount > 1 && (interval > 0 ? this.retriesDone % interval === 0 : this.retriesDone === px.cfg.retries + 1 + interval)) {
+      server.counters.redispatches++;
+      px.counters.redispatches++;
+      this.logs.redispatched = true;
+      this.releaseServer();
+      return this.assignServer(server);
+    }
+    this.connectServer();
   }
 
   /** Moves request body bytes from the client buffer to the server. */
@@ -703,10 +749,15 @@ export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, Serv
     this.writeServer(lastChunkWithTrailers(trailers));
   }
 
-  private writeServer(data: Buffer): void {
+  private writeServer(data: Buffer, record = true): void {
     const c = this.conn;
     if (!c) return;
     this.countIn(data.length);
+    if (record && this.replay) {
+      this.replayLen += data.length;
+      if (this.replayLen > this.host.bufsize) this.replay = null;
+      else this.replay.push(data);
+    }
     if (!c.sock.write(data) && !this.serverWaitsDrain) {
       this.serverWaitsDrain = true;
       this.client.pause();
@@ -746,6 +797,7 @@ export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, Serv
       if (r.kind === 'error') {
         this.backend!.counters.respErrors++;
         this.server!.counters.respErrors++;
+        if (this.mayRetry(RetryOn.JunkResponse)) return this.retryRequest();
         return this.serverFailed(502, 'P', 'H');
       }
       this.srvBuf = this.srvBuf.subarray(r.headLen);
@@ -761,6 +813,8 @@ export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, Serv
   }
 
   private onResponseHead(res: HttpResponse, kind: BodyKind, length: number, conn: number): void {
+    const retryBit = retryStatusBit(res.status);
+    if (retryBit !== 0 && this.mayRetry(retryBit)) return this.retryRequest();
     this.res = res;
     this.logs.tData = this.logs.elapsed();
     this.resKind = kind;
@@ -886,6 +940,7 @@ export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, Serv
     if (this.phase === Phase.Tunnel) return this.close('s', 'D');
     if (this.phase !== Phase.Exchange) return;
     if (this.resHeadSent) return this.abort('s', 'D');
+    if (this.mayRetry(RetryOn.ResponseTimeout)) return this.retryRequest();
     this.serverFailed(504, 's', 'H');
   }
 
@@ -904,6 +959,7 @@ export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, Serv
       return this.connectServer();
     }
     this.server!.check?.trafficError();
+    if (this.resBytes === 0 && this.mayRetry(RetryOn.EmptyResponse)) return this.retryRequest();
     this.serverFailed(502, 'S', 'H');
   }
 
@@ -1054,6 +1110,8 @@ export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, Serv
     this.reqBody = null;
     this.resBody = null;
     this.persist = null;
+    this.replay = null;
+    this.headersPrepared = false;
     this.reqBodyFinal = false;
     this.bufferReqBody = false;
     this.txnVars = this.reqVars = this.resVars = null;

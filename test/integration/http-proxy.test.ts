@@ -346,6 +346,27 @@ listen tmo
     }
   });
 
+  test('retry-on 503: a failed response is retried on another connection, the client sees the success', async () => {
+    let n = 0;
+    const flaky = await rawBackend((s) => s.once('data', () => {
+      n++;
+      s.end(n === 1 ? 'HTTP/1.1 503 Service Unavailable\r\ncontent-length: 4\r\n\r\nbusy' : 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+    }));
+    const p = await freePort();
+    const cfg = `defaults\n  mode http\n  timeout connect 2s\n  timeout client 5s\n  timeout server 5s\nlisten r\n  bind 127.0.0.1:${p}\n  retry-on 503 empty-response\n  server s 127.0.0.1:${flaky.port}\n`;
+    const tp2 = await startTurnpike(writeConfig(dir.path, cfg, 'retry.cfg'), [p]);
+    try {
+      const out = await rawExchange(p, 'GET /r HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n');
+      assert.match(out, /^HTTP\/1\.1 200 OK\r\n[^]*ok$/);
+      assert.equal(n, 2);
+      const sent = flaky.received.map((b) => b.toString('latin1'));
+      assert.equal(sent[0], sent[1], 'the same request bytes were sent again');
+    } finally {
+      await tp2.stop();
+      flaky.server.close();
+    }
+  });
+
   test('slow servers do not hold client memory: the idle connection is closed silently after http-keep-alive', async () => {
     const s = connect(port.ka!, '127.0.0.1');
     const closed = new Promise<string>((resolve) => {
