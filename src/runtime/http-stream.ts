@@ -31,6 +31,7 @@ import { captureHeaders } from '../actions/http/capture.ts';
 import type { StatsConfig } from '../config/model.ts';
 import { Verdict, type HttpReply, type HttpRuleTarget, type MutableHttpTxn, type RuleTermCause, type RuleTermPhase } from '../actions/http-rule-target.ts';
 import { streamErrorReply } from '../protocols/http1/errors.ts';
+import { builtinPage, pageReply } from '../protocols/http1/error-pages.ts';
 import { StreamLog, type Loggable } from '../observe/log/loggable.ts';
 import { logStream } from '../observe/log/logger.ts';
 import { balanceKey } from '../lb/http-keys.ts';
@@ -81,6 +82,8 @@ export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, Serv
   /** Client bytes received and not consumed yet (request head, body, pipelined requests). */
   private inBuf: Buffer = EMPTY;
   private clientEnded = false;
+  /** Request bytes already searched for the end of the head (a head arriving in pieces is scanned once). */
+  private scanned = 0;
   private timer: NodeJS.Timeout | null = null;
   /** Requests started on this connection (the first one may not reuse others' connections). */
   requestCount = 0;
@@ -118,6 +121,8 @@ export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, Serv
   private reqDone = true;
   private reqChunked: ChunkedDecoder;
   private keepClient = true;
+  /** The request asked for a protocol upgrade (Connection: upgrade): only then is a 101 valid. */
+  private upgradeRequested = false;
   /** The current message's trailers went out with its last chunk. */
   private trailersSent = false;
 
@@ -165,7 +170,7 @@ export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, Serv
     if (this.family === 'ipv6' && this.srcAddr.indexOf(':') < 0) this.family = 'ipv4';
     this.logs = new StreamLog();
     this.clientAdjust = frontend.cfg.option('h1-case-adjust-bogus-client') ? host.caseAdjust : null;
-    this.opts = { maxHead: host.bufsize, acceptInvalid: frontend.cfg.option('accept-invalid-http-request') };
+    this.opts = { maxHead: headLimit(host.bufsize), acceptInvalid: frontend.cfg.option('accept-invalid-http-request') };
     const reqSink: ChunkedSink = { onChunkData: (d) => this.forwardRequestData(d), onTrailers: (t) => this.forwardRequestTrailers(t) };
     const resSink: ChunkedSink = { onChunkData: (d) => this.forwardResponseData(d), onTrailers: (t) => this.forwardResponseTrailers(t) };
     this.reqChunked = new ChunkedDecoder(reqSink, host.bufsize);
@@ -285,8 +290,12 @@ export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, Serv
           this.setTimer(t.httpRequest ?? t.client ?? 0, this.onRequestTimeout);
         }
       }
-      const r = parseRequestHead(this.inBuf, this.opts);
-      if (r === null) return;
+      const r = parseRequestHead(this.inBuf, this.opts, this.scanned);
+      if (r === null) {
+        this.scanned = this.inBuf.length;
+        return;
+      }
+      this.scanned = 0;
       if (r.kind === 'error') return this.requestError(r.status);
       // tcp-request content rules run once per request, on the complete head (HAProxy waits for it too).
       if (evalTcpRules(this.frontend.cfg.tcpRequestContent, this) === 'reject') {
@@ -348,6 +357,7 @@ export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, Serv
     if (this.reqKind === BodyKind.Chunked) this.reqChunked.reset();
     this.trailersSent = false;
     this.keepClient = !mustClose && this.clientWantsKeepAlive(req, conn);
+    this.upgradeRequested = (conn & H1Conn.Upgrade) !== 0;
     this.yieldUntil = 0;
     // option http-buffer-request: the rules see the body (up to tune.bufsize), as with wait-for-body.
     if (fe.option('http-buffer-request') && this.reqKind !== BodyKind.None) {
@@ -666,7 +676,7 @@ export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, Serv
     } else {
       this.keepServer = be.httpConnMode === 'keep-alive' && this.frontend.cfg.httpConnMode === 'keep-alive'
         && (c.server.cfg.maxReuse < 0 || c.uses < c.server.cfg.maxReuse);
-      if (!this.headersPrepared) prepareRequestHeaders(req, this, this.keepServer);
+      if (!this.headersPrepared) prepareRequestHeaders(req, this, this.keepServer, this.upgradeRequested);
       this.headersPrepared = true;
       this.replay = (be.retryOn & RETRY_AFTER_SEND) !== 0 && be.retries > 0 ? [] : null;
       this.replayLen = 0;
@@ -717,8 +727,13 @@ export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, Serv
       } else {
         const n = this.reqChunked.feed(this.inBuf);
         if (n < 0) {
+          // An invalid chunked body: 400 and close, even though the head was forwarded (as HAProxy).
           this.frontend.counters.reqErrors++;
-          return this.abort('P', 'D');
+          if (this.resHeadSent) return this.abort('P', 'D');
+          this.keepServer = false;
+          this.dropConn();
+          this.reqDone = true;
+          return this.sendError(400, 'P', 'D');
         }
         this.inBuf = this.inBuf.subarray(n);
         if (this.reqChunked.done) {
@@ -792,7 +807,7 @@ export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, Serv
 
   private processResponse(): void {
     while (!this.resHeadSent) {
-      const r = parseResponseHead(this.srvBuf, { maxHead: this.host.bufsize, acceptInvalid: this.backend!.cfg.option('accept-invalid-http-response') }, this.req!.method);
+      const r = parseResponseHead(this.srvBuf, { maxHead: headLimit(this.host.bufsize), acceptInvalid: this.backend!.cfg.option('accept-invalid-http-response') }, this.req!.method);
       if (r === null) return;
       if (r.kind === 'error') {
         this.backend!.counters.respErrors++;
@@ -822,6 +837,10 @@ export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, Serv
     if (kind === BodyKind.Chunked) this.resChunked.reset();
     this.trailersSent = false;
     if (!this.responseRules()) return;
+    if (res.status === 101 && !this.upgradeRequested) {
+      this.backend!.counters.respErrors++;
+      return this.serverFailed(502, 'P', 'H');
+    }
     const upgraded = res.status === 101 || (this.req!.method === 'CONNECT' && res.status >= 200 && res.status < 300);
     if (kind === BodyKind.UntilClose || (conn & H1Conn.Close) !== 0 || (res.version === 'HTTP/1.0' && (conn & H1Conn.KeepAlive) === 0)) this.keepServer = false;
     // A close-delimited body can still keep an HTTP/1.1 client alive by re-chunking it.
@@ -1061,6 +1080,8 @@ export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, Serv
   }
 
   errorReply(status: number): HttpReply {
+    // 422 has no error page of its own (no errorfile for it): always HAProxy's built-in one.
+    if (status === 422) return pageReply(builtinPage(422));
     return streamErrorReply(this.frontend.cfg, this.backend?.cfg ?? null, status, this);
   }
 
@@ -1258,21 +1279,13 @@ export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, Serv
 
 function noop(): void {}
 
-function stripMapped(a: string): string {
-  return a.startsWith('::ffff:') && a.indexOf('.') > 0 ? a.slice(7) : a;
+/** HAProxy keeps tune.maxrewrite (1024, at most half the buffer) free: a head may use the rest. */
+function headLimit(bufsize: number): number {
+  return bufsize - Math.min(1024, bufsize >> 1);
 }
 
-/** Whether a comma-separated header value lists `token` (case-insensitive). */
-export function hasToken(value: string, token: string): boolean {
-  const v = value.toLowerCase();
-  let i = v.indexOf(token);
-  while (i >= 0) {
-    const before = i === 0 ? ',' : v[i - 1]!;
-    const after = v[i + token.length] ?? ',';
-    if ((before === ',' || before === ' ' || before === '\t') && (after === ',' || after === ' ' || after === '\t')) return true;
-    i = v.indexOf(token, i + 1);
-  }
-  return false;
+function stripMapped(a: string): string {
+  return a.startsWith('::ffff:') && a.indexOf('.') > 0 ? a.slice(7) : a;
 }
 
 /** Connection rules (no-wait): accept, reject or expect-proxy. */
@@ -1289,28 +1302,33 @@ function evalTcpRules(rules: readonly TcpRule[], s: SampleStream): 'accept' | 'r
   return expectProxy ? 'expect-proxy' : 'none';
 }
 
-/** Hop-by-hop headers are the connection's business, not the message's (RFC 9110 7.6.1). */
-function removeHopByHop(h: HttpHeaders, keepUpgrade: boolean): void {
-  const conn = h.getAll('connection');
-  for (const v of conn) {
-    for (const tok of v.split(',')) {
-      const t = tok.trim().toLowerCase();
-      if (t && t !== 'close' && t !== 'keep-alive' && !(keepUpgrade && t === 'upgrade')) h.delete(t);
-    }
+/**
+ * The parser already removed "close" and "keep-alive" from Connection; like HAProxy, the other
+ * tokens and the headers they name are forwarded. Keep-Alive and Proxy-Connection only make
+ * sense on the hop they came from.
+ */
+function removeHopByHop(h: HttpHeaders): void {
+  for (let i = h.length - 1; i >= 0; i--) {
+    const n = h.lowerName(i);
+    if (n === 'keep-alive' || n === 'proxy-connection') h.removeAt(i);
   }
-  h.delete('connection');
-  h.delete('keep-alive');
-  h.delete('proxy-connection');
+}
+
+/** Adds a token to the Connection header (appended to an existing one, else a new line). */
+function addConnectionToken(h: HttpHeaders, token: string): void {
+  const i = h.indexOf('connection');
+  if (i < 0) h.add('connection', token);
+  else h.setValue(i, `${h.values[i]}, ${token}`);
 }
 
 /** Forwarding headers and the connection header for the server side. */
-function prepareRequestHeaders(req: HttpRequest, s: HttpStream, keepServer: boolean): void {
+function prepareRequestHeaders(req: HttpRequest, s: HttpStream, keepServer: boolean, upgrade: boolean): void {
   const h = req.headers;
-  const upgrade = h.has('upgrade') && (h.getAll('connection').some((v) => hasToken(v, 'upgrade')));
-  removeHopByHop(h, upgrade);
-  if (upgrade) h.add('connection', 'upgrade');
-  else if (!keepServer) h.add('connection', 'close');
-  else if (req.version === 'HTTP/1.0') h.add('connection', 'keep-alive');
+  removeHopByHop(h);
+  if (!upgrade) {
+    if (!keepServer) addConnectionToken(h, 'close');
+    else if (req.version === 'HTTP/1.0') addConnectionToken(h, 'keep-alive');
+  }
   const fe = s.frontend.cfg;
   const be = s.backend!.cfg;
   const ff = be.forwardFor ?? fe.forwardFor;
@@ -1321,15 +1339,12 @@ function prepareRequestHeaders(req: HttpRequest, s: HttpStream, keepServer: bool
 
 function prepareResponseHeaders(res: HttpResponse, req: HttpRequest | undefined, keepClient: boolean, chunkOut: boolean, upgraded: boolean): void {
   const h = res.headers;
-  removeHopByHop(h, upgraded && res.status === 101);
-  if (upgraded) {
-    if (res.status === 101) h.add('connection', 'upgrade');
-    return;
-  }
+  removeHopByHop(h);
+  if (upgraded) return;
   if (chunkOut) h.add('transfer-encoding', 'chunked');
   if (!keepClient) {
-    if (!req || req.version === 'HTTP/1.1') h.add('connection', 'close');
-  } else if (req && req.version === 'HTTP/1.0') h.add('connection', 'keep-alive');
+    if (!req || req.version === 'HTTP/1.1') addConnectionToken(h, 'close');
+  } else if (req && req.version === 'HTTP/1.0') addConnectionToken(h, 'keep-alive');
 }
 
 function inNetwork(addr: string, net: { net: bigint; mask: bigint } | null): boolean {

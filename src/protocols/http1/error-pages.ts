@@ -42,6 +42,9 @@ const BUILTIN_TEXT: Readonly<Record<number, string>> = (() => {
     408: m('408 Request Time-out', '408 Request Time-out', "Your browser didn't send a complete request in time.", true),
     410: m('410 Gone', '410 Gone', 'The resource is no longer available and will not be available again.'),
     413: m('413 Payload Too Large', '413 Payload Too Large', 'The request entity exceeds the maximum allowed.'),
+    // Not an error-page code (no errorfile for it), but HAProxy 2.6 sends it for a request whose
+    // transfer codings it cannot process.
+    422: m('422 Unprocessable Content', '422 Unprocessable Content', 'The server cannot process the contained instructions.'),
     425: m('425 Too Early', '425 Too Early', 'Your browser sent early data.'),
     429: m('429 Too Many Requests', '429 Too Many Requests', 'You have sent too many requests in a given amount of time.'),
     500: m('500 Internal Server Error', '500 Internal Server Error', 'An internal server error occurred.'),
@@ -170,7 +173,7 @@ export function errorlocPage(code: 302 | 303, url: string): ErrorPage | string {
   return typeof p === 'string' ? `invalid error message: ${p}` : p;
 }
 
-for (const code of HTTP_ERR_CODES) {
+for (const code of Object.keys(BUILTIN_TEXT).map(Number)) {
   const p = parseErrorMessage(Buffer.from(BUILTIN_TEXT[code]!, 'latin1'));
   if (typeof p === 'string') throw new Error(`built-in error message ${code}: ${p}`);
   BUILTIN.set(code, p);
