@@ -85,6 +85,8 @@ export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, Serv
   /** Request bytes already searched for the end of the head (a head arriving in pieces is scanned once). */
   private scanned = 0;
   private timer: NodeJS.Timeout | null = null;
+  private timerMs = 0;
+  private timerFn: (() => void) | null = null;
   /** Requests started on this connection (the first one may not reuse others' connections). */
   requestCount = 0;
 
@@ -319,7 +321,6 @@ export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, Serv
   }
 
   private onRequestTimeout = (): void => {
-    this.timer = null;
     if (this.phase !== Phase.WaitHead) return;
     // Nothing received on an idle keep-alive connection: close silently, as HAProxy does.
     if (this.inBuf.length === 0 && this.requestCount > 0) return this.close('c', 'R');
@@ -335,8 +336,8 @@ export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, Serv
   // ---- phase 2: the transaction: rules, backend, server ---------------------------------------
 
   private startTransaction(req: HttpRequest, conn: number, mustClose: boolean): void {
+    // The client keeps being read (body, pipelined requests) until tune.bufsize is buffered.
     this.clearTimer();
-    this.client.pause();
     this.phase = Phase.Rules;
     this.requestCount++;
     this.req = req;
@@ -399,7 +400,7 @@ export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, Serv
         this.phase = Phase.Tarpit;
         const t = px.cfg.timeouts;
         this.setTimer(t.tarpit ?? t.connect ?? 0, this.onTarpitEnd);
-        if (!this.timer) this.onTarpitEnd();
+        if (!this.timerArmed) this.onTarpitEnd();
         return;
       }
       case Verdict.Yield:
@@ -425,7 +426,6 @@ export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, Serv
   }
 
   private onTarpitEnd = (): void => {
-    this.timer = null;
     this.setTermination('P', 'T');
     this.sendReply();
   };
@@ -443,7 +443,6 @@ export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, Serv
   }
 
   private onYieldTimeout = (): void => {
-    this.timer = null;
     this.reqBodyFinal = true;
     this.resumeRules();
   };
@@ -568,7 +567,6 @@ export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, Serv
   }
 
   private onQueueTimeout = (): void => {
-    this.timer = null;
     this.backend!.backend!.queue.remove(this);
     this.sendError(503, 's', 'Q');
   };
@@ -650,7 +648,6 @@ export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, Serv
   }
 
   private retryConnect = (): void => {
-    this.timer = null;
     this.connectServer();
   };
 
@@ -743,8 +740,8 @@ export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, Serv
       }
     }
     if (this.reqDone) {
-      // Pipelined bytes wait until the response is done.
-      if (this.inBuf.length > 0) this.client.pause();
+      // Pipelined bytes wait until the response is done (read ahead up to tune.bufsize).
+      if (this.inBuf.length >= this.host.bufsize) this.client.pause();
       if (this.resDone) this.endTransaction();
     } else if (!this.serverWaitsDrain) this.client.resume();
   }
@@ -1224,14 +1221,37 @@ export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, Serv
 
   // ---- resources -----------------------------------------------------------------------------
 
+  /**
+   * One timer per connection, re-armed with refresh() when the delay is unchanged (the
+   * http-request timeout of each request): no timer object per request. Disarming only forgets
+   * the callback; the timer fires later for nothing, or is refreshed first.
+   */
   private setTimer(ms: number, fn: () => void): void {
-    this.clearTimer();
-    if (ms > 0) this.timer = setTimeout(fn, ms);
+    if (ms <= 0) {
+      this.timerFn = null;
+      return;
+    }
+    this.timerFn = fn;
+    if (this.timer !== null && this.timerMs === ms) this.timer.refresh();
+    else {
+      if (this.timer !== null) clearTimeout(this.timer);
+      this.timer = setTimeout(this.onTimer, ms);
+      this.timerMs = ms;
+    }
   }
 
+  private onTimer = (): void => {
+    const fn = this.timerFn;
+    this.timerFn = null;
+    fn?.();
+  };
+
   private clearTimer(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.timerFn = null;
+  }
+
+  private get timerArmed(): boolean {
+    return this.timerFn !== null;
   }
 
   private dropConn(): void {
@@ -1259,7 +1279,9 @@ export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, Serv
     this.phase = Phase.Closed;
     this.termCause = cause;
     this.termPhase = phase;
-    this.clearTimer();
+    this.timerFn = null;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
     if (wasQueued && !this.gone) {
       const be = this.backend!.backend!;
       be.queue.remove(this);
