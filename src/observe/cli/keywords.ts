@@ -33,10 +33,10 @@ function lookupId(db: 'passwd' | 'group', name: string): number | null {
   }
 }
 
-type SocketOption = (s: StatsSocketConfig, value: string | undefined) => string | void;
+export type SocketOption = (s: StatsSocketConfig, value: string | undefined) => string | void;
 
 /** The bind options a CLI socket accepts; errors are HAProxy's texts, quoted as it quotes them. */
-const SOCKET_OPTIONS: ReadonlyMap<string, SocketOption> = new Map<string, SocketOption>([
+export const SOCKET_OPTIONS: ReadonlyMap<string, SocketOption> = new Map<string, SocketOption>([
   ['level', (s, v) => {
     if (!v) return `'level' : missing level`;
     if (v !== 'user' && v !== 'operator' && v !== 'admin') return `'level' only supports 'user', 'operator', and 'admin' (got '${v}')`;

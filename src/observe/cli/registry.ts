@@ -76,8 +76,14 @@ function wordsFingerprint(words: readonly string[]): Map<number, number> {
   return acc;
 }
 
+/** What the usage message reads of a command (the master CLI has its own table). */
+export interface UsageEntry {
+  readonly words: readonly string[];
+  readonly usage: string | null;
+}
+
 /** How many leading words of `args` equal those of `c` (at most `max`). */
-function matchingWords(c: CliCommand, args: readonly string[], max: number): number {
+function matchingWords(c: UsageEntry, args: readonly string[], max: number): number {
   let i = 0;
   while (i < max && i < c.words.length && args[i] && c.words[i] === args[i]) i++;
   return i;
@@ -87,25 +93,25 @@ function matchingWords(c: CliCommand, args: readonly string[], max: number): num
  * HAProxy's cli_gen_usage_msg(): for "help" or an unknown command, the commands sharing the
  * longest known prefix, narrowed by fuzzy matching of the next words when they look alike.
  */
-export function usageMessage(line: readonly string[]): string {
+export function usageMessage(line: readonly string[], table: readonly UsageEntry[] = commands): string {
   let args = line;
   const isHelp = args[0] === 'help';
   if (isHelp) args = args.slice(1);
   let length = 0;
-  for (const c of commands) length = Math.max(length, matchingWords(c, args, PREFIX_WORDS));
+  for (const c of table) length = Math.max(length, matchingWords(c, args, PREFIX_WORDS));
   let out: string;
   if (isHelp) out = 'The following commands are valid at this level:\n';
   else if (length === 0 && !args[0]) out = 'Unknown command. Please enter one of the following commands only:\n';
   else out = 'Unknown command, but maybe one of the following ones is a better match:\n';
 
-  const matches: { c: CliCommand; dist: number }[] = [];
+  const matches: { c: UsageEntry; dist: number }[] = [];
   if (args[length]) {
     const typed: string[] = [];
     for (let i = length; i < PREFIX_WORDS && args[i]; i++) typed.push(args[i]!);
     const typedFp = wordsFingerprint(typed);
     let typedLen = 0;
     for (const w of typed) typedLen += w.length;
-    for (const c of commands) {
+    for (const c of table) {
       if (!c.usage || matchingWords(c, args, length) !== length || c.words.length < length) continue;
       const rest = c.words.slice(length, PREFIX_WORDS);
       let totlen = typedLen;
@@ -120,7 +126,7 @@ export function usageMessage(line: readonly string[]): string {
       if (matches.length > MAX_MATCHES) matches.pop();
     }
   }
-  const entries: CliCommand[] = [];
+  const entries: UsageEntry[] = [];
   if (matches.length > 0) {
     const limit = Math.floor((5 * matches[0]!.dist) / 2);
     for (const m of matches) {
@@ -128,7 +134,7 @@ export function usageMessage(line: readonly string[]): string {
       entries.push(m.c);
     }
   } else {
-    for (const c of commands) if (c.usage && matchingWords(c, args, length) === length && c.words.length >= length) entries.push(c);
+    for (const c of table) if (c.usage && matchingWords(c, args, length) === length && c.words.length >= length) entries.push(c);
   }
   entries.sort((a, b) => (a.usage! < b.usage! ? -1 : a.usage! > b.usage! ? 1 : 0));
   for (const c of entries) out += `  ${c.usage}\n`;

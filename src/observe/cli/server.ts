@@ -173,7 +173,9 @@ export class CliServer {
   }
 
   private listen(cfg: StatsSocketConfig): Promise<string | null> {
-    const server = createServer({ pauseOnConnect: true }, (sock) => this.accept(sock, cfg));
+    // Half-open: a client may send its commands and shut its side at once (the master CLI does);
+    // the answers must still go out.
+    const server = createServer({ pauseOnConnect: true, allowHalfOpen: true }, (sock) => this.accept(sock, cfg));
     const a = cfg.addr;
     return new Promise((resolve) => {
       const fail = (e: NodeJS.ErrnoException): void => {
