@@ -51,6 +51,7 @@ export const USAGE = `Usage : turnpike [-f <cfgfile|cfgdir>]* [ -vdVD ] [ -n <ma
         -dW fails if any warning is emitted
         -dD diagnostic mode : warn about suspicious configuration statements
         -sf/-st [pid ]* finishes/terminates old pids.
+        -S <bind>[,<bind options>...] new master CLI
 `;
 
 /** Parses argv (without node and script); returns options or an error text. */
@@ -110,7 +111,11 @@ export function parseArgs(argv: readonly string[]): CliOptions | string {
       case '-dW': o.zeroWarning = true; break;
       case '-dD': o.diagMode = true; break;
       case '-dI': o.notes.push('-dI: no effect (Turnpike does not fork external programs)'); break;
-      case '-W': case '-Ws': o.masterWorker = true; break;
+      case '-W': o.masterWorker = true; break;
+      case '-Ws':
+        o.masterWorker = true;
+        o.notes.push('-Ws: runs as -W; Turnpike does not notify systemd (use Type=forking with -D, or Type=simple)');
+        break;
       case '-S': { const e = need(i, a); if (e) return e; o.masterCli.push(argv[++i]!); break; }
       default:
         if (a.startsWith('-dM')) {

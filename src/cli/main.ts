@@ -14,6 +14,8 @@ import { versionText } from './version.ts';
 import {
   DAEMON_ENV, daemonize, dropPrivileges, fdLimit, installSignals, migrateReqEnabled, signalOldProcesses, writePidfile,
 } from './lifecycle.ts';
+import { runMaster } from './master.ts';
+import { WORKER_ENV, masterFacingSocket, reportReady } from './worker.ts';
 
 /** The log formats HAProxy exposes to configurations (management.txt, HAPROXY_*_LOG_FMT). */
 const LOG_FORMATS: Readonly<Record<string, string>> = {
@@ -62,7 +64,11 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   // V8 fixes its heap limit at start-up; -m would need a re-exec with --max-old-space-size.
   if (o.memLimitMb !== null) fatal(`'-m ${o.memLimitMb}' is not supported by Turnpike yet; start Node with --max-old-space-size instead.`);
-  if (o.masterWorker || o.masterCli.length) fatal('master-worker mode (-W/-S) is not supported by Turnpike yet; run without -W.');
+  // A master-worker worker (worker.ts), started by the master with the same arguments.
+  const workerDir = process.env[WORKER_ENV];
+  const isWorker = workerDir !== undefined;
+  // Daemons and workers outlive the terminal their stderr may point to: writing there must not kill them.
+  if (process.env[DAEMON_ENV] || isWorker) process.stderr.on('error', () => {});
   if (o.chdir) {
     try {
       process.chdir(o.chdir);
@@ -75,37 +81,45 @@ async function main(argv: readonly string[]): Promise<number> {
   process.env.HAPROXY_LOCALPEER = o.localPeer ?? hostname();
   for (const [k, v] of Object.entries(LOG_FORMATS)) process.env[k] = v;
 
-  const diag = new Diagnostics();
-  diag.diagMode = o.diagMode;
-  const files = listConfigFiles(o.files, diag);
   if (o.files.length === 0) {
     process.stderr.write(`${PRODUCT} version ${VERSION}\n${USAGE}\n`);
     fatal('No configuration file specified.');
   }
-  process.env.HAPROXY_CFGFILES = files.join(';');
-  const config = parseConfigFiles(files, diag, process.env);
-  applyCommandLine(config, o);
-
-  const zeroWarning = o.zeroWarning || config.global.zeroWarning;
-  const quiet = (o.quiet || config.global.quiet) && !o.verbose;
-  printMessages(diag, quiet);
-  if (diag.alerts > 0 || (zeroWarning && diag.warnings > 0)) {
-    if (diag.alerts === 0) process.stderr.write(formatMessage('ALERT', 'config : Some warnings were found and \'zero-warning\' is set. Aborting.') + '\n');
-    else process.stderr.write(formatMessage('ALERT', 'config : Fatal errors found in configuration.') + '\n');
-    return 1;
-  }
-  for (const n of o.notes) if (!quiet) process.stderr.write(formatMessage('NOTICE', n) + '\n');
+  // The master reads the configuration again at each reload, from the same environment.
+  const baseEnv = { ...process.env };
+  // The master printed the configuration's warnings already.
+  const loaded = loadConfig(o, process.env, isWorker);
+  if (!loaded) return 1;
+  const { config, quiet } = loaded;
+  if (!isWorker) for (const n of o.notes) if (!quiet) process.stderr.write(formatMessage('NOTICE', n) + '\n');
   if (o.check) {
-    if (diag.warnings > 0) out('Warnings were found.\n');
+    if (loaded.warnings > 0) out('Warnings were found.\n');
     out('Configuration file is valid\n');
     return 0;
   }
-  if (!config.proxies.some((p) => p.isFrontend && !p.disabled)) {
-    fatal('[haproxy.main()] No enabled listener found (check for \'bind\' directives) ! Exiting.');
-  }
+  if (!hasEnabledListener(config)) fatal(NO_LISTENER);
 
   const daemon = (o.daemon || config.global.daemon) && !o.noBackground;
-  if (daemon && !process.env[DAEMON_ENV]) return daemonize(argv);
+  if (daemon && !process.env[DAEMON_ENV] && !isWorker) return daemonize(argv);
+  if (!isWorker && (o.masterWorker || config.global.masterWorker)) {
+    return runMaster(config, {
+      argv, env: baseEnv, cliArgs: o.masterCli, pidfile: o.pidfile ?? config.global.pidfile, quiet,
+      softStopPids: o.softStopPids, hardStopPids: o.hardStopPids,
+      load() {
+        const r = loadConfig(o, { ...baseEnv }, false);
+        if (r && !hasEnabledListener(r.config)) {
+          process.stderr.write(formatMessage('ALERT', NO_LISTENER) + '\n');
+          return null;
+        }
+        return r?.config ?? null;
+      },
+    });
+  }
+  if (o.masterCli.length && !isWorker && !quiet) {
+    process.stderr.write(formatMessage('WARNING', 'config : a master CLI socket was defined, but master-worker mode (-W) is not enabled.') + '\n');
+  }
+  const masterSocket = isWorker ? masterFacingSocket(workerDir) : null;
+  if (masterSocket) config.global.statsSockets.push(masterSocket);
 
   events.configure({ quiet });
   // Node cannot change RLIMIT_NOFILE: ulimit-n may only lower the budget maxconn is computed from.
@@ -123,23 +137,56 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(formatMessage('ALERT', '[haproxy.main()] Some protocols failed to start their listeners! Exiting.') + '\n');
     return 1;
   }
-  if (o.softStopPids.length && migrateReqEnabled() === false) {
-    events.warning('net.ipv4.tcp_migrate_req is 0: connections still queued in the old process when it stops listening will be reset. Set it to 1 for lossless -sf reloads.');
-  }
-  signalOldProcesses(o.softStopPids, o.hardStopPids);
-  const pidfile = o.pidfile ?? config.global.pidfile;
-  if (pidfile) {
-    const err = writePidfile(pidfile, process.pid);
-    if (err) fatal(err);
+  // A worker's old processes, pid file and daemon are the master's business.
+  if (!isWorker) {
+    if (o.softStopPids.length && migrateReqEnabled() === false) {
+      events.warning('net.ipv4.tcp_migrate_req is 0: connections still queued in the old process when it stops listening will be reset. Set it to 1 for lossless -sf reloads.');
+    }
+    signalOldProcesses(o.softStopPids, o.hardStopPids);
+    const pidfile = o.pidfile ?? config.global.pidfile;
+    if (pidfile) {
+      const err = writePidfile(pidfile, process.pid);
+      if (err) fatal(err);
+    }
   }
   const privErr = dropPrivileges(config.global.uid, config.global.gid);
   if (privErr) fatal(privErr);
   installSignals(rt, (code) => process.exit(code));
+  if (masterSocket) reportReady(rt, masterSocket);
   if (process.env[DAEMON_ENV] && process.send) {
     process.send('ready');
     process.disconnect?.();
   }
   return -1; // keep running
+}
+
+const NO_LISTENER = '[haproxy.main()] No enabled listener found (check for \'bind\' directives) ! Exiting.';
+
+function hasEnabledListener(config: Config): boolean {
+  return config.proxies.some((p) => p.isFrontend && !p.disabled);
+}
+
+/**
+ * Reads the configuration files with `env` (which "setenv" lines change), prints their
+ * messages (only the alerts with `alertsOnly`) and returns the configuration, or null when
+ * it has errors (or warnings under zero-warning).
+ */
+function loadConfig(o: CliOptions, env: NodeJS.ProcessEnv, alertsOnly: boolean): { config: Config; quiet: boolean; warnings: number } | null {
+  const diag = new Diagnostics();
+  diag.diagMode = o.diagMode;
+  const files = listConfigFiles(o.files, diag);
+  env.HAPROXY_CFGFILES = files.join(';');
+  const config = parseConfigFiles(files, diag, env);
+  applyCommandLine(config, o);
+  const zeroWarning = o.zeroWarning || config.global.zeroWarning;
+  const quiet = (o.quiet || config.global.quiet) && !o.verbose;
+  printMessages(diag, quiet || alertsOnly);
+  if (diag.alerts > 0 || (zeroWarning && diag.warnings > 0)) {
+    if (diag.alerts === 0) process.stderr.write(formatMessage('ALERT', 'config : Some warnings were found and \'zero-warning\' is set. Aborting.') + '\n');
+    else process.stderr.write(formatMessage('ALERT', 'config : Fatal errors found in configuration.') + '\n');
+    return null;
+  }
+  return { config, quiet, warnings: diag.warnings };
 }
 
 /** -N and -n override the configuration, as in HAProxy. */

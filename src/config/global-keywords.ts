@@ -162,6 +162,35 @@ registerGlobalKeywords(
       return `'chroot' is not supported by Turnpike: Node.js cannot call chroot(2). Use a container or systemd's RootDirectory= instead, and keep 'user'/'group' to drop privileges.`;
     },
   },
+  {
+    // The master process itself lives in src/cli/master.ts.
+    name: 'master-worker',
+    parse(g, args) {
+      if (args.length > 2) return `'master-worker' cannot handle unexpected argument '${args[2]}'.`;
+      if (args[1] !== undefined) {
+        if (args[1] !== 'no-exit-on-failure') return `'master-worker' only supports 'no-exit-on-failure' option.`;
+        g.mworkerNoExitOnFailure = true;
+      }
+      g.masterWorker = true;
+    },
+  },
+  {
+    name: 'mworker-max-reloads',
+    parse(g, args, ctx) {
+      if (args.length > 2) return `'mworker-max-reloads' cannot handle unexpected argument '${args[2]}'.`;
+      // HAProxy only warns about a missing or negative value; it reads the number with atol().
+      if (!args[1]) {
+        ctx.diag.warning(ctx.loc, `'mworker-max-reloads' expects an integer argument.`);
+        return;
+      }
+      const n = parseInt(args[1], 10) || 0;
+      if (n < 0) {
+        ctx.diag.warning(ctx.loc, `'mworker-max-reloads' : invalid value ${n}, must be >= 0`);
+        return;
+      }
+      g.mworkerMaxReloads = n;
+    },
+  },
   timeKw('hard-stop-after', (g, ms) => { g.hardStopAfter = ms; }),
   {
     name: 'grace',

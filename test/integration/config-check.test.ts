@@ -324,16 +324,4 @@ describe('command-line flags that do not run a proxy', () => {
     assert.equal(r.code, 1);
     assert.match(r.stderr, /\[ALERT\].*\/nonexistent\/turnpike\/none\.cfg/);
   });
-
-  test('-W (master-worker) is refused as not implemented', { skip: REFERENCE && 'Turnpike-only' }, () => {
-    const d = tempDir();
-    try {
-      const cfg = writeConfig(d.path, `${DEFAULTS}listen l\n  bind 127.0.0.1:1\n  server s 127.0.0.1:2\n`);
-      const r = runTurnpike(['-W', '-f', cfg]);
-      assert.equal(r.code, 1);
-      assert.match(r.stderr, /\[ALERT\].*master-worker/);
-    } finally {
-      d.cleanup();
-    }
-  });
 });
