@@ -17,6 +17,7 @@ import { FLOW_ACTIONS } from './http/flow.ts';
 import { isVarAction, parseVarAction } from './http/vars.ts';
 import { checkCaptureIds, parseCaptureAction } from './http/capture.ts';
 import { parseRedirect } from './http/redirect.ts';
+import { parseUseService } from './http/service.ts';
 import { resolveErrorPages, resolveRuleReply } from '../protocols/http1/errors.ts';
 
 // ---- evaluation ------------------------------------------------------------------------------
@@ -67,6 +68,7 @@ const REQUEST: Readonly<Record<string, ActionParser>> = {
   'wait-for-body': FLOW_ACTIONS['wait-for-body']!,
   capture: parseCaptureAction,
   redirect: parseRedirectAction,
+  'use-service': parseUseService,
 };
 
 const RESPONSE: Readonly<Record<string, ActionParser>> = {

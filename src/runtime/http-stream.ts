@@ -36,6 +36,7 @@ import { StreamLog, type Loggable } from '../observe/log/loggable.ts';
 import { logStream } from '../observe/log/logger.ts';
 import { balanceKey } from '../lb/http-keys.ts';
 import { isStatsRequest } from '../observe/stats/page.ts';
+import type { ServiceName, ServiceTarget } from '../actions/http/service.ts';
 
 export interface HttpStreamHost extends Omit<StreamHost, 'streamEnded'> {
   /** Soft stop in progress: keep-alive connections close after their current response. */
@@ -45,6 +46,8 @@ export interface HttpStreamHost extends Omit<StreamHost, 'streamEnded'> {
   readonly caseAdjust: CaseAdjust | null;
   /** The stats page (stats uri) for `px`'s stats settings. */
   statsReply(px: Proxy, stats: StatsConfig, req: HttpRequest, body: Buffer | null, s: SampleStream): HttpReply;
+  /** The response of an http-request use-service service to `req`. */
+  serviceReply(name: ServiceName, req: HttpRequest): HttpReply;
 }
 
 const Phase = {
@@ -56,7 +59,7 @@ const CRLF = Buffer.from('\r\n');
 const CONTINUE_100 = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n');
 const EMPTY = Buffer.alloc(0);
 
-export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, ServerStream, ServerConnOwner {
+export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, BackendWaiter, ServerStream, ServerConnOwner {
   readonly world: SampleWorld;
   readonly host: HttpStreamHost;
   readonly frontend: Proxy;
@@ -1084,6 +1087,11 @@ export class HttpStream implements HttpRuleTarget, Loggable, BackendWaiter, Serv
 
   bufferBody(response: boolean): void {
     if (!response) this.fillRequestBody();
+  }
+
+  serviceReply(name: ServiceName): HttpReply {
+    if (!this.backend || this.backend === this.frontend) this.frontend.counters.intercepted++;
+    return this.host.serviceReply(name, this.req!);
   }
 
   // ---- end of a transaction ------------------------------------------------------------------

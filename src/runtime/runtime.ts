@@ -15,6 +15,8 @@ import type { HttpReply } from '../actions/http-rule-target.ts';
 import type { SampleStream, SampleUserlist } from '../sample/types.ts';
 import type { StatsConfig } from '../config/model.ts';
 import { handleStatsRequest } from '../observe/stats/page.ts';
+import { prometheusReply } from '../observe/prometheus/exporter.ts';
+import type { ServiceName } from '../actions/http/service.ts';
 import { startServerChecks, stopServerChecks } from './server-health.ts';
 import { events } from './events.ts';
 import { CliServer } from '../observe/cli/server.ts';
@@ -124,6 +126,12 @@ export class Runtime implements HttpStreamHost, ListenerHost {
 
   statsReply(px: Proxy, stats: StatsConfig, req: HttpRequest, body: Buffer | null, s: SampleStream): HttpReply {
     return handleStatsRequest(this, px, stats, req, body, s);
+  }
+
+  serviceReply(name: ServiceName, req: HttpRequest): HttpReply {
+    switch (name) {
+      case 'prometheus-exporter': return prometheusReply(this, req);
+    }
   }
 
   findBackend(name: string): Proxy | undefined {
