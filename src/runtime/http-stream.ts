@@ -32,8 +32,8 @@ import type { StatsConfig } from '../config/model.ts';
 import { Verdict, type HttpReply, type HttpRuleTarget, type MutableHttpTxn, type RuleTermCause, type RuleTermPhase } from '../actions/http-rule-target.ts';
 import { streamErrorReply } from '../protocols/http1/errors.ts';
 import { builtinPage, pageReply } from '../protocols/http1/error-pages.ts';
-import { StreamLog, type Loggable } from '../observe/log/loggable.ts';
-import { logStream } from '../observe/log/logger.ts';
+import { StreamLog, LOG_SILENT, type Loggable } from '../observe/log/loggable.ts';
+import { logStream, logConnect, logSessionError, proxyHeaderErrorText, ProxyHeaderError } from '../observe/log/logger.ts';
 import { balanceKey } from '../lb/http-keys.ts';
 import { isStatsRequest } from '../observe/stats/page.ts';
 import type { ServiceName, ServiceTarget } from '../actions/http/service.ts';
@@ -85,6 +85,10 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   /** Client bytes received and not consumed yet (request head, body, pipelined requests). */
   private inBuf: Buffer = EMPTY;
   private clientEnded = false;
+  /** A log line was emitted on this connection (an idle close after it is not logged). */
+  private loggedOnce = false;
+  /** The reply to an unparsable or incomplete request is not counted in the log's bytes (HAProxy). */
+  private noRequestBytes = false;
   /** Request bytes already searched for the end of the head (a head arriving in pieces is scanned once). */
   private scanned = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -221,6 +225,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     this.client.setTimeout(fe.timeouts.client ?? 0);
     if (evalTcpRules(fe.tcpRequestConnection, this) === 'reject') {
       this.frontend.counters.deniedConn++;
+      this.logs.level = LOG_SILENT; // no stream, no log (HAProxy)
       return this.close('P', 'R');
     }
     if (this.listener.bind.acceptProxy || evalTcpRules(fe.tcpRequestConnection, this) === 'expect-proxy') return;
@@ -233,6 +238,8 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     if (r.kind === 'incomplete' && !this.clientEnded) return false;
     if (r.kind !== 'ok') {
       this.frontend.counters.reqErrors++;
+      logSessionError(this, r.kind === 'error' ? proxyHeaderErrorText(r.reason, this.inBuf.length) : ProxyHeaderError.Truncated);
+      this.logs.level = LOG_SILENT;
       this.close('P', 'R');
       return false;
     }
@@ -245,6 +252,8 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
       this.family = h.family === 'tcp4' ? 'ipv4' : 'ipv6';
     }
     this.rcvdProxy = true;
+    this.logs.bytesIn -= r.consumed;
+    this.logs.tHandshake = this.logs.elapsed();
     this.inBuf = this.inBuf.subarray(r.consumed);
     this.tcpRequestSession();
     return this.phase === Phase.WaitHead;
@@ -253,8 +262,10 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   private tcpRequestSession(): void {
     if (evalTcpRules(this.frontend.cfg.tcpRequestSession, this) === 'reject') {
       this.frontend.counters.deniedSess++;
+      this.logs.level = LOG_SILENT;
       return this.close('P', 'R');
     }
+    logConnect(this);
     this.waitRequest();
   }
 
@@ -328,11 +339,13 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     // Nothing received on an idle keep-alive connection: close silently, as HAProxy does.
     if (this.inBuf.length === 0 && this.requestCount > 0) return this.close('c', 'R');
     this.frontend.counters.reqErrors++;
+    this.noRequestBytes = true;
     this.sendError(408, 'c', 'R');
   };
 
   private requestError(status: number): void {
     this.frontend.counters.reqErrors++;
+    this.noRequestBytes = true;
     this.sendError(status, 'P', 'R');
   }
 
@@ -1009,11 +1022,15 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   /** Current reply set by rules or intercepts. */
   reply: HttpReply | null = null;
 
+  /**
+   * An error produced by the proxy. As HAProxy, the connection closes after 4xx errors (the
+   * request could not be read) but stays open after 5xx ones when the request was read whole.
+   */
   private sendError(status: number, cause: TermCause, phase: TermPhase): void {
     this.reply = this.errorReply(status);
     this.termCause = cause;
     this.termPhase = phase;
-    this.keepClient = false;
+    if (status < 500 || this.req === null) this.keepClient = false;
     this.sendReply();
   }
 
@@ -1098,7 +1115,14 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
 
   /** Logs the transaction once its server slot and backend count are released (HAProxy's order). */
   private logTransaction(): void {
+    this.loggedOnce = true;
     const l = this.logs;
+    // No request was parsed: HAProxy logs status 400 (the one it would send) and no response bytes.
+    if (this.req === null) {
+      if (l.status <= 0) l.status = 400;
+      if (this.noRequestBytes) l.bytesOut = 0;
+    }
+    this.noRequestBytes = false;
     if (this.persist && this.backend) {
       const c = cookieLogChars(this.backend.cfg, this.persist);
       l.cookieClient = c[0]!;
@@ -1283,7 +1307,9 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   close(cause: TermCause, phase: TermPhase): void {
     if (this.phase === Phase.Closed) return;
     const wasQueued = this.phase === Phase.Queued;
-    const inTxn = this.req !== null || this.reqStarted;
+    // A connection that never sent a request is logged too (<BADREQ>, unless dontlognull); an
+    // idle keep-alive connection closing after its requests is not.
+    const inTxn = this.req !== null || this.reqStarted || (!this.loggedOnce && this.phase !== Phase.Handshake);
     this.phase = Phase.Closed;
     this.termCause = cause;
     this.termPhase = phase;

@@ -209,7 +209,7 @@ export class Runtime implements HttpStreamHost, ListenerHost {
         for (const l of p.listeners) l.close();
         if (p.cfg.isFrontend) {
           p.stopped = true;
-          events.warning(`Proxy ${p.name} stopped (cumulated conns: FE: ${p.counters.feTotal}, BE: ${p.counters.beTotal}).`);
+          events.proxyStopped(p.cfg, p.counters.feTotal, p.counters.beTotal);
         }
       }
       this.finishWhenIdle(done);

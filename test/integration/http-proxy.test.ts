@@ -233,8 +233,9 @@ listen tmo
   });
 
   test('no server available: 503 with HAProxy\'s page', async () => {
-    const out = await rawExchange(port.none!, 'GET / HTTP/1.1\r\nhost: x\r\n\r\n');
+    const out = await rawExchange(port.none!, 'GET / HTTP/1.1\r\nhost: x\r\n\r\nGET /again HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n');
     assert.match(out, /^HTTP\/1\.1 503 Service Unavailable\r\n/);
+    assert.equal(out.match(/503 Service Unavailable\r\n/g)?.length, 2, 'the connection stays open after a 503, as HAProxy');
     assert.match(out, /<html><body><h1>503 Service Unavailable<\/h1>\nNo server is available to handle this request.\n<\/body><\/html>\n$/);
   });
 
@@ -254,8 +255,8 @@ listen tmo
   });
 
   test('an invalid response gives 502; a server timeout gives 504', async () => {
-    assert.match(await rawExchange(port.bad!, 'GET / HTTP/1.1\r\nhost: x\r\n\r\n'), /^HTTP\/1\.1 502 Bad Gateway\r\n/);
-    assert.match(await rawExchange(port.tmo!, 'GET /slow HTTP/1.1\r\nhost: x\r\n\r\n'), /^HTTP\/1\.1 504 Gateway Time-out\r\n/);
+    assert.match(await rawExchange(port.bad!, 'GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n'), /^HTTP\/1\.1 502 Bad Gateway\r\n/);
+    assert.match(await rawExchange(port.tmo!, 'GET /slow HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n'), /^HTTP\/1\.1 504 Gateway Time-out\r\n/);
   });
 
   test('a close-delimited response is re-chunked for an HTTP/1.1 client', async () => {
