@@ -5,7 +5,8 @@
 //   → connectServer (retries, redispatch) → tunnel → finish
 import { connect, type Socket } from 'node:net';
 import type { TcpRule } from '../config/model.ts';
-import type { Sample, SampleStream, SampleWorld, VarScope } from '../sample/types.ts';
+import type { Sample, SampleHttpTxn, SampleStream, SampleWorld, VarScope } from '../sample/types.ts';
+import { parseRequestHead } from '../protocols/http1/parser.ts';
 import { procVars } from '../sample/vars.ts';
 import { renderLogFormat } from '../sample/logformat.ts';
 import { parseProxyHeader, buildProxyV1, buildProxyV2 } from '../protocols/proxy-protocol.ts';
@@ -49,8 +50,9 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
   termCause: TermCause = '-';
   termPhase: TermPhase = '-';
   retriesDone = 0;
-  /** TCP mode has no HTTP transaction. */
-  readonly txn = null;
+  /** The request buffer parsed as HTTP/1 for HTTP fetches in tcp-request content rules (cached per buffer). */
+  private inspectedData: Buffer | null = null;
+  private inspectedTxn: SampleHttpTxn | null = null;
   /** What the log line reports (event times, bytes, termination state). */
   readonly logs = new StreamLog();
   private sessVars: Map<string, Sample> | null = null;
@@ -86,6 +88,23 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
     client.on('data', this.onClientData);
     client.on('timeout', this.onClientTimeout);
     if (frontend.cfg.option('tcpka') || frontend.cfg.option('clitcpka')) client.setKeepAlive(true);
+  }
+
+  /**
+   * TCP mode has no HTTP transaction, but as in HAProxy, HTTP fetches used in tcp-request
+   * content rules see the buffered request when it parses as an HTTP/1 head.
+   */
+  get txn(): SampleHttpTxn | null {
+    const data = this.reqData;
+    if (data === null) return null;
+    if (this.inspectedData !== data) {
+      this.inspectedData = data;
+      const r = parseRequestHead(data, { maxHead: this.host.bufsize, acceptInvalid: false });
+      this.inspectedTxn = r !== null && r.kind === 'head'
+        ? { req: r.req, res: null, reqBody: null, reqBodyFinal: false, reqCaptures: [], resCaptures: [] }
+        : null;
+    }
+    return this.inspectedTxn;
   }
 
   get reqData(): Buffer | null {

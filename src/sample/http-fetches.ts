@@ -580,7 +580,8 @@ registerFetches(
   },
   ...['req.proto_http', 'req_proto_http'].map((name): FetchDef => ({
     name, out: 'bool', use: 'hrqhp',
-    fn: (s) => (request(s) ? bool(true) : null),
+    // In tcp-request content rules the buffer may not hold a whole head yet: wait for it.
+    fn: (s) => (request(s) ? bool(true) : s.txn === null && s.reqData !== null && !s.reqDataFinal ? PENDING : null),
   })),
   {
     name: 'http_first_req', out: 'bool', use: 'hrqhp',
