@@ -25,6 +25,7 @@ import { PersistState, applyPersistRules, persistServer, applyResponseCookie, co
 import type { Server, ServerStream } from './server.ts';
 import type { Proxy } from './proxy.ts';
 import type { Listener } from './listener.ts';
+import { applyProxyHeader, evalConnectionRules, initClientEnds, listenerLogId, redispatchOnRetry } from './session.ts';
 import type { StreamHost, TermCause, TermPhase } from './stream.ts';
 import { runHttpRules, runRequestRules, runAfterResponseRules } from '../actions/http-rules.ts';
 import { captureHeaders } from '../actions/http/capture.ts';
@@ -170,14 +171,12 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     this.listener = listener;
     this.client = client;
     this.feConfig = frontend.cfg;
-    const unix = listener.isUnix;
-    this.family = unix ? 'unix' : client.remoteFamily === 'IPv6' ? 'ipv6' : 'ipv4';
-    this.srcAddr = unix ? '' : stripMapped(client.remoteAddress ?? '');
-    this.srcPort = unix ? 0 : client.remotePort ?? 0;
-    this.dstAddr = unix ? listener.path : stripMapped(client.localAddress ?? '');
-    this.dstPort = unix ? 0 : client.localPort ?? 0;
-    if (this.family === 'ipv6' && this.srcAddr.indexOf(':') < 0) this.family = 'ipv4';
+    this.srcAddr = this.dstAddr = '';
+    this.srcPort = this.dstPort = 0;
+    this.family = 'ipv4';
+    initClientEnds(this, client, listener);
     this.logs = new StreamLog();
+    this.logs.listenerId = listenerLogId(listener);
     this.clientAdjust = frontend.cfg.option('h1-case-adjust-bogus-client') ? host.caseAdjust : null;
     this.opts = { maxHead: headLimit(host.bufsize), acceptInvalid: frontend.cfg.option('accept-invalid-http-request') };
     const reqSink: ChunkedSink = { onChunkData: (d) => this.forwardRequestData(d), onTrailers: (t) => this.forwardRequestTrailers(t) };
@@ -223,12 +222,12 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   start(): void {
     const fe = this.frontend.cfg;
     this.client.setTimeout(fe.timeouts.client ?? 0);
-    if (evalTcpRules(fe.tcpRequestConnection, this) === 'reject') {
+    if (evalConnectionRules(fe.tcpRequestConnection, this) === 'reject') {
       this.frontend.counters.deniedConn++;
       this.logs.level = LOG_SILENT; // no stream, no log (HAProxy)
       return this.close('P', 'R');
     }
-    if (this.listener.bind.acceptProxy || evalTcpRules(fe.tcpRequestConnection, this) === 'expect-proxy') return;
+    if (this.listener.bind.acceptProxy || evalConnectionRules(fe.tcpRequestConnection, this) === 'expect-proxy') return;
     this.tcpRequestSession();
   }
 
@@ -243,14 +242,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
       this.close('P', 'R');
       return false;
     }
-    const h = r.header;
-    if (h.command === 'PROXY' && (h.family === 'tcp4' || h.family === 'tcp6')) {
-      this.srcAddr = h.src!;
-      this.srcPort = h.srcPort!;
-      this.dstAddr = h.dst!;
-      this.dstPort = h.dstPort!;
-      this.family = h.family === 'tcp4' ? 'ipv4' : 'ipv6';
-    }
+    applyProxyHeader(this, r.header);
     this.rcvdProxy = true;
     this.logs.bytesIn -= r.consumed;
     this.logs.tHandshake = this.logs.elapsed();
@@ -260,7 +252,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   }
 
   private tcpRequestSession(): void {
-    if (evalTcpRules(this.frontend.cfg.tcpRequestSession, this) === 'reject') {
+    if (evalConnectionRules(this.frontend.cfg.tcpRequestSession, this) === 'reject') {
       this.frontend.counters.deniedSess++;
       this.logs.level = LOG_SILENT;
       return this.close('P', 'R');
@@ -314,7 +306,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
       this.scanned = 0;
       if (r.kind === 'error') return this.requestError(r.status);
       // tcp-request content rules run once per request, on the complete head (HAProxy waits for it too).
-      if (evalTcpRules(this.frontend.cfg.tcpRequestContent, this) === 'reject') {
+      if (evalConnectionRules(this.frontend.cfg.tcpRequestContent, this) === 'reject') {
         this.frontend.counters.deniedReq++;
         return this.close('P', 'R');
       }
@@ -647,7 +639,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     px.counters.retries++;
     this.logs.retries = this.retriesDone;
     const interval = px.cfg.redispatch;
-    const redispatch = interval !== 0 && (!server.eligible || (interval > 0 ? this.retriesDone % interval === 0 : this.retriesDone === px.cfg.retries + 1 + interval));
+    const redispatch = interval !== 0 && (!server.eligible || redispatchOnRetry(this.retriesDone, px.cfg.retries, interval));
     if (redispatch && px.backend!.usableCount > (server.eligible ? 1 : 0)) {
       server.counters.redispatches++;
       px.counters.redispatches++;
@@ -718,7 +710,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     server.counters.retries++;
     px.counters.retries++;
     const interval = px.cfg.redispatch;
-    if (interval !== 0 && px.backend!.usableCount > 1 && (interval > 0 ? this.retriesDone % interval === 0 : this.retriesDone === px.cfg.retries + 1 + interval)) {
+    if (interval !== 0 && px.backend!.usableCount > 1 && redispatchOnRetry(this.retriesDone, px.cfg.retries, interval)) {
       server.counters.redispatches++;
       px.counters.redispatches++;
       this.logs.redispatched = true;
@@ -1171,6 +1163,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     this.termPhase = '-';
     this.logs = new StreamLog();
     this.logs.tHandshake = 0;
+    this.logs.listenerId = listenerLogId(this.listener);
     if (this.reqCaptures.length > 0) this.reqCaptures = [];
     if (this.resCaptures.length > 0) this.resCaptures = [];
     if (!this.keepClient || this.clientEnded || this.host.stopping) return this.closeGracefully();
@@ -1340,23 +1333,6 @@ function headLimit(bufsize: number): number {
   return bufsize - Math.min(1024, bufsize >> 1);
 }
 
-function stripMapped(a: string): string {
-  return a.startsWith('::ffff:') && a.indexOf('.') > 0 ? a.slice(7) : a;
-}
-
-/** Connection rules (no-wait): accept, reject or expect-proxy. */
-function evalTcpRules(rules: readonly TcpRule[], s: SampleStream): 'accept' | 'reject' | 'expect-proxy' | 'none' {
-  let expectProxy = false;
-  for (const r of rules) {
-    if (r.cond && r.cond.eval(s) !== true) continue;
-    if (r.action === 'expect-proxy') {
-      expectProxy = true;
-      continue;
-    }
-    return r.action;
-  }
-  return expectProxy ? 'expect-proxy' : 'none';
-}
 
 /**
  * The parser already removed "close" and "keep-alive" from Connection; like HAProxy, the other

@@ -15,6 +15,7 @@ import type { Backend, BackendWaiter } from './backend.ts';
 import type { Server, ServerStream } from './server.ts';
 import type { Proxy } from './proxy.ts';
 import type { Listener } from './listener.ts';
+import { applyProxyHeader, evalConnectionRules, initClientEnds, listenerLogId, redispatchOnRetry } from './session.ts';
 import { LOG_SILENT, StreamLog } from '../observe/log/loggable.ts';
 import { logConnect, logSessionError, logStream, proxyHeaderErrorText, ProxyHeaderError } from '../observe/log/logger.ts';
 
@@ -74,14 +75,11 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
     this.frontend = frontend;
     this.listener = listener;
     this.client = client;
-    const unix = listener.isUnix;
-    this.family = unix ? 'unix' : client.remoteFamily === 'IPv6' ? 'ipv6' : 'ipv4';
-    this.srcAddr = unix ? '' : stripMapped(client.remoteAddress ?? '');
-    this.srcPort = unix ? 0 : client.remotePort ?? 0;
-    this.dstAddr = unix ? listener.path : stripMapped(client.localAddress ?? '');
-    this.dstPort = unix ? 0 : client.localPort ?? 0;
-    if (this.family === 'ipv6' && this.srcAddr.indexOf(':') < 0) this.family = 'ipv4';
-    this.logs.listenerId = listener.bind.id ?? frontend.listeners.indexOf(listener) + 1;
+    this.srcAddr = this.dstAddr = '';
+    this.srcPort = this.dstPort = 0;
+    this.family = 'ipv4';
+    initClientEnds(this, client, listener);
+    this.logs.listenerId = listenerLogId(listener);
     client.on('error', this.onClientError);
     client.on('close', this.onClientClose);
     client.on('end', this.onClientEnd);
@@ -128,7 +126,7 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
   start(): void {
     const fe = this.frontend.cfg;
     this.client.setTimeout(fe.timeouts.client ?? 0);
-    const verdict = this.evalRules(fe.tcpRequestConnection);
+    const verdict = evalConnectionRules(fe.tcpRequestConnection, this);
     if (verdict === 'reject') {
       this.frontend.counters.deniedConn++;
       // Refused before a stream exists: HAProxy logs nothing.
@@ -142,20 +140,6 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
       return;
     }
     this.tcpRequestSession();
-  }
-
-  /** Runs a rule list that cannot wait for data (connection/session rules). */
-  private evalRules(rules: readonly TcpRule[]): 'accept' | 'reject' | 'expect-proxy' | 'none' {
-    let expectProxy = false;
-    for (const r of rules) {
-      if (r.cond && r.cond.eval(this) !== true) continue;
-      if (r.action === 'expect-proxy') {
-        expectProxy = true;
-        continue;
-      }
-      return r.action;
-    }
-    return expectProxy ? 'expect-proxy' : 'none';
   }
 
   // ---- phase 2: PROXY protocol header -----------------------------------------------------
@@ -177,14 +161,7 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
       this.logs.level = LOG_SILENT;
       return this.close('P', 'R');
     }
-    const h = r.header;
-    if (h.command === 'PROXY' && (h.family === 'tcp4' || h.family === 'tcp6')) {
-      this.srcAddr = h.src!;
-      this.srcPort = h.srcPort!;
-      this.dstAddr = h.dst!;
-      this.dstPort = h.dstPort!;
-      this.family = h.family === 'tcp4' ? 'ipv4' : 'ipv6';
-    }
+    applyProxyHeader(this, r.header);
     this.rcvdProxy = true;
     this.logs.bytesIn -= r.consumed;
     this.logs.tHandshake = this.logs.elapsed();
@@ -204,7 +181,7 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
   // ---- phase 3: tcp-request session ------------------------------------------------------
 
   private tcpRequestSession(): void {
-    if (this.evalRules(this.frontend.cfg.tcpRequestSession) === 'reject') {
+    if (evalConnectionRules(this.frontend.cfg.tcpRequestSession, this) === 'reject') {
       this.frontend.counters.deniedSess++;
       this.logs.level = LOG_SILENT;
       return this.close('P', 'R');
@@ -388,7 +365,7 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
     server.counters.retries++;
     px.counters.retries++;
     // A server that just went down (observe layer4) is left at once when redispatch is on.
-    const redispatchNow = px.cfg.redispatch !== 0 && (!server.eligible || this.shouldRedispatch(this.retriesDone, px.cfg.retries, px.cfg.redispatch));
+    const redispatchNow = px.cfg.redispatch !== 0 && (!server.eligible || redispatchOnRetry(this.retriesDone, px.cfg.retries, px.cfg.redispatch));
     if (redispatchNow && px.backend!.usableCount > (server.eligible ? 1 : 0)) {
       server.counters.redispatches++;
       px.counters.redispatches++;
@@ -399,12 +376,6 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
     // Refused connections are retried after 1 s so a failing server is not hammered.
     if (timeout) this.connectServer();
     else this.setTimer(1000, () => this.connectServer());
-  }
-
-  private shouldRedispatch(attempt: number, retries: number, interval: number): boolean {
-    if (interval === 0) return false;
-    if (interval > 0) return attempt % interval === 0;
-    return attempt === retries + 1 + interval;
   }
 
   // ---- phase 9: tunnel ----------------------------------------------------------------------
@@ -624,6 +595,3 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
 
 function noop(): void {}
 
-function stripMapped(a: string): string {
-  return a.startsWith('::ffff:') && a.indexOf('.') > 0 ? a.slice(7) : a;
-}

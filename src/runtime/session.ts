@@ -1,0 +1,68 @@
+// What every client connection does alike, in TCP and HTTP mode: find its two ends, run the
+// rules that cannot wait for data (tcp-request connection/session), take the addresses of a
+// PROXY header, and decide when a retry redispatches.
+import type { Socket } from 'node:net';
+import type { TcpRule } from '../config/model.ts';
+import type { SampleStream } from '../sample/types.ts';
+import type { ProxyHeader } from '../protocols/proxy-protocol.ts';
+import type { Listener } from './listener.ts';
+
+/** The client's and our addresses, as fetches (src, dst) and logs see them. */
+export interface ClientEnds {
+  srcAddr: string;
+  srcPort: number;
+  dstAddr: string;
+  dstPort: number;
+  family: 'ipv4' | 'ipv6' | 'unix';
+}
+
+/** IPv4 clients of an IPv6 socket appear as ::ffff:a.b.c.d; HAProxy shows a.b.c.d. */
+function stripMapped(a: string): string {
+  return a.startsWith('::ffff:') && a.indexOf('.') > 0 ? a.slice(7) : a;
+}
+
+export function initClientEnds(e: ClientEnds, client: Socket, listener: Listener): void {
+  const unix = listener.isUnix;
+  e.family = unix ? 'unix' : client.remoteFamily === 'IPv6' ? 'ipv6' : 'ipv4';
+  e.srcAddr = unix ? '' : stripMapped(client.remoteAddress ?? '');
+  e.srcPort = unix ? 0 : client.remotePort ?? 0;
+  e.dstAddr = unix ? listener.path : stripMapped(client.localAddress ?? '');
+  e.dstPort = unix ? 0 : client.localPort ?? 0;
+  if (e.family === 'ipv6' && e.srcAddr.indexOf(':') < 0) e.family = 'ipv4';
+}
+
+/** A PROXY header's addresses replace the connection's (LOCAL and UNKNOWN keep them). */
+export function applyProxyHeader(e: ClientEnds, h: ProxyHeader): void {
+  if (h.command !== 'PROXY' || (h.family !== 'tcp4' && h.family !== 'tcp6')) return;
+  e.srcAddr = h.src!;
+  e.srcPort = h.srcPort!;
+  e.dstAddr = h.dst!;
+  e.dstPort = h.dstPort!;
+  e.family = h.family === 'tcp4' ? 'ipv4' : 'ipv6';
+}
+
+/** The log's listener number (%cp/%fp of UNIX clients): its id, else its rank in the frontend. */
+export function listenerLogId(l: Listener): number {
+  return l.bind.id ?? l.proxy.listeners.indexOf(l) + 1;
+}
+
+/** tcp-request connection / session rules, which decide at once: the first matching action wins; expect-proxy does not stop. */
+export function evalConnectionRules(rules: readonly TcpRule[], s: SampleStream): 'accept' | 'reject' | 'expect-proxy' | 'none' {
+  let expectProxy = false;
+  for (const r of rules) {
+    if (r.cond && r.cond.eval(s) !== true) continue;
+    if (r.action === 'expect-proxy') {
+      expectProxy = true;
+      continue;
+    }
+    return r.action;
+  }
+  return expectProxy ? 'expect-proxy' : 'none';
+}
+
+/** option redispatch <interval>: every Pth retry (P > 0), or only the Nth before the last (N < 0). */
+export function redispatchOnRetry(attempt: number, retries: number, interval: number): boolean {
+  if (interval === 0) return false;
+  if (interval > 0) return attempt % interval === 0;
+  return attempt === retries + 1 + interval;
+}
