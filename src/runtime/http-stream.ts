@@ -7,7 +7,7 @@
 //     → response body streaming → endTransaction (log, pool the server connection, next request)
 // Socket handlers are created once per connection and never per request.
 import type { Socket } from 'node:net';
-import type { ProxyConfig, TcpRule } from '../config/model.ts';
+import type { ProxyConfig } from '../config/model.ts';
 import type { Sample, SampleHttpTxn, SampleStream, SampleWorld, VarScope } from '../sample/types.ts';
 import { procVars } from '../sample/vars.ts';
 import { renderLogFormat } from '../sample/logformat.ts';
