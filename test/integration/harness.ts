@@ -4,7 +4,7 @@
 // a test asserts HAProxy's behaviour (tests of Turnpike-only behaviour skip with REFERENCE).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync, rmSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, connect, type Server, type Socket, type AddressInfo } from 'node:net';
@@ -424,3 +424,46 @@ export const DEFAULTS = `defaults
   timeout client 10s
   timeout server 10s
 `;
+
+const MIGRATE_REQ = '/proc/sys/net/ipv4/tcp_migrate_req';
+
+/**
+ * Sets net.ipv4.tcp_migrate_req to 1 (the kernel hands a closing listener's queue to its
+ * SO_REUSEPORT siblings: lossless reloads) for the tests of this process; returns how to give
+ * it back, or why it cannot be set. Test files run in parallel processes: each registers a
+ * marker file, the first one saves the old value and the last one to leave restores it.
+ */
+export function useMigrateReq(): { release(): void } | string {
+  let old: string;
+  try {
+    old = readFileSync(MIGRATE_REQ, 'utf8').trim();
+  } catch (e) {
+    return `${MIGRATE_REQ} is not readable (${(e as Error).message}): kernel older than 5.14?`;
+  }
+  const dir = join(tmpdir(), 'turnpike-test-migrate-req');
+  const saved = join(dir, 'saved');
+  const me = join(dir, `user-${process.pid}`);
+  try {
+    mkdirSync(dir, { recursive: true });
+    try {
+      writeFileSync(saved, old, { flag: 'wx' });
+    } catch { /* another test process saved the value before it changed it */ }
+    writeFileSync(me, '');
+    if (old !== '1') writeFileSync(MIGRATE_REQ, '1');
+  } catch (e) {
+    rmSync(me, { force: true });
+    return `net.ipv4.tcp_migrate_req is ${old} and not writable here (${(e as NodeJS.ErrnoException).code}): lossless reloads need it set to 1`;
+  }
+  if (readFileSync(MIGRATE_REQ, 'utf8').trim() !== '1') return 'could not set net.ipv4.tcp_migrate_req to 1';
+  return {
+    release() {
+      rmSync(me, { force: true });
+      const others = readdirSync(dir).filter((f) => f.startsWith('user-') && isAlive(Number(f.slice(5))));
+      if (others.length > 0) return;
+      try {
+        writeFileSync(MIGRATE_REQ, readFileSync(saved, 'utf8'));
+      } catch { /* saved by a process that restored it already */ }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -9,10 +9,8 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   tempDir, writeConfig, freePort, startTurnpike, echoServer, replyServer, exchange, openClient, sleep, until,
-  isAlive, waitListening, listeningOn, TURNPIKE, DEFAULTS, REFERENCE, type Client, type RunningProxy,
+  isAlive, waitListening, listeningOn, useMigrateReq, TURNPIKE, DEFAULTS, REFERENCE, type Client, type RunningProxy,
 } from './harness.ts';
-
-const SYSCTL = '/proc/sys/net/ipv4/tcp_migrate_req';
 
 interface Procs {
   master: number;
@@ -332,34 +330,17 @@ describe('master-worker mode', () => {
   });
 });
 
-/** Makes tcp_migrate_req 1; returns how to restore it, or why it cannot. */
-function enableMigrateReq(): { restore(): void } | string {
-  let old: string;
-  try {
-    old = readFileSync(SYSCTL, 'utf8').trim();
-  } catch (e) {
-    return `${SYSCTL} is not readable (${(e as Error).message}): kernel older than 5.14?`;
-  }
-  if (old === '1') return { restore() {} };
-  try {
-    writeFileSync(SYSCTL, '1');
-  } catch (e) {
-    return `net.ipv4.tcp_migrate_req is ${old} and not writable here (${(e as NodeJS.ErrnoException).code}): lossless reloads need it set to 1`;
-  }
-  return { restore: () => writeFileSync(SYSCTL, old) };
-}
-
 describe('master-worker reloads under load', () => {
   const RELOADS = 20;
   const LOOPS = 4;
-  let sysctl: { restore(): void } | string = 'not set up';
+  let sysctl: { release(): void } | string = 'not set up';
   let dir: { path: string; cleanup(): void };
   before(() => {
     dir = tempDir();
-    sysctl = enableMigrateReq();
+    sysctl = useMigrateReq();
   });
   after(() => {
-    if (typeof sysctl !== 'string') sysctl.restore();
+    if (typeof sysctl !== 'string') sysctl.release();
     dir.cleanup();
   });
 

@@ -3,43 +3,24 @@
 // queued on the old process's closing listener to the new one).
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  tempDir, writeConfig, freePort, startTurnpike, echoServer, exchange, sleep, DEFAULTS, REFERENCE, type RunningProxy,
+  tempDir, writeConfig, freePort, startTurnpike, echoServer, exchange, sleep, useMigrateReq, DEFAULTS, REFERENCE, type RunningProxy,
 } from './harness.ts';
 
-const SYSCTL = '/proc/sys/net/ipv4/tcp_migrate_req';
 const RELOADS = 20;
 const LOOPS = 4;
 
-/** Makes tcp_migrate_req 1; returns how to restore it, or why it cannot. */
-function enableMigrateReq(): { restore(): void } | string {
-  let old: string;
-  try {
-    old = readFileSync(SYSCTL, 'utf8').trim();
-  } catch (e) {
-    return `${SYSCTL} is not readable (${(e as Error).message}): kernel older than 5.14?`;
-  }
-  if (old === '1') return { restore() {} };
-  try {
-    writeFileSync(SYSCTL, '1');
-  } catch (e) {
-    return `net.ipv4.tcp_migrate_req is ${old} and not writable here (${(e as NodeJS.ErrnoException).code}): lossless -sf reloads need it set to 1`;
-  }
-  if (readFileSync(SYSCTL, 'utf8').trim() !== '1') return `could not set net.ipv4.tcp_migrate_req to 1`;
-  return { restore: () => writeFileSync(SYSCTL, old) };
-}
-
 describe('reload under load', () => {
-  let sysctl: { restore(): void } | string = 'not set up';
+  let sysctl: { release(): void } | string = 'not set up';
   let dir: { path: string; cleanup(): void };
   before(() => {
     dir = tempDir();
-    sysctl = enableMigrateReq();
+    sysctl = useMigrateReq();
   });
   after(() => {
-    if (typeof sysctl !== 'string') sysctl.restore();
+    if (typeof sysctl !== 'string') sysctl.release();
     dir.cleanup();
   });
 
