@@ -2,7 +2,6 @@
 // process, frontends, listeners, backends, servers; within a scope metric by metric, each
 // over every object, with its HELP and TYPE lines before its first sample.
 import type { Runtime } from '../../runtime/runtime.ts';
-import type { Proxy } from '../../runtime/proxy.ts';
 import { cliStats } from '../cli/sessions.ts';
 import { F } from '../stats/field-names.ts';
 import { infoFields } from '../stats/info.ts';
@@ -66,7 +65,7 @@ const proxyLabel = (o: StatObject): string => `proxy="${labelValue(o.line.proxy.
 export function renderMetrics(rt: Runtime, q: MetricsQuery, now = Date.now()): string {
   const out = new Exposition();
   const ctx: StatsContext = { rt, now, legends: false, countServers: false };
-  const proxies: readonly Proxy[] = rt.proxies;
+  const proxies = rt.proxies;
   if (q.scopes & Scope.Global) dumpAll(out, 'haproxy_process_', PROCESS_METRICS, [infoFields(rt, cliStats(), now)], ['']);
   if (q.scopes & Scope.Frontend) {
     const fes = proxies.filter((p) => p.cfg.isFrontend).map((p) => ({ line: frontendLine(ctx, p), server: null }));
