@@ -15,7 +15,7 @@ import {
   DAEMON_ENV, daemonize, dropPrivileges, fdLimit, installSignals, migrateReqEnabled, signalOldProcesses, writePidfile,
 } from './lifecycle.ts';
 import { runMaster } from './master.ts';
-import { WORKER_ENV, masterFacingSocket, reportReady } from './worker.ts';
+import { WORKER_ENV, masterFacingSocket, reportReady, saveCompiledCode } from './worker.ts';
 
 /** The log formats HAProxy exposes to configurations (management.txt, HAPROXY_*_LOG_FMT). */
 const LOG_FORMATS: Readonly<Record<string, string>> = {
@@ -149,6 +149,7 @@ async function main(argv: readonly string[]): Promise<number> {
       if (err) fatal(err);
     }
   }
+  if (isWorker) saveCompiledCode();
   const privErr = dropPrivileges(config.global.uid, config.global.gid);
   if (privErr) fatal(privErr);
   installSignals(rt, (code) => process.exit(code));
