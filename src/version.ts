@@ -38,7 +38,7 @@ export const FEATURES: ReadonlyMap<string, boolean> = new Map([
   ['EVPORTS', false],
   ['OT', false],
   ['QUIC', false],
-  ['PROMEX', false],
+  ['PROMEX', true],
   ['MEMORY_PROFILING', false],
   ['PCRE', false],
   ['PCRE2', false],

@@ -277,6 +277,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
 
   private onClientData = (chunk: Buffer): void => {
     this.logs.bytesIn += chunk.length;
+    this.listener.counters.bytesIn += chunk.length;
     if (this.phase === Phase.Tunnel) return this.writeServer(chunk);
     if (this.phase === Phase.Closed || this.phase === Phase.Closing) return;
     this.inBuf = this.inBuf.length === 0 ? chunk : Buffer.concat([this.inBuf, chunk]);
@@ -914,6 +915,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
 
   private writeClient(data: Buffer): void {
     this.logs.bytesOut += data.length;
+    this.listener.counters.bytesOut += data.length;
     if (this.backend) {
       this.frontend.counters.bytesOut += data.length;
       this.backend.counters.bytesOut += data.length;

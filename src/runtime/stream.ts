@@ -400,6 +400,7 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
   }
 
   private forwardToServer(chunk: Buffer): void {
+    this.listener.counters.bytesIn += chunk.length;
     this.logs.bytesIn += chunk.length;
     this.frontend.counters.bytesIn += chunk.length;
     this.backend!.counters.bytesIn += chunk.length;
@@ -430,6 +431,7 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
   };
 
   private onServerData = (chunk: Buffer): void => {
+    this.listener.counters.bytesOut += chunk.length;
     this.logs.bytesOut += chunk.length;
     this.frontend.counters.bytesOut += chunk.length;
     this.backend!.counters.bytesOut += chunk.length;
