@@ -45,6 +45,10 @@ async function agentServer(): Promise<{ port: number; reply: string; received: s
   };
 }
 
+// A check's read timeout is its interval unless "timeout check" is set: 100 ms intervals would
+// turn a loaded machine's scheduling delays into Layer7 timeouts.
+const CHECK_DEFAULTS = `${DEFAULTS}  timeout check 3s\n`;
+
 describe('http and agent checks', () => {
   let dir: { path: string; cleanup(): void };
   before(() => { dir = tempDir(); });
@@ -58,7 +62,7 @@ describe('http and agent checks', () => {
     const web = await healthServer(() => status);
     const port = await freePort();
     try {
-      const cfg = `${DEFAULTS}listen l\n  bind 127.0.0.1:${port}\n  option httpchk GET /health\n`
+      const cfg = `${CHECK_DEFAULTS}listen l\n  bind 127.0.0.1:${port}\n  option httpchk GET /health\n`
         + `  server s1 127.0.0.1:${web.port} check inter 100ms fall 1 rise 1\n`;
       await withProxy(cfg, [port], async (tp) => {
         assert.ok(await until(() => web.requests.length > 0, 3000), 'a check reached the server');
@@ -87,7 +91,7 @@ describe('http and agent checks', () => {
     const web = await healthServer(() => status);
     const port = await freePort();
     try {
-      const cfg = `${DEFAULTS}listen l\n  bind 127.0.0.1:${port}\n  option httpchk GET /health\n  http-check disable-on-404\n`
+      const cfg = `${CHECK_DEFAULTS}listen l\n  bind 127.0.0.1:${port}\n  option httpchk GET /health\n  http-check disable-on-404\n`
         + `  server s1 127.0.0.1:${web.port} check inter 100ms fall 1 rise 1\n`
         + `backend b2\n  option httpchk\n  http-check expect string good\n  server s2 127.0.0.1:${web.port} check inter 100ms fall 1 rise 1\n`;
       await withProxy(cfg, [port], async (tp) => {
@@ -119,7 +123,7 @@ describe('http and agent checks', () => {
     };
     const share = (list: string[], name: string) => list.filter((x) => x === name).length;
     try {
-      const cfg = `${DEFAULTS}listen l\n  bind 127.0.0.1:${port}\n  balance roundrobin\n`
+      const cfg = `${CHECK_DEFAULTS}listen l\n  bind 127.0.0.1:${port}\n  balance roundrobin\n`
         + `  server s1 127.0.0.1:${s1.port} weight 2 agent-check agent-port ${agent.port} agent-inter 100ms agent-send "hello\\n"\n`
         + `  server s2 127.0.0.1:${s2.port} weight 1\n`;
       await withProxy(cfg, [port], async (tp) => {
