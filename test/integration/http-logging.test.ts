@@ -8,7 +8,7 @@ import { createSocket } from 'node:dgram';
 import { createServer } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { tempDir, writeConfig, startTurnpike, freePort, sleep, until, listeningOn, HAPROXY, REFERENCE } from './harness.ts';
 
 /** Debian's HAProxy on the same configuration (started without probing its ports: a probe would be logged). */
@@ -55,6 +55,7 @@ test('httplog lines match HAProxy 2.6 field by field', { skip: (REFERENCE || !ex
   await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
   const bport = (backend.address() as AddressInfo).port;
   const runs: string[][] = [];
+  let raw: string[] = [];
   try {
     for (const bin of [HAPROXY, 'turnpike']) {
       const fe = await freePort();
@@ -76,6 +77,7 @@ test('httplog lines match HAProxy 2.6 field by field', { skip: (REFERENCE || !ex
         await tp.stop();
       }
       runs.push(lines.map(normalize));
+      raw = [...lines];
     }
   } finally {
     sink.close();
@@ -84,4 +86,14 @@ test('httplog lines match HAProxy 2.6 field by field', { skip: (REFERENCE || !ex
   }
   assert.equal(runs[1]!.length, 4, runs[1]!.join('\n'));
   assert.deepEqual(runs[1], runs[0]);
+  // halog reads Turnpike's lines as it reads HAProxy's (as rsyslog would write them to a file).
+  if (existsSync('/usr/bin/halog')) {
+    const file = raw.map((l) => l.replace(/^<\d+>/, '').replace(/ turnpike\[/, ' localhost haproxy[')).join('\n') + '\n';
+    const srv = spawnSync('/usr/bin/halog', ['-srv'], { input: file, encoding: 'utf8' });
+    assert.match(srv.stdout, /^be\/s1 0 1 0 0 0 0 1 1 100\.0 /m, srv.stdout);
+    const st = spawnSync('/usr/bin/halog', ['-st'], { input: file, encoding: 'utf8' });
+    assert.match(st.stdout, /^200 1$/m);
+    assert.match(st.stdout, /^503 1$/m);
+    assert.match(st.stderr, /4 lines in, .* 0 parsing errors/);
+  }
 });
