@@ -272,8 +272,14 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
       : t.httpKeepAlive ?? t.httpRequest ?? t.client;
     this.setTimer(wait ?? 0, this.onRequestTimeout);
     this.client.resume();
-    if (this.inBuf.length > 0) this.processInput();
+    // Pipelined requests are taken from a fresh stack: answering them one inside the other could
+    // nest as deep as the buffer holds requests.
+    if (this.inBuf.length > 0) queueMicrotask(this.onPipelined);
   }
+
+  private onPipelined = (): void => {
+    if (this.phase === Phase.WaitHead && this.inBuf.length > 0) this.processInput();
+  };
 
   private onClientData = (chunk: Buffer): void => {
     this.logs.bytesIn += chunk.length;

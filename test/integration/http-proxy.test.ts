@@ -195,6 +195,24 @@ listen tmo
     assert.deepEqual(urls, ['/p1', '/p2', '/p3']);
   });
 
+  test('a buffer full of pipelined requests answered by the proxy itself: every one answered, in order', async () => {
+    const p = await freePort();
+    const cfg = `defaults\n  mode http\n  timeout client 5s\nfrontend own\n  bind 127.0.0.1:${p}\n  http-request return status 200 content-type text/plain lf-string "%[path]\\n"\n`;
+    const tp2 = await startTurnpike(writeConfig(dir.path, cfg, 'pipe.cfg'), [p]);
+    try {
+      let reqs = '';
+      for (let i = 0; i < 900; i++) reqs += `GET /${i} HTTP/1.1\r\n\r\n`;
+      const out = await rawExchange(p, reqs + 'GET /last HTTP/1.1\r\nconnection: close\r\n\r\n', 10_000);
+      const bodies = [...out.matchAll(/\r\n\r\n\/(\w+)\n/g)].map((m) => m[1]);
+      assert.equal(bodies.length, 901);
+      assert.equal(bodies[899], '899');
+      assert.equal(bodies[900], 'last');
+      assert.equal(tp2.done(), false, 'still running');
+    } finally {
+      await tp2.stop();
+    }
+  });
+
   test('request bodies stream through: content-length and chunked', async () => {
     const body = Buffer.alloc(1024 * 1024 + 7, 0x42);
     const sha = createHash('sha256').update(body).digest('hex');
