@@ -1069,15 +1069,18 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   /** http-response rules, backend first then frontend. False when they replaced or aborted the response. */
   private responseRules(): boolean {
     const be = this.backend!;
-    for (const px of be === this.frontend ? [be] : [be, this.frontend]) {
-      const v = runHttpRules(px.cfg.httpResponseRules, this);
-      if (v === Verdict.Continue || v === Verdict.Allow) continue;
-      this.keepServer = false;
-      this.dropConn();
-      this.ruleVerdict(v, px, true);
-      return false;
-    }
-    return true;
+    return this.responseRulesOf(be) && (be === this.frontend || this.responseRulesOf(this.frontend));
+  }
+
+  private responseRulesOf(px: Proxy): boolean {
+    const rules = px.cfg.httpResponseRules;
+    if (rules.length === 0) return true;
+    const v = runHttpRules(rules, this);
+    if (v === Verdict.Continue || v === Verdict.Allow) return true;
+    this.keepServer = false;
+    this.dropConn();
+    this.ruleVerdict(v, px, true);
+    return false;
   }
 
   /** http-after-response rules, backend first then frontend; they apply to replies too. */
