@@ -116,14 +116,15 @@ class ReplaceHeader implements HttpAction {
     let start = 0;
     for (;;) {
       const end = valueEnd(line, start);
-      // each value without the blanks around it; separators are kept as they were
+      // Each value is matched without the blanks around it; as in HAProxy, a replaced value
+      // takes the place of its blanks too ("a, b" -> "a,B"), others are kept as they were.
       let vs = start;
       let ve = end;
       while (vs < ve && (line[vs] === ' ' || line[vs] === '\t')) vs++;
       while (ve > vs && (line[ve - 1] === ' ' || line[ve - 1] === '\t')) ve--;
       const nv = this.replaceOne(line.slice(vs, ve), replacement);
       if (nv !== null) changed = true;
-      out += line.slice(start, vs) + (nv ?? line.slice(vs, ve)) + line.slice(ve, end);
+      out += nv ?? line.slice(start, end);
       if (end >= line.length) break;
       out += ',';
       start = end + 1;
