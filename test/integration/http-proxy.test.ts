@@ -365,6 +365,29 @@ listen tmo
     }
   });
 
+  test('option httpclose closes both sides; option http-server-close only the server side', async () => {
+    const rec = await rawBackend((s) => s.on('data', () => s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok')));
+    const p1 = await freePort();
+    const p2 = await freePort();
+    const cfg = `defaults\n  mode http\n  timeout connect 2s\n  timeout client 5s\n  timeout server 5s\n`
+      + `listen hc\n  bind 127.0.0.1:${p1}\n  option httpclose\n  server s 127.0.0.1:${rec.port}\n`
+      + `listen sc\n  bind 127.0.0.1:${p2}\n  option http-server-close\n  server s 127.0.0.1:${rec.port}\n`;
+    const tp2 = await startTurnpike(writeConfig(dir.path, cfg, 'close.cfg'), [p1, p2]);
+    try {
+      const out1 = await rawExchange(p1, 'GET /1 HTTP/1.1\r\nhost: x\r\n\r\n', 2000);
+      assert.match(out1, /\r\nconnection: close\r\n/i, 'client told the connection closes');
+      assert.match(Buffer.concat(rec.received).toString('latin1'), /^GET \/1 HTTP\/1\.1\r\n[^]*connection: close\r\n/i);
+      rec.received.length = 0;
+      const out2 = await rawExchange(p2, 'GET /2 HTTP/1.1\r\nhost: x\r\n\r\nGET /3 HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n', 2000);
+      assert.equal(out2.match(/200 OK/g)?.length, 2, 'the client connection is kept for the second request');
+      const sent = Buffer.concat(rec.received).toString('latin1');
+      assert.equal(sent.match(/connection: close/gi)?.length, 2, 'each server connection is closed');
+    } finally {
+      await tp2.stop();
+      rec.server.close();
+    }
+  });
+
   test('retry-on 503: a failed response is retried on another connection, the client sees the success', async () => {
     let n = 0;
     const flaky = await rawBackend((s) => s.once('data', () => {
