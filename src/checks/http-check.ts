@@ -15,6 +15,7 @@ import type { Diagnostics } from '../config/diagnostics.ts';
 import type { CheckStatus } from './health.ts';
 import { parseConnect, type TcpCheckConnectRule } from './tcp-check.ts';
 import { compileRegex, type SafeRegex } from '../sample/regex.ts';
+import { RulesetStore, defaultExpectOptions, finalizeRules, parseExpectOption, type CommentRule } from './ruleset.ts';
 
 interface RuleBase {
   /** Position in the ruleset as written (HAProxy's rule->index), for "at step N" messages. */
@@ -79,57 +80,21 @@ export interface HttpCheckExpectRule extends RuleBase {
 
 export type HttpCheckRule = TcpCheckConnectRule | HttpCheckSendRule | HttpCheckExpectRule;
 
-interface CommentRule {
-  readonly kind: 'comment';
-  index: number;
-  comment: string;
-}
-
 type RawRule = HttpCheckRule | CommentRule;
 
-interface HttpCheckState {
-  own: RawRule[] | null;
-  list: RawRule[] | null;
-  /** Own rules were written while "option httpchk" was not enabled. */
-  unused: boolean;
-}
-
-const states = new WeakMap<ProxyConfig, HttpCheckState>();
-let firstUse: (() => void) | null = null;
-
-/**
- * Runs `f` the first time an http-check keyword is parsed (keywords.ts installs the
- * defaults-inheritance hook this way, once the parser module is fully loaded).
- */
-export function onFirstHttpCheckUse(f: () => void): void {
-  firstUse = f;
-}
+const states = new RulesetStore<RawRule>();
 const compiled = new WeakMap<RawRule[], { version: number; rules: HttpCheckRule[] }>();
 /** Bumped on every change of any ruleset, so that compiled copies are refreshed. */
 let version = 0;
 
-function stateOf(px: ProxyConfig): HttpCheckState {
-  if (firstUse) {
-    const f = firstUse;
-    firstUse = null;
-    f();
-  }
-  let st = states.get(px);
-  if (!st) {
-    st = { own: null, list: null, unused: false };
-    states.set(px, st);
-  }
-  return st;
+/** Runs `f` the first time an http-check keyword is parsed (see RulesetStore.onFirstUse()). */
+export function onFirstHttpCheckUse(f: () => void): void {
+  states.onFirstUse(f);
 }
 
 /** What a proxy created from the defaults section `from` gets: its active ruleset. */
 export function inheritHttpChecks(from: ProxyConfig, to: ProxyConfig): void {
-  const f = states.get(from);
-  if (!f) {
-    states.delete(to);
-    return;
-  }
-  states.set(to, { own: null, list: f.list, unused: false });
+  states.inherit(from, to);
 }
 
 export function httpCheckEnabled(px: ProxyConfig): boolean {
@@ -147,14 +112,14 @@ export function getHttpCheckRules(px: ProxyConfig): HttpCheckRule[] | null {
   const list = st?.list ?? st?.own ?? [];
   const cached = compiled.get(list);
   if (cached && cached.version === version) return cached.rules;
-  const rules = finalizeRules(list);
+  const rules = finalizeHttpRules(list);
   compiled.set(list, { version, rules });
   return rules;
 }
 
 const IMPLICIT_EXPECT = ['http-check', 'expect', 'status', '200-399'] as const;
 
-function finalizeRules(raw: readonly RawRule[]): HttpCheckRule[] {
+function finalizeHttpRules(raw: readonly RawRule[]): HttpCheckRule[] {
   const list: RawRule[] = raw.map((r) => (r.kind === 'http-send' ? { ...r, headers: [...r.headers] } : { ...r }));
   const real = (): RawRule[] => list.filter((r) => r.kind !== 'comment');
   // The option's request goes after a first connect rule.
@@ -173,45 +138,12 @@ function finalizeRules(raw: readonly RawRule[]): HttpCheckRule[] {
     e.index = last ? last.index : 0;
     list.push(e);
   }
-  const out: HttpCheckRule[] = [];
-  const head = real()[0];
-  if (!head || head.kind !== 'connect') {
-    out.push({ kind: 'connect', index: 0, comment: null, port: null, addr: null, sendProxy: false, linger: false, useDefault: true, implicit: true });
-  }
-  let pending: string | null = null;
-  let prevKind: RawRule['kind'] = 'comment';
-  for (const r of list) {
-    if (r.kind !== prevKind && prevKind !== 'comment') pending = null;
-    prevKind = r.kind;
-    if (r.kind === 'comment') {
-      pending = r.comment;
-      continue;
-    }
-    if (r.comment === null && pending !== null) r.comment = pending;
-    if (r.kind === 'connect') pending = null;
-    out.push(r);
-  }
-  for (let i = 0; i < out.length; i++) {
-    const r = out[i]!;
-    if (r.kind !== 'http-expect') continue;
-    r.head = i;
-    for (let j = i - 1; j >= 0; j--) {
-      const p = out[j]!;
-      if (p.kind !== 'http-expect') break;
-      if (p.inverse) r.head = j;
-    }
-  }
-  return out;
+  return finalizeRules(list, (r): r is HttpCheckExpectRule => r.kind === 'http-expect');
 }
 
 /** The warning for rules written without "option httpchk" (check_config_validity()). */
 export function validateHttpChecks(px: ProxyConfig, diag: Diagnostics): void {
-  if (px.kind === 'defaults') return;
-  const st = states.get(px);
-  if (st?.unused && st.own && !httpCheckEnabled(px)) {
-    const type = px.kind === 'listen' ? 'proxy' : px.kind;
-    diag.warning(null, `${type} '${px.name}' uses http-check rules without 'option httpchk', so the rules are ignored.`);
-  }
+  states.warnUnused(px, diag, httpCheckEnabled(px), 'http-check', 'option httpchk');
 }
 
 // ---------------------------------------------------------------------------------------
@@ -385,10 +317,6 @@ export function parseOptionRequest(args: readonly string[]): { rule: HttpCheckSe
   return { rule, warning };
 }
 
-const OK_STATUSES: Readonly<Record<string, CheckStatus>> = { L7OK: 'L7OK', L7OKC: 'L7OKC', L6OK: 'L6OK', L4OK: 'L4OK' };
-const ERR_STATUSES: Readonly<Record<string, CheckStatus>> = { L7RSP: 'L7RSP', L7STS: 'L7STS', L7OKC: 'L7OKC', L6RSP: 'L6RSP', L4CON: 'L4CON' };
-const TOUT_STATUSES: Readonly<Record<string, CheckStatus>> = { L7TOUT: 'L7TOUT', L6TOUT: 'L6TOUT', L4TOUT: 'L4TOUT' };
-
 const BAD_KEYWORD = (w: string) =>
   `'only supports min-recv, [!]string', '[!]rstring', '[!]string-lf', '[!]status', '[!]rstatus', [!]hdr, [!]fhdr or comment but got '${w}' as argument.`;
 
@@ -484,13 +412,7 @@ export function parseExpect(words: readonly string[], index: number): HttpCheckE
   let pattern = '';
   let header: HttpHeaderPattern | null = null;
   let inverse = false;
-  let minRecv = -1;
-  let comment: string | null = null;
-  let onSuccess: string | null = null;
-  let onError: string | null = null;
-  let okStatus: CheckStatus | null = null;
-  let errorStatus: CheckStatus | null = null;
-  let toutStatus: CheckStatus | null = null;
+  const opts = defaultExpectOptions();
   for (let i = 2; i < words.length; i++) {
     let w = words[i]!;
     let inPattern = false;
@@ -503,17 +425,7 @@ export function parseExpect(words: readonly string[], index: number): HttpCheckE
       if (w === '') w = words[++i] ?? '';
     }
     const value = words[i + 1] ?? '';
-    const noBang = (): string | null => (inPattern ? `[!] not supported with '${w}'` : null);
     switch (w) {
-      case 'min-recv': {
-        const e = noBang() ?? (value === '' ? `'${w}' expects a integer as argument` : null);
-        if (e) return e;
-        const m = /^\s*([+-]?\d+)/.exec(value);
-        minRecv = m ? Number(m[1]) : 0;
-        if (minRecv < -1 || minRecv > 2147483647) return `'${w}' expects -1 or an integer from 0 to INT_MAX`;
-        i++;
-        break;
-      }
       case 'string':
       case 'rstring':
       case 'status':
@@ -539,46 +451,16 @@ export function parseExpect(words: readonly string[], index: number): HttpCheckE
         i = h.next;
         break;
       }
-      case 'comment':
-      case 'on-success':
-      case 'on-error': {
-        const e = noBang() ?? (value === '' ? `'${w}' expects a string as argument` : null);
-        if (e) return e;
-        if (w !== 'comment') {
-          const lf = literal(value, w);
-          if (lf) return lf;
-        }
-        if (w === 'comment') comment = value;
-        else if (w === 'on-success') onSuccess = value;
-        else onError = value;
-        i++;
-        break;
-      }
-      case 'ok-status':
-      case 'error-status':
-      case 'tout-status': {
-        const e = noBang() ?? (value === '' ? `'${w}' expects a string as argument` : null);
-        if (e) return e;
-        const v = value.toUpperCase();
-        if (w === 'ok-status') {
-          okStatus = OK_STATUSES[v] ?? null;
-          if (!okStatus) return `'${w}' only supports 'L4OK', 'L6OK', 'L7OK' or 'L7OKC' status (got '${value}').`;
-        } else if (w === 'error-status') {
-          errorStatus = ERR_STATUSES[v] ?? null;
-          if (!errorStatus) return `'${w}' only supports 'L4CON', 'L6RSP', 'L7RSP' or 'L7STS' status (got '${value}').`;
-        } else {
-          toutStatus = TOUT_STATUSES[v] ?? null;
-          if (!toutStatus) return `'${w}' only supports 'L4TOUT', 'L6TOUT' or 'L7TOUT' status (got '${value}').`;
-        }
-        i++;
-        break;
-      }
       case 'status-code':
         return `'${w}' is not supported by Turnpike yet (sample expressions in http-check rules)`;
       case 'custom':
         return `'${w}' is not supported by Turnpike yet`;
-      default:
-        return BAD_KEYWORD(w);
+      default: {
+        const o = parseExpectOption(w, value, inPattern, opts);
+        if (typeof o === 'string') return o;
+        if (!o) return BAD_KEYWORD(w);
+        i++;
+      }
     }
   }
   if (type === null) return 'pattern not found';
@@ -597,8 +479,7 @@ export function parseExpect(words: readonly string[], index: number): HttpCheckE
     data = Buffer.from(pattern, 'latin1');
   }
   return {
-    kind: 'http-expect', index, comment, type, pattern, codes, regex, data, header, inverse, minRecv,
-    okStatus, errorStatus, toutStatus, onSuccess, onError, head: -1,
+    kind: 'http-expect', index, ...opts, type, pattern, codes, regex, data, header, inverse, head: -1,
   };
 }
 
@@ -640,7 +521,7 @@ registerProxyKeywords({
       else px.httpCheckSendState = true;
       return;
     }
-    const st = stateOf(px);
+    const st = states.stateOf(px);
     const own = st.own ?? [];
     const last = own[own.length - 1];
     // The option's request does not count as a step.
@@ -680,7 +561,7 @@ registerProxyOptions({
     // One health check type at a time: this replaces "option tcp-check".
     px.options.delete('tcp-check');
     px.options.set('httpchk', true);
-    const st = stateOf(px);
+    const st = states.stateOf(px);
     st.own ??= [];
     st.list = st.own;
     st.unused = false;

@@ -13,6 +13,7 @@ import type { ProxyConfig, ServerConfig } from '../config/model.ts';
 import type { Diagnostics } from '../config/diagnostics.ts';
 import { parseAddress } from '../config/address.ts';
 import type { CheckStatus } from './health.ts';
+import { RulesetStore, defaultExpectOptions, finalizeRules, parseExpectOption, type CommentRule } from './ruleset.ts';
 
 interface RuleBase {
   /** Position in the ruleset as written, comments included (HAProxy's rule->index). */
@@ -68,47 +69,14 @@ export interface TcpCheckExpectRule extends RuleBase {
 
 export type TcpCheckRule = TcpCheckConnectRule | TcpCheckSendRule | TcpCheckExpectRule;
 
-interface CommentRule {
-  readonly kind: 'comment';
-  readonly index: number;
-  readonly comment: string;
-}
-
 type RawRule = TcpCheckRule | CommentRule;
 
-interface TcpCheckState {
-  /** This section's own ruleset ("tcp-check" lines written in it), or null. */
-  own: RawRule[] | null;
-  /** The active ruleset (HAProxy's tcpcheck_rules.list), null until selected. */
-  list: RawRule[] | null;
-  /** Own rules were written while "option tcp-check" was not enabled. */
-  unused: boolean;
-}
-
-const states = new WeakMap<ProxyConfig, TcpCheckState>();
+const states = new RulesetStore<RawRule>();
 const compiled = new WeakMap<RawRule[], { length: number; rules: TcpCheckRule[] }>();
-let firstUse: (() => void) | null = null;
 
-function stateOf(px: ProxyConfig): TcpCheckState {
-  if (firstUse) {
-    const f = firstUse;
-    firstUse = null;
-    f();
-  }
-  let st = states.get(px);
-  if (!st) {
-    st = { own: null, list: null, unused: false };
-    states.set(px, st);
-  }
-  return st;
-}
-
-/**
- * Runs `f` the first time a tcp-check keyword is parsed (keywords.ts uses it to install the
- * defaults-inheritance hook lazily, once the parser module is fully loaded).
- */
+/** Runs `f` the first time a tcp-check keyword is parsed (see RulesetStore.onFirstUse()). */
 export function onFirstTcpCheckUse(f: () => void): void {
-  firstUse = f;
+  states.onFirstUse(f);
 }
 
 /**
@@ -116,12 +84,7 @@ export function onFirstTcpCheckUse(f: () => void): void {
  * "option tcp-check" was enabled there. Idempotent.
  */
 export function inheritTcpChecks(from: ProxyConfig, to: ProxyConfig): void {
-  const f = states.get(from);
-  if (!f) {
-    states.delete(to);
-    return;
-  }
-  states.set(to, { own: null, list: f.list, unused: false });
+  states.inherit(from, to);
 }
 
 /** Whether "option tcp-check" is on for this proxy. */
@@ -140,59 +103,19 @@ export function getTcpCheckRules(px: ProxyConfig): TcpCheckRule[] | null {
   const list = st?.list ?? st?.own ?? EMPTY;
   const cached = compiled.get(list);
   if (cached && cached.length === list.length) return cached.rules;
-  const rules = finalizeRules(list);
+  const rules = finalizeRules(list, (r): r is TcpCheckExpectRule => r.kind === 'expect');
   compiled.set(list, { length: list.length, rules });
   return rules;
 }
 
 const EMPTY: RawRule[] = [];
 
-function finalizeRules(list: readonly RawRule[]): TcpCheckRule[] {
-  const out: TcpCheckRule[] = [];
-  const first = list.find((r) => r.kind !== 'comment');
-  if (!first || first.kind !== 'connect') {
-    out.push({ kind: 'connect', index: 0, comment: null, port: null, addr: null, sendProxy: false, linger: false, useDefault: true, implicit: true });
-  }
-  // A comment line applies to the following rules until the action changes (check_proxy_tcpcheck()).
-  let pending: string | null = null;
-  let prevKind: RawRule['kind'] = 'comment';
-  for (const r of list) {
-    if (r.kind !== prevKind && prevKind !== 'comment') pending = null;
-    prevKind = r.kind;
-    if (r.kind === 'comment') {
-      pending = r.comment;
-      continue;
-    }
-    const copy: TcpCheckRule = { ...r };
-    if (copy.comment === null && pending !== null) copy.comment = pending;
-    if (r.kind === 'connect') pending = null;
-    out.push(copy);
-  }
-  // Each expect points to the first negated expect of its chain (consecutive expects), or to itself.
-  for (let i = 0; i < out.length; i++) {
-    const r = out[i]!;
-    if (r.kind !== 'expect') continue;
-    r.head = i;
-    for (let j = i - 1; j >= 0; j--) {
-      const p = out[j]!;
-      if (p.kind !== 'expect') break;
-      if (p.inverse) r.head = j;
-    }
-  }
-  return out;
-}
-
 /**
  * Post-parse checks: the warning for rules written without "option tcp-check"
  * (check_config_validity()).
  */
 export function validateTcpChecks(px: ProxyConfig, diag: Diagnostics): void {
-  if (px.kind === 'defaults') return;
-  const st = states.get(px);
-  if (st?.unused && st.own && !tcpCheckEnabled(px)) {
-    const type = px.kind === 'listen' ? 'proxy' : px.kind;
-    diag.warning(null, `${type} '${px.name}' uses tcp-check rules without 'option tcp-check', so the rules are ignored.`);
-  }
+  states.warnUnused(px, diag, tcpCheckEnabled(px), 'tcp-check', 'option tcp-check');
 }
 
 /**
@@ -351,28 +274,12 @@ export function parseBinary(text: string): Buffer | string {
   return Buffer.from(text, 'hex');
 }
 
-const OK_STATUSES: Readonly<Record<string, CheckStatus>> = { L7OK: 'L7OK', L7OKC: 'L7OKC', L6OK: 'L6OK', L4OK: 'L4OK' };
-const ERR_STATUSES: Readonly<Record<string, CheckStatus>> = { L7RSP: 'L7RSP', L7STS: 'L7STS', L7OKC: 'L7OKC', L6RSP: 'L6RSP', L4CON: 'L4CON' };
-const TOUT_STATUSES: Readonly<Record<string, CheckStatus>> = { L7TOUT: 'L7TOUT', L6TOUT: 'L6TOUT', L4TOUT: 'L4TOUT' };
-
-/** atol(): leading blanks, optional sign, digits; anything else stops (0 when none). */
-function atol(text: string): number {
-  const m = /^\s*([+-]?\d+)/.exec(text);
-  return m ? Number(m[1]) : 0;
-}
-
 function parseExpect(words: readonly string[], index: number): TcpCheckExpectRule | string {
   if (!words[2]) return 'expects at least a matching pattern as arguments';
   let type: TcpCheckExpectType | null = null;
   let pattern = '';
   let inverse = false;
-  let minRecv = -1;
-  let comment: string | null = null;
-  let onSuccess: string | null = null;
-  let onError: string | null = null;
-  let okStatus: CheckStatus | null = null;
-  let errorStatus: CheckStatus | null = null;
-  let toutStatus: CheckStatus | null = null;
+  const opts = defaultExpectOptions();
   const args = [...words];
   for (let i = 2; i < args.length; i++) {
     let inPattern = false;
@@ -388,18 +295,8 @@ function parseExpect(words: readonly string[], index: number): TcpCheckExpectRul
         w = args[i] ?? '';
       }
     }
-    const value = args[i + 1];
-    const needValue = (what: string): string | null => (value ? null : `'${w}' expects ${what} as argument`);
-    const noBang = (): string | null => (inPattern ? `[!] not supported with '${w}'` : null);
+    const value = args[i + 1] ?? '';
     switch (w) {
-      case 'min-recv': {
-        const e = noBang() ?? needValue('a integer');
-        if (e) return e;
-        minRecv = atol(value!);
-        if (minRecv < -1 || minRecv > 2147483647) return `'${w}' expects -1 or an integer from 0 to INT_MAX`;
-        i++;
-        break;
-      }
       case 'string':
       case 'rstring':
       case 'binary':
@@ -411,39 +308,6 @@ function parseExpect(words: readonly string[], index: number): TcpCheckExpectRul
         i++;
         break;
       }
-      case 'comment':
-      case 'on-success':
-      case 'on-error': {
-        const e = noBang() ?? needValue('a string');
-        if (e) return e;
-        if (w !== 'comment' && value!.includes('%')) {
-          return `'${w}' : log-format strings are not supported by Turnpike yet (got '${value}')`;
-        }
-        if (w === 'comment') comment = value!;
-        else if (w === 'on-success') onSuccess = value!;
-        else onError = value!;
-        i++;
-        break;
-      }
-      case 'ok-status':
-      case 'error-status':
-      case 'tout-status': {
-        const e = noBang() ?? needValue('a string');
-        if (e) return e;
-        const v = value!.toUpperCase();
-        if (w === 'ok-status') {
-          okStatus = OK_STATUSES[v] ?? null;
-          if (!okStatus) return `'${w}' only supports 'L4OK', 'L6OK', 'L7OK' or 'L7OKC' status (got '${value}').`;
-        } else if (w === 'error-status') {
-          errorStatus = ERR_STATUSES[v] ?? null;
-          if (!errorStatus) return `'${w}' only supports 'L4CON', 'L6RSP', 'L7RSP' or 'L7STS' status (got '${value}').`;
-        } else {
-          toutStatus = TOUT_STATUSES[v] ?? null;
-          if (!toutStatus) return `'${w}' only supports 'L4TOUT', 'L6TOUT' or 'L7TOUT' status (got '${value}').`;
-        }
-        i++;
-        break;
-      }
       case 'string-lf':
       case 'binary-lf':
         return `'${w}' is not supported by Turnpike yet (log-format patterns in tcp-check rules)`;
@@ -451,8 +315,15 @@ function parseExpect(words: readonly string[], index: number): TcpCheckExpectRul
         return `'${w}' is not supported by Turnpike yet (sample expressions in tcp-check rules)`;
       case 'custom':
         return `'${w}' is not supported by Turnpike yet`;
-      default:
+      default: {
+        const o = parseExpectOption(w, value, inPattern, opts);
+        if (typeof o === 'string') return o;
+        if (o) {
+          i++;
+          break;
+        }
         return `'only supports min-recv, '[!]binary', '[!]string', '[!]rstring', '[!]string-lf''[!]rbinary', '[!]binary-lf' or comment but got '${w}' as argument.`;
+      }
     }
   }
   if (type === null) return 'pattern not found';
@@ -469,7 +340,7 @@ function parseExpect(words: readonly string[], index: number): TcpCheckExpectRul
     regex = re;
   }
   return {
-    kind: 'expect', index, comment, type, pattern, data, regex, inverse, minRecv, okStatus, errorStatus, toutStatus, onSuccess, onError, head: -1,
+    kind: 'expect', index, ...opts, type, pattern, data, regex, inverse, head: -1,
   };
 }
 
@@ -516,7 +387,7 @@ registerProxyKeywords({
   name: 'tcp-check',
   sections: BE,
   parse(px, args) {
-    const st = stateOf(px);
+    const st = states.stateOf(px);
     const own = st.own ?? [];
     const last = own[own.length - 1];
     const index = last ? last.index + 1 : 0;
@@ -539,7 +410,7 @@ registerProxyOptions({
   parse(px, args, ctx) {
     if (ctx.negated || ctx.defaulted) return `negation/default is not supported for option 'tcp-check'.`;
     if (args.length > 2) return `'option tcp-check' cannot handle unexpected argument '${args[2]}'.`;
-    const st = stateOf(px);
+    const st = states.stateOf(px);
     // One health check type at a time: this replaces "option httpchk".
     px.options.delete('httpchk');
     px.options.set('tcp-check', true);
