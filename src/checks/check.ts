@@ -8,6 +8,8 @@
 // "inter", or within min(inter, "timeout connect") when "timeout check" is set; then the
 // rest of the check gets "timeout check" when set, or whatever remains of "inter".
 import net from 'node:net';
+import type { ServerTls } from '../protocols/tls/settings.ts';
+import { connectCheckTls } from '../protocols/tls/connect.ts';
 import { performance } from 'node:perf_hooks';
 import type { CheckSettings, ServerConfig } from '../config/model.ts';
 import { buildProxyV1, buildProxyV2Local } from '../protocols/proxy-protocol.ts';
@@ -59,6 +61,8 @@ export interface HealthCheckOptions {
   readonly source?: { readonly host: string; readonly port: number } | null;
   /** Receive buffer size (tune.bufsize); a full buffer counts as the last read. */
   readonly bufsize?: number;
+  /** TLS settings when checks run over TLS (check-ssl, or the server's "ssl"). */
+  readonly tls?: ServerTls | null;
   readonly onTransition?: (ev: TransitionEvent) => void;
   /** Every finished check (and every HANA event, duration -1). */
   readonly onResult?: (status: CheckStatus, durationMs: number, outcome: CheckOutcome) => void;
@@ -157,6 +161,7 @@ interface RunConfig {
   readonly timeoutConnect: number | null;
   readonly timeoutCheck: number | null;
   readonly bufsize: number;
+  readonly tls: ServerTls | null;
 }
 
 type ExpectResult = 'continue' | 'wait' | 'stop';
@@ -179,6 +184,8 @@ class CheckRun {
   /** Index of the connect rule that opened the current connection. */
   private connIdx = -1;
   private connected = false;
+  /** TLS checks: the TCP connection is up, the handshake is not done yet (a failure then is a layer 6 one). */
+  private handshaking = false;
   private buf: Buffer = Buffer.alloc(0);
   private full = false;
   private newData = false;
@@ -337,7 +344,7 @@ class CheckRun {
       if (this.code === 404 && this.soft404()) this.finish('L7OKC', '');
       else this.finish(last.okStatus ?? 'L7OK', last.onSuccess ?? '');
     }
-    else if (last.kind === 'connect') this.finish('L4OK', last.implicit ? '' : '(tcp-check)');
+    else if (last.kind === 'connect') this.finish(this.cfg.tls ? 'L6OK' : 'L4OK', last.implicit ? '' : '(tcp-check)');
     else this.finish('L7OK', '(tcp-check)');
   }
 
@@ -362,6 +369,7 @@ class CheckRun {
         if (step?.comment) where += ` comment: '${step.comment}'`;
       }
     }
+    if (this.handshaking) return this.finish(timeout ? 'L6TOUT' : 'L6RSP', timeout ? where : `SSL handshake failure${where}`);
     const info = (!timeout && this.err ? strerror(this.err) : '') + where;
     let status: CheckStatus;
     if (!this.connected) status = timeout ? 'L4TOUT' : 'L4CON';
@@ -400,11 +408,23 @@ class CheckRun {
       this.finish('SOCKERR', (e as Error).message);
       return;
     }
+    const tls = this.cfg.tls;
+    if (tls) {
+      // The PROXY header goes in clear, before the ClientHello.
+      const raw = sock;
+      raw.once('connect', () => {
+        if (this.socket !== sock || this.done) return;
+        this.handshaking = true;
+        if (pp) raw.write(proxyHeader(raw, pp));
+      });
+      sock = connectCheckTls(raw, tls);
+    }
     this.socket = sock;
-    sock.on('connect', () => {
+    sock.on(tls ? 'secureConnect' : 'connect', () => {
       if (this.socket !== sock || this.done) return;
       this.connected = true;
-      if (pp) sock.write(proxyHeader(sock, pp));
+      this.handshaking = false;
+      if (pp && !tls) sock.write(proxyHeader(sock, pp));
       // The connect rule completed: the rest of the check gets "timeout check" when set.
       if (timeoutCheck) this.setExpire(timeoutCheck);
       this.advance();
@@ -470,6 +490,7 @@ class CheckRun {
     if (!s) return;
     this.socket = null;
     this.connected = false;
+    this.handshaking = false;
     s.removeAllListeners();
     s.on('error', () => {});
     s.destroy();
@@ -673,6 +694,7 @@ export class HealthCheck {
         timeoutConnect: o.timeoutConnect ?? null,
         timeoutCheck: o.timeoutCheck ?? null,
         bufsize: o.bufsize ?? 16384,
+        tls: o.tls ?? null,
       },
       (status, info, code) => this.onRunDone(run, status, info, code),
     );

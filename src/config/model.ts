@@ -8,6 +8,7 @@ import type { ReplyTemplate } from '../actions/http/reply.ts';
 import type { CaptureSlot } from '../actions/http/capture.ts';
 import type { ErrorDirective, HttpErrorsSection } from '../protocols/http1/errors.ts';
 import { GlobalLogSettings, ProxyLogSettings } from '../observe/log/settings.ts';
+import { cloneServerTls, newGlobalTls, newServerTls, type BindTls, type GlobalTls, type ServerTls } from '../protocols/tls/settings.ts';
 
 export type Mode = 'tcp' | 'http';
 
@@ -34,6 +35,8 @@ export interface BindConfig {
   unixMode: number | null;
   unixUid: number | null;
   unixGid: number | null;
+  /** TLS settings (ssl, crt, alpn, verify...); null when the line has none. */
+  tls: BindTls | null;
 }
 
 export type InitAddr = 'last' | 'libc' | 'none' | { ip: string };
@@ -93,6 +96,8 @@ export interface ServerConfig {
   poolPurgeDelay: number;
   /** max-reuse: requests per server connection (-1 unlimited). */
   maxReuse: number;
+  /** ssl, verify, ca-file, sni, alpn, check-ssl... */
+  tls: ServerTls;
 }
 
 export interface SourceConfig {
@@ -369,7 +374,7 @@ export class ProxyConfig {
 }
 
 export function cloneServer(s: ServerConfig): ServerConfig {
-  return { ...s, check: { ...s.check }, agent: { ...s.agent }, initAddr: [...s.initAddr] };
+  return { ...s, check: { ...s.check }, agent: { ...s.agent }, initAddr: [...s.initAddr], tls: cloneServerTls(s.tls) };
 }
 
 export interface UserlistUser {
@@ -436,6 +441,8 @@ export interface GlobalConfig {
   cliFrontend: boolean;
   /** Keywords seen, for "unique in global" warnings. */
   readonly seen: Set<string>;
+  /** ssl-default-bind-*, ssl-default-server-*, ca-base, crt-base, ssl-server-verify... */
+  tls: GlobalTls;
 }
 
 export interface Config {
@@ -459,6 +466,7 @@ export function defaultGlobal(): GlobalConfig {
     log: new GlobalLogSettings(),
     statsSockets: [], statsTimeout: 10000, statsMaxconn: 10, cliFrontend: false,
     seen: new Set(),
+    tls: newGlobalTls(),
   };
 }
 
@@ -471,5 +479,6 @@ export function defaultServerConfig(loc: Loc): ServerConfig {
     cookie: null,
     sendProxy: 0, observe: null, errorLimit: 10, onError: 'fail-check', onMarkedDown: null, onMarkedUp: null,
     initAddr: ['last', 'libc'], source: null, tcpka: false, poolMaxConn: -1, poolPurgeDelay: 5000, maxReuse: -1,
+    tls: newServerTls(),
   };
 }

@@ -29,6 +29,7 @@ import '../runtime/persistence-keywords.ts';
 import '../observe/log/keywords.ts';
 import '../observe/cli/keywords.ts';
 import '../observe/stats/stats-keywords.ts';
+import '../protocols/tls/global-keywords.ts';
 
 const PROXY_SECTIONS: ReadonlySet<string> = new Set(['defaults', 'frontend', 'backend', 'listen']);
 

@@ -11,6 +11,7 @@ import { validateServerAgents } from '../runtime/server-keywords.ts';
 import { validatePersistence } from '../runtime/persistence-keywords.ts';
 import { checkStatsMode } from '../observe/stats/stats-keywords.ts';
 import { checkHttpConfig } from '../actions/http-rules.ts';
+import { validateTls } from '../protocols/tls/validate.ts';
 
 export function validateConfig(config: Config, diag: Diagnostics): void {
   assignProxyIds(config, diag);
@@ -20,6 +21,7 @@ export function validateConfig(config: Config, diag: Diagnostics): void {
     if (px.isBackend) checkBackend(px, diag);
     checkTimeouts(px, diag);
     checkStatsMode(px, diag);
+    validateTls(px, diag);
     // Backend and server names in fetch arguments (nbsrv(bk), srv_is_up(bk/s1)) must exist.
     const refs = checkSampleRefs(px, config);
     if (refs) diag.alert(null, `Proxy '${px.name}': ${refs}`);

@@ -185,12 +185,15 @@ export class ListenerCounters {
   reqErrors = 0;
   failedRewrites = 0;
   internalErrors = 0;
+  /** TLS handshakes that failed, timed out or were abandoned ("bind ... ssl"). */
+  sslHandshakeFailures = 0;
 
   clear(all: boolean): void {
     this.max = 0;
     if (!all) return;
     this.total = this.bytesIn = this.bytesOut = this.deniedConn = this.deniedSess = this.deniedReq = 0;
     this.deniedResp = this.reqErrors = this.failedRewrites = this.internalErrors = 0;
+    this.sslHandshakeFailures = 0;
   }
 }
 

@@ -4,6 +4,7 @@ import type { BindConfig } from '../config/model.ts';
 import { parseAddress } from '../config/address.ts';
 import { parseUint } from '../config/units.ts';
 import { unknownBindOptionMessage } from '../config/unsupported.ts';
+import { parseTlsBindOption } from '../protocols/tls/bind-options.ts';
 import { execFileSync } from 'node:child_process';
 
 type BindOptionParser = (b: BindConfig, value: string) => string | void;
@@ -76,10 +77,16 @@ registerProxyKeywords({
     if (typeof addrs === 'string') return addrs;
     const proto: BindConfig = {
       loc: ctx.loc, text, addr: addrs[0]!, name: null, id: null, maxconn: 0, backlog: 0, v4v6: false, v6only: false,
-      acceptProxy: false, unixMode: null, unixUid: null, unixGid: null,
+      acceptProxy: false, unixMode: null, unixUid: null, unixGid: null, tls: null,
     };
     for (let i = 2; i < args.length; i++) {
       const opt = args[i]!;
+      const tlsEnd = parseTlsBindOption(proto, args, i, ctx);
+      if (typeof tlsEnd === 'string') return `'bind ${text}' in section '${px.kind}' : ${tlsEnd}`;
+      if (tlsEnd !== null) {
+        i = tlsEnd;
+        continue;
+      }
       if (!BIND_OPTIONS.has(opt)) return unknownBindOptionMessage(`bind ${text}`, px.kind, opt);
       const parser = BIND_OPTIONS.get(opt);
       if (parser === null) {

@@ -35,6 +35,7 @@ import { streamErrorReply } from '../protocols/http1/errors.ts';
 import { builtinPage, pageReply } from '../protocols/http1/error-pages.ts';
 import { StreamLog, LOG_SILENT, type Loggable } from '../observe/log/loggable.ts';
 import { logStream, logConnect, logSessionError, proxyHeaderErrorText, ProxyHeaderError } from '../observe/log/logger.ts';
+import { logTlsClient, tlsInfoOf, type TlsInfo } from '../protocols/tls/info.ts';
 import { balanceKey } from '../lb/http-keys.ts';
 import { isStatsRequest } from '../observe/stats/page.ts';
 import type { ServiceName, ServiceTarget } from '../actions/http/service.ts';
@@ -67,6 +68,9 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   readonly listener: Listener;
   readonly client: Socket;
   readonly feConfig: ProxyConfig;
+  /** The client connection's TLS layer ("bind ... ssl"), and the transaction's server connection's. */
+  readonly tls: TlsInfo | null;
+  srvTls: TlsInfo | null = null;
   srcAddr: string;
   srcPort: number;
   dstAddr: string;
@@ -177,6 +181,8 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     initClientEnds(this, client, listener);
     this.logs = new StreamLog();
     this.logs.listenerId = listenerLogId(listener);
+    this.tls = tlsInfoOf(client);
+    if (this.tls) logTlsClient(this.logs, this.tls, true);
     this.clientAdjust = frontend.cfg.option('h1-case-adjust-bogus-client') ? host.caseAdjust : null;
     this.opts = { maxHead: headLimit(host.bufsize), acceptInvalid: frontend.cfg.option('accept-invalid-http-request') };
     const reqSink: ChunkedSink = { onChunkData: (d) => this.forwardRequestData(d), onTrailers: (t) => this.forwardRequestTrailers(t) };
@@ -614,7 +620,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     const port = 'path' in t ? 0 : t.offset ? this.dstPort + t.port : t.port;
     server.counters.connects++;
     this.backend!.counters.connects++;
-    c = new ServerConn(server, port, { localAddress: src?.host, localPort: src?.port || undefined, keepAlive: be.option('tcpka') || be.option('srvtcpka') });
+    c = new ServerConn(server, port, { localAddress: src?.host, localPort: src?.port || undefined, keepAlive: be.option('tcpka') || be.option('srvtcpka'), stream: this });
     this.conn = c;
     this.connReused = false;
     c.owner = this;
@@ -624,6 +630,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   onServerConnect(): void {
     this.logs.tConnect = this.logs.elapsed();
     const sock = this.conn!.sock;
+    this.srvTls = tlsInfoOf(sock);
     this.logs.srvAddr = sock.remoteAddress ?? null;
     this.logs.srvPort = sock.remotePort ?? 0;
     this.logs.connAddr = sock.localAddress ?? null;
@@ -1175,6 +1182,8 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     this.logs = new StreamLog();
     this.logs.tHandshake = 0;
     this.logs.listenerId = listenerLogId(this.listener);
+    if (this.tls) logTlsClient(this.logs, this.tls, false);
+    this.srvTls = null;
     if (this.reqCaptures.length > 0) this.reqCaptures = [];
     if (this.resCaptures.length > 0) this.resCaptures = [];
     if (!this.keepClient || this.clientEnded || this.host.stopping) return this.closeGracefully();

@@ -8,6 +8,8 @@ import { chmodSync, chownSync, renameSync, rmSync } from 'node:fs';
 import type { BindConfig } from '../config/model.ts';
 import { ListenerCounters, processCounters } from '../observe/counters.ts';
 import type { Proxy } from './proxy.ts';
+import { listenerTls } from '../protocols/tls/listener-tls.ts';
+import type { TlsAcceptor } from '../protocols/tls/accept.ts';
 
 export interface ListenerHost {
   accept(l: Listener, sock: Socket): void;
@@ -24,6 +26,8 @@ export class Listener {
   readonly counters = new ListenerCounters();
   readonly held: Socket[] = [];
   readonly holdLimit: number;
+  /** "ssl" bind lines: connections become streams once their handshake is done. */
+  private readonly tls: TlsAcceptor | null;
   private server: NetServer | null = null;
 
   constructor(bind: BindConfig, proxy: Proxy, host: ListenerHost, globalMaxconn: number) {
@@ -33,6 +37,7 @@ export class Listener {
     this.isUnix = bind.addr.kind === 'unix';
     this.path = bind.addr.kind === 'unix' ? bind.addr.path : '';
     this.holdLimit = bind.backlog || proxy.cfg.backlog || proxy.maxconn || globalMaxconn || 1024;
+    this.tls = listenerTls(this);
   }
 
   get listening(): boolean {
@@ -45,7 +50,11 @@ export class Listener {
 
   /** Binds the socket; returns HAProxy's error text on failure. */
   listen(): Promise<string | null> {
-    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (sock) => this.host.accept(this, sock));
+    const tls = this.tls;
+    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (sock) => {
+      if (tls) tls.accept(sock);
+      else this.host.accept(this, sock);
+    });
     const a = this.bind.addr;
     const backlog = this.holdLimit;
     return new Promise((resolve) => {

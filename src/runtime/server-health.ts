@@ -16,6 +16,7 @@ import { changeWeight, enterMaintenance, leaveMaintenance, onlineText, setDrain 
 import type { Backend } from './backend.ts';
 import type { Server } from './server.ts';
 import { events } from './events.ts';
+import { checkUsesTls } from '../protocols/tls/settings.ts';
 
 const running = new WeakMap<Backend, { stop(): void }[]>();
 const byServer = new WeakMap<Server, HealthCheck>();
@@ -58,6 +59,7 @@ export function startServerChecks(be: Backend, spreadChecks: number, bufsize: nu
         maintenance: s.maint,
         source: s.cfg.source ?? cfg.source,
         bufsize,
+        tls: checkUsesTls(s.cfg) ? s.cfg.tls : null,
         onTransition: (ev: TransitionEvent) => transition(be, s, ev),
       });
       if (s.cfg.observe === 'layer4') s.check = check;

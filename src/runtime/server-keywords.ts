@@ -1,11 +1,12 @@
 // "server" and "default-server" with their options (configuration.txt 5.2).
 import { isIP } from 'node:net';
-import { BE, BE_ONLY, registerProxyKeywords } from '../config/registry.ts';
+import { BE, BE_ONLY, registerProxyKeywords, type ParseContext } from '../config/registry.ts';
 import type { Diagnostics } from '../config/diagnostics.ts';
 import { cloneServer, type InitAddr, type ProxyConfig, type ServerConfig } from '../config/model.ts';
 import { parseAddress } from '../config/address.ts';
 import { parseTime, parseUint } from '../config/units.ts';
 import { unknownServerOptionMessage } from '../config/unsupported.ts';
+import { parseTlsServerOption, refusedOnDefaultServer } from '../protocols/tls/server-options.ts';
 
 type Setter = (s: ServerConfig, v: string) => string | void;
 
@@ -148,9 +149,15 @@ const FLAG_OPTIONS: ReadonlyMap<string, (s: ServerConfig) => void> = new Map<str
   ['no-check-send-proxy', (s) => { s.check.sendProxy = false; }],
 ]);
 
-function parseServerOptions(s: ServerConfig, args: readonly string[], from: number, label: string): string | void {
+function parseServerOptions(s: ServerConfig, args: readonly string[], from: number, label: string, px: ProxyConfig, ctx: ParseContext): string | void {
   for (let i = from; i < args.length; i++) {
     const opt = args[i]!;
+    const tlsEnd = parseTlsServerOption(s, args, i, ctx, px.name);
+    if (typeof tlsEnd === 'string') return `${label} : ${tlsEnd}`;
+    if (tlsEnd !== null) {
+      i = tlsEnd;
+      continue;
+    }
     const fl = FLAG_OPTIONS.get(opt);
     if (fl) {
       fl(s);
@@ -186,7 +193,7 @@ registerProxyKeywords(
       s.name = name;
       s.addr = addrs[0]!;
       s.addrText = addrText;
-      const err = parseServerOptions(s, args, 3, label);
+      const err = parseServerOptions(s, args, 3, label, px, ctx);
       if (err) return err;
       const dup = px.servers.find((o) => o.name === name);
       if (dup) return `${label} : backend '${px.name}' has already a server named '${name}' declared at ${dup.loc.file}:${dup.loc.line}.`;
@@ -196,8 +203,10 @@ registerProxyKeywords(
   {
     name: 'default-server',
     sections: BE,
-    parse(px, args) {
-      return parseServerOptions(px.defaultServer, args, 1, `'default-server'`);
+    parse(px, args, ctx) {
+      const refused = args.find(refusedOnDefaultServer);
+      if (refused) return `'${refused}' option is not accepted in default-server sections`;
+      return parseServerOptions(px.defaultServer, args, 1, `'default-server'`, px, ctx);
     },
   },
 );

@@ -4,6 +4,7 @@
 //   → chooseBackend → inspectContent(backend) → assignServer (balance / queue)
 //   → connectServer (retries, redispatch) → tunnel → finish
 import { connect, type Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import type { TcpRule } from '../config/model.ts';
 import type { Sample, SampleHttpTxn, SampleStream, SampleWorld, VarScope } from '../sample/types.ts';
 import { parseRequestHead } from '../protocols/http1/parser.ts';
@@ -18,6 +19,8 @@ import type { Listener } from './listener.ts';
 import { applyProxyHeader, evalConnectionRules, initClientEnds, listenerLogId, redispatchOnRetry } from './session.ts';
 import { LOG_SILENT, StreamLog } from '../observe/log/loggable.ts';
 import { logConnect, logSessionError, logStream, proxyHeaderErrorText, ProxyHeaderError } from '../observe/log/logger.ts';
+import { logTlsClient, tlsInfoOf, type TlsInfo } from '../protocols/tls/info.ts';
+import { connectServerTls } from '../protocols/tls/connect.ts';
 
 /** HAProxy's termination state: who ended it, and in which phase (first two log chars). */
 export type TermCause = '-' | 'C' | 'S' | 'P' | 'L' | 'R' | 'I' | 'D' | 'K' | 'c' | 's';
@@ -56,6 +59,8 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
   private inspectedTxn: SampleHttpTxn | null = null;
   /** What the log line reports (event times, bytes, termination state). */
   readonly logs = new StreamLog();
+  /** The client connection's TLS layer ("bind ... ssl"). */
+  readonly tls: TlsInfo | null;
   private sessVars: Map<string, Sample> | null = null;
   private state: number = State.Idle;
   /** Client bytes read before the tunnel exists (PROXY header remainder, inspection, queue). */
@@ -80,6 +85,8 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
     this.family = 'ipv4';
     initClientEnds(this, client, listener);
     this.logs.listenerId = listenerLogId(listener);
+    this.tls = tlsInfoOf(client);
+    if (this.tls) logTlsClient(this.logs, this.tls, true);
     client.on('error', this.onClientError);
     client.on('close', this.onClientClose);
     client.on('end', this.onClientEnd);
@@ -109,6 +116,11 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
     if (this.pendingLen === 0) return null;
     if (!this.pendingCache) this.pendingCache = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingLen);
     return this.pendingCache;
+  }
+
+  /** The server connection's TLS layer, while the tunnel is up (gone by log time, as in HAProxy). */
+  get srvTls(): TlsInfo | null {
+    return this.state === State.Tunnel ? tlsInfoOf(this.srv) : null;
   }
 
   get reqDataFinal(): boolean {
@@ -320,16 +332,18 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
         keepAlive: be.option('tcpka') || be.option('srvtcpka'),
       });
     }
+    // The PROXY header goes out in clear, before a TLS handshake.
+    if (server.cfg.sendProxy) sock.write(this.proxyHeader(server.cfg.sendProxy));
+    if (server.cfg.tls.ssl) sock = connectServerTls(sock, server.cfg.tls, this);
     this.srv = sock;
     sock.setTimeout(be.timeouts.connect ?? 0);
-    sock.on('connect', this.onServerConnect);
+    sock.on(sock instanceof TLSSocket ? 'secureConnect' : 'connect', this.onServerConnect);
     sock.on('error', this.onServerError);
     sock.on('timeout', this.onServerTimeout);
     sock.on('close', this.onServerClose);
     sock.on('end', this.onServerEnd);
     sock.on('data', this.onServerData);
     sock.pause();
-    if (server.cfg.sendProxy) sock.write(this.proxyHeader(server.cfg.sendProxy));
   }
 
   private proxyHeader(version: 1 | 2): Buffer {

@@ -2,6 +2,7 @@
 // runtime that feeds it. Fetches read a SampleStream; the runtime implements it.
 import type { Loc, Diagnostics } from '../config/diagnostics.ts';
 import type { HttpRequest, HttpResponse } from '../protocols/http1/message.ts';
+import type { TlsInfo } from '../protocols/tls/info.ts';
 
 /** HAProxy's sample types (SMP_T_*). */
 export type SampleType = 'bool' | 'sint' | 'ipv4' | 'ipv6' | 'str' | 'bin' | 'meth' | 'any';
@@ -127,6 +128,10 @@ export interface SampleStream {
   readonly txn: SampleHttpTxn | null;
   /** The variables of a scope (created on first use; "proc" is shared by the whole process). */
   vars(scope: VarScope): Map<string, Sample>;
+  /** The client connection's TLS layer (ssl_fc*, ssl_c_*, ssl_f_*); null or absent when it is not TLS. */
+  readonly tls?: TlsInfo | null;
+  /** The server connection's TLS layer (ssl_bc*, ssl_s_*), once connected; null or absent when it is not TLS. */
+  readonly srvTls?: TlsInfo | null;
 }
 
 /** A userlist as HTTP authentication reads it (config's Userlist fits). */

@@ -2,7 +2,10 @@
 // dispatch to the current owner (the stream using it) or, while idle in the pool, close it on
 // any event: an idle connection must not receive data, and a close must remove it from the pool.
 import { connect, type Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import type { Server } from '../../runtime/server.ts';
+import type { SampleStream } from '../../sample/types.ts';
+import { connectServerTls } from '../tls/connect.ts';
 
 export interface ServerConnOwner {
   onServerConnect(): void;
@@ -18,6 +21,8 @@ export interface ConnectOptions {
   readonly localAddress?: string;
   readonly localPort?: number;
   readonly keepAlive: boolean;
+  /** The stream opening the connection (a TLS server's "sni" expression reads it). */
+  readonly stream: SampleStream;
 }
 
 export class ServerConn {
@@ -35,11 +40,12 @@ export class ServerConn {
   constructor(server: Server, port: number, opts: ConnectOptions) {
     this.server = server;
     const t = server.target!;
-    this.sock = 'path' in t
+    const raw = 'path' in t
       ? connect({ path: t.path, allowHalfOpen: true })
       : connect({ host: t.host, port, allowHalfOpen: true, noDelay: true, localAddress: opts.localAddress, localPort: opts.localPort, keepAlive: opts.keepAlive });
+    this.sock = server.cfg.tls.ssl ? connectServerTls(raw, server.cfg.tls, opts.stream) : raw;
     const s = this.sock;
-    s.on('connect', this.onConnect);
+    s.on(s instanceof TLSSocket ? 'secureConnect' : 'connect', this.onConnect);
     s.on('data', this.onData);
     s.on('end', this.onEnd);
     s.on('close', this.onClose);

@@ -1,0 +1,175 @@
+// The TLS handshake of connections accepted on a "bind ... ssl" line, before they become
+// streams. A Node tls.Server that never listens (accepted sockets are handed to it, the
+// documented way) runs the handshake, the SNI selection and the client certificate
+// verification; a connection is passed on once secure, paused like the plain ones. Failures
+// are reported with HAProxy's embryonic session errors ("SSL handshake failure", "Timeout
+// during SSL handshake", "Connection closed during SSL handshake").
+//
+// With "accept-proxy", the PROXY header comes in clear before the handshake: it is read from
+// the raw socket, then put back in front of the decrypted bytes, where the stream reads it.
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { Server as TlsServer, type SecureContext, type TLSSocket } from 'node:tls';
+import { parseProxyHeader } from '../proxy-protocol.ts';
+import { ProxyHeaderError, proxyHeaderErrorText } from '../../observe/log/logger.ts';
+import type { BindContexts } from './context.ts';
+import { setClientTlsInfo } from './info.ts';
+import type { CertEntry, CertIndex } from './certs.ts';
+
+export const HandshakeError = {
+  Failure: 'SSL handshake failure',
+  Timeout: 'Timeout during SSL handshake',
+  Closed: 'Connection closed during SSL handshake',
+} as const;
+
+/** Where accepted connections go. */
+export interface HandshakeSink {
+  /** The connection is secure (and paused): start its stream. */
+  secure(sock: TLSSocket): void;
+  /** The connection ended before becoming secure; `error` is HAProxy's text for it. */
+  failed(error: string, client: AcceptedClient): void;
+}
+
+/** The client of a failed handshake, as accepted. */
+export interface AcceptedClient {
+  readonly address: string;
+  readonly port: number;
+  readonly family: string;
+  readonly acceptDate: number;
+}
+
+interface Pending extends AcceptedClient {
+  readonly raw: Socket;
+  readonly acceptMono: number;
+  /** PROXY header bytes read in clear, given back to the stream after the handshake. */
+  proxyHeader: Buffer | null;
+  error: string | null;
+}
+
+/** Handshakes of one bind line. */
+export class TlsAcceptor {
+  private readonly server: TlsServer;
+  private readonly sink: HandshakeSink;
+  private readonly verify: BindContexts['verify'];
+  private readonly index: CertIndex;
+  private readonly defaultCert: CertEntry | null;
+  private readonly acceptProxy: boolean;
+  private readonly timeoutMs: number;
+  /** Connections in handshake, by their addresses (which both the raw and the TLS socket report). */
+  private readonly pending = new Map<string, Pending>();
+
+  constructor(c: BindContexts, opts: { readonly timeoutMs: number; readonly acceptProxy: boolean }, sink: HandshakeSink) {
+    this.sink = sink;
+    this.verify = c.verify;
+    this.index = c.index;
+    this.defaultCert = c.defaultCert;
+    this.acceptProxy = opts.acceptProxy;
+    this.timeoutMs = opts.timeoutMs;
+    const { index, byCert } = c;
+    this.server = new TlsServer({
+      ...c.defaultOptions,
+      requestCert: c.verify !== 'none',
+      // Verification results are checked on 'secureConnection', where failures are reported.
+      rejectUnauthorized: false,
+      handshakeTimeout: opts.timeoutMs,
+      pauseOnConnect: true,
+      ...(c.alpn ? { ALPNProtocols: c.alpn } : {}),
+      SNICallback: (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void) => {
+        const cert = index.lookup(servername);
+        cb(null, cert ? byCert.get(cert) : undefined);
+      },
+    });
+    this.server.on('secureConnection', this.onSecure);
+    this.server.on('tlsClientError', this.onClientError);
+  }
+
+  /** Takes an accepted (paused) connection through the handshake. */
+  accept(raw: Socket): void {
+    const p: Pending = {
+      raw, address: raw.remoteAddress ?? '', port: raw.remotePort ?? 0, family: raw.remoteFamily ?? '',
+      acceptDate: Date.now(), acceptMono: performance.now(), proxyHeader: null, error: null,
+    };
+    const key = pendingKey(raw);
+    this.pending.set(key, p);
+    raw.once('close', () => this.onRawClose(key, p));
+    raw.on('error', noop);
+    if (this.acceptProxy) this.readProxyHeader(p);
+    else this.server.emit('connection', raw);
+  }
+
+  /** The PROXY header precedes the handshake: read it in clear, then start TLS on what follows. */
+  private readProxyHeader(p: Pending): void {
+    const raw = p.raw;
+    let buf: Buffer = Buffer.alloc(0);
+    const timer = this.timeoutMs > 0 ? setTimeout(() => fail(ProxyHeaderError.Timeout), this.timeoutMs) : null;
+    const fail = (error: string): void => {
+      p.error = error;
+      raw.destroy();
+    };
+    const onEnd = (): void => fail(buf.length > 0 ? ProxyHeaderError.Truncated : ProxyHeaderError.Closed);
+    const onData = (chunk: Buffer): void => {
+      buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+      const r = parseProxyHeader(buf);
+      if (r.kind === 'incomplete') return;
+      raw.off('data', onData);
+      raw.off('end', onEnd);
+      raw.pause();
+      if (timer) clearTimeout(timer);
+      if (r.kind !== 'ok') return fail(r.kind === 'error' ? proxyHeaderErrorText(r.reason, buf.length) : ProxyHeaderError.Truncated);
+      p.proxyHeader = buf.subarray(0, r.consumed);
+      if (buf.length > r.consumed) raw.unshift(buf.subarray(r.consumed));
+      this.server.emit('connection', raw);
+    };
+    raw.on('data', onData);
+    raw.once('end', onEnd);
+    raw.resume();
+  }
+
+  private onSecure = (sock: TLSSocket): void => {
+    const key = pendingKey(sock);
+    const p = this.pending.get(key);
+    if (!p) {
+      sock.destroy();
+      return;
+    }
+    this.pending.delete(key);
+    // HAProxy aborts the handshake on a certificate that does not verify, and with "required"
+    // on a missing one ("optional" accepts its absence).
+    if (this.verify !== 'none' && !sock.authorized && (this.verify === 'required' || sock.getPeerX509Certificate() !== undefined)) {
+      this.sink.failed(HandshakeError.Failure, p);
+      sock.destroy();
+      return;
+    }
+    sock.pause();
+    if (p.proxyHeader) sock.unshift(p.proxyHeader);
+    // The certificate the SNI callback picked, or the default one.
+    const sni = sock.servername;
+    const cert = (typeof sni === 'string' && sni !== '' ? this.index.lookup(sni) : null) ?? this.defaultCert;
+    setClientTlsInfo(sock, {
+      localCert: cert?.info ?? null, peerExpected: this.verify !== 'none',
+      acceptDate: p.acceptDate, acceptMono: p.acceptMono, handshakeMs: Math.floor(performance.now() - p.acceptMono),
+    });
+    this.sink.secure(sock);
+  };
+
+  private onClientError = (err: NodeJS.ErrnoException, sock: TLSSocket): void => {
+    // A connection already closed has lost its addresses: its raw socket reported it.
+    if (sock.remoteAddress !== undefined) {
+      const p = this.pending.get(pendingKey(sock));
+      if (p) p.error = err.code === 'ERR_TLS_HANDSHAKE_TIMEOUT' ? HandshakeError.Timeout : HandshakeError.Failure;
+    }
+    sock.destroy();
+  };
+
+  private onRawClose(key: string, p: Pending): void {
+    if (this.pending.get(key) !== p) return;
+    this.pending.delete(key);
+    this.sink.failed(p.error ?? HandshakeError.Closed, p);
+  }
+}
+
+function pendingKey(s: Socket): string {
+  return `${s.remoteAddress}|${s.remotePort}|${s.localAddress}|${s.localPort}`;
+}
+
+function noop(): void {}

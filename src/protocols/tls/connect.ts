@@ -1,0 +1,68 @@
+// TLS towards servers ("server ... ssl", and health checks with check-ssl): the TCP socket
+// is wrapped as soon as it is created, so that bytes written to it first (the PROXY header)
+// go out in clear before the ClientHello. The server's context is built once; each
+// connection adds its SNI (the "sni" expression, or check-sni for checks), ALPN, the last
+// session of the server for resumption, and the name to verify the certificate against
+// (verifyhost, else the SNI; none without either).
+import type { Socket } from 'node:net';
+import { checkServerIdentity, connect as tlsConnect, type PeerCertificate, type TLSSocket } from 'node:tls';
+import { sampleToString } from '../../sample/casts.ts';
+import type { SampleStream } from '../../sample/types.ts';
+import { serverContext, type ServerContext } from './context.ts';
+import { noteServername } from './info.ts';
+import type { ServerTls } from './settings.ts';
+
+/** The last session of a server and the SNI it was made with (HAProxy resumes only with the same SNI). */
+interface SavedSession {
+  sni: string | null;
+  data: Buffer;
+}
+
+const sessions = new WeakMap<ServerTls, SavedSession>();
+
+function context(t: ServerTls): ServerContext {
+  const r = serverContext(t);
+  // The configuration check refused anything else.
+  if (!r.ok) throw new Error('TLS context of a server could not be built');
+  return r.context;
+}
+
+function noIdentityCheck(): undefined {
+  return undefined;
+}
+
+/** The SNI of a connection: the expression's value as a string, none when empty or absent. */
+function serverName(t: ServerTls, s: SampleStream | null): string | null {
+  if (!t.sni || !s) return null;
+  const v = t.sni.eval(s);
+  const text = v ? sampleToString(v) : null;
+  return text || null;
+}
+
+function wrap(raw: Socket, t: ServerTls, sni: string | null, alpn: string[] | null, resume: boolean): TLSSocket {
+  const c = context(t);
+  const name = c.verifyHost ?? sni;
+  const saved = resume && c.reuse ? sessions.get(t) : undefined;
+  const sock = tlsConnect({
+    socket: raw,
+    secureContext: c.context,
+    rejectUnauthorized: c.verify,
+    ...(sni !== null ? { servername: sni } : {}),
+    ...(alpn ? { ALPNProtocols: alpn } : {}),
+    ...(saved && saved.sni === sni ? { session: saved.data } : {}),
+    checkServerIdentity: name === null ? noIdentityCheck : (_host: string, cert: PeerCertificate) => checkServerIdentity(name, cert),
+  });
+  if (resume && c.reuse) sock.on('session', (data: Buffer) => sessions.set(t, { sni, data }));
+  noteServername(sock, sni);
+  return sock;
+}
+
+/** Wraps a new connection to a server with "ssl"; `s` is the stream the SNI expression reads. */
+export function connectServerTls(raw: Socket, t: ServerTls, s: SampleStream | null): TLSSocket {
+  return wrap(raw, t, serverName(t, s), context(t).alpn, true);
+}
+
+/** Wraps a health check connection (check-sni, check-alpn; no session reuse). */
+export function connectCheckTls(raw: Socket, t: ServerTls): TLSSocket {
+  return wrap(raw, t, t.checkSni, t.checkAlpn, false);
+}
