@@ -6,6 +6,8 @@
 import type { BalanceConfig } from '../config/model.ts';
 import type { HttpRequest } from '../protocols/http1/message.ts';
 import { rdpCookie } from './rdp-cookie.ts';
+import { isLws } from '../protocols/http1/chars.ts';
+import { headerValueEnd } from '../sample/http-values.ts';
 
 /**
  * The key for an HTTP request. `srcAddr` is the client address text ('' for a UNIX socket
@@ -145,7 +147,7 @@ export function headerKey(req: HttpRequest, lname: string, domainOnly: boolean):
   const v = h.values[i]!;
   let start = 0;
   while (start < v.length && isLws(v.charCodeAt(start))) start++;
-  let end = valueEnd(v, start);
+  let end = headerValueEnd(v, start, v.length);
   while (end > start && isLws(v.charCodeAt(end - 1))) end--;
   if (end === start) return null;
   if (domainOnly) {
@@ -168,22 +170,6 @@ export function headerKey(req: HttpRequest, lname: string, domainOnly: boolean):
   return start === 0 && end === v.length ? v : v.slice(start, end);
 }
 
-/** End of the first element of a comma-separated header value (commas in quotes do not count). */
-function valueEnd(v: string, from: number): number {
-  let quoted = false;
-  let escaped = false;
-  for (let i = from; i < v.length; i++) {
-    const c = v.charCodeAt(i);
-    if (escaped) escaped = false;
-    else if (quoted) {
-      if (c === 0x5c) escaped = true;
-      else if (c === 0x22) quoted = false;
-    } else if (c === 0x22) quoted = true;
-    else if (c === 0x2c) return i;
-  }
-  return v.length;
-}
-
 /** RFC 9110 tchar. */
 function isToken(c: number): boolean {
   return c < 128 && TOKEN[c] === 1;
@@ -194,7 +180,3 @@ const TOKEN = (() => {
   for (const ch of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") t[ch.charCodeAt(0)] = 1;
   return t;
 })();
-
-function isLws(c: number): boolean {
-  return c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a;
-}

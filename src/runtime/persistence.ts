@@ -14,7 +14,8 @@
 import type { CookieConfig, ProxyConfig } from '../config/model.ts';
 import type { HttpRequest, HttpResponse } from '../protocols/http1/message.ts';
 import type { SampleStream } from '../sample/types.ts';
-import { cookieValueEnd, pushHeaderValues } from '../sample/http-values.ts';
+import { headerValueEnd, pushHeaderValues, scanCookiePair, type CookiePair } from '../sample/http-values.ts';
+import { isSpHt } from '../protocols/http1/chars.ts';
 import { xxh64 } from '../lb/hash.ts';
 import type { Backend } from './backend.ts';
 import type { Server } from './server.ts';
@@ -54,10 +55,6 @@ export function applyPersistRules(cfg: ProxyConfig, s: SampleStream, state: Pers
 
 const COOKIE_DELIM = 0x7e; // '~' in prefix mode
 const COOKIE_DATE = 0x7c; // '|' before each date
-
-function isSpHt(c: number): boolean {
-  return c === 0x20 || c === 0x09;
-}
 
 const dynamicCookies = new WeakMap<Server, string | null>();
 
@@ -184,6 +181,31 @@ export function persistServer(be: Backend, req: HttpRequest, state: PersistState
   return chosen;
 }
 
+const pair: CookiePair = { attBeg: 0, attEnd: 0, equal: 0, valBeg: 0, valEnd: 0, next: 0 };
+
+/**
+ * Removes the blanks around the '=' of a cookie in s[..end) (HAProxy does it to every cookie
+ * it parses and keeps): the new header value; p's positions from the '=' on follow.
+ */
+function stripBlanksAroundEqual(s: string, end: number, p: CookiePair): string {
+  let stripped = 0;
+  if (p.attEnd !== p.equal) {
+    s = s.slice(0, p.attEnd) + s.slice(p.equal, end);
+    stripped = p.attEnd - p.equal;
+    p.equal += stripped;
+    p.valBeg += stripped;
+  }
+  if (p.valBeg > p.equal + 1) {
+    const after = p.equal + 1 - p.valBeg;
+    s = s.slice(0, p.equal + 1) + s.slice(p.valBeg, end + stripped);
+    p.valBeg += after;
+    stripped += after;
+  }
+  p.valEnd += stripped;
+  p.next += stripped;
+  return s;
+}
+
 /** One Cookie header line: the server found (if any) and the new value (null: remove the header). */
 function clientCookieLine(be: Backend, ck: CookieConfig, value: string, state: PersistState, now: number, assigned: boolean): { server: Server | null; value: string | null } {
   let s = value;
@@ -193,40 +215,19 @@ function clientCookieLine(be: Backend, ck: CookieConfig, value: string, state: P
   let preserveHdr = false;
   let server: Server | null = null;
   const name = ck.name;
+  const p = pair;
   for (let prev = 0, next = 0; prev < hdrEnd; prev = next) {
-    let attBeg = prev;
-    if (!isFirst) attBeg++;
+    scanCookiePair(s, isFirst ? prev : prev + 1, hdrEnd, true, p);
     isFirst = false;
-    while (attBeg < hdrEnd && isSpHt(s.charCodeAt(attBeg))) attBeg++;
-    let equal = attBeg;
-    let attEnd = attBeg;
-    while (equal < hdrEnd) {
-      const c = s.charCodeAt(equal);
-      if (c === 0x3d || c === 0x2c || c === 0x3b) break;
-      equal++;
-      if (isSpHt(c)) continue;
-      attEnd = equal;
-    }
-    let valBeg: number;
-    let valEnd: number;
-    if (equal < hdrEnd && s.charCodeAt(equal) === 0x3d) {
-      valBeg = equal + 1;
-      while (valBeg < hdrEnd && isSpHt(s.charCodeAt(valBeg))) valBeg++;
-      next = cookieValueEnd(s, valBeg, hdrEnd);
-      valEnd = next;
-      while (valEnd > valBeg && isSpHt(s.charCodeAt(valEnd - 1))) valEnd--;
-    } else {
-      valBeg = valEnd = next = equal;
-    }
+    next = p.next;
     // "$" attributes stay (and go away with a cookie removed before them).
-    if (s.charCodeAt(attBeg) === 0x24) continue;
-    if (equal === next) {
+    if (s.charCodeAt(p.attBeg) === 0x24) continue;
+    if (p.equal === next) {
       // no '=': not a cookie we know, it stays
       preserveHdr = true;
       if (delFrom >= 0) {
         const d = delHdrValue(s, hdrEnd, delFrom, prev);
         s = d.s;
-        valEnd += d.delta;
         next += d.delta;
         hdrEnd += d.delta;
         prev = d.from;
@@ -234,26 +235,12 @@ function clientCookieLine(be: Backend, ck: CookieConfig, value: string, state: P
       }
       continue;
     }
-    // Spaces around '=' are removed.
-    if (attEnd !== equal || valBeg > equal + 1) {
-      let stripped = 0;
-      if (attEnd !== equal) {
-        s = s.slice(0, attEnd) + s.slice(equal, hdrEnd);
-        stripped = attEnd - equal;
-        equal += stripped;
-        valBeg += stripped;
-      }
-      if (valBeg > equal + 1) {
-        const after = equal + 1 - valBeg;
-        s = s.slice(0, equal + 1) + s.slice(valBeg, hdrEnd + stripped);
-        valBeg += after;
-        stripped += after;
-      }
-      valEnd += stripped;
-      next += stripped;
-      hdrEnd += stripped;
-    }
-    if (attEnd - attBeg === name.length && s.startsWith(name, attBeg)) {
+    s = stripBlanksAroundEqual(s, hdrEnd, p);
+    hdrEnd += p.next - next;
+    next = p.next;
+    const valBeg = p.valBeg;
+    let valEnd = p.valEnd;
+    if (p.attEnd - p.attBeg === name.length && s.startsWith(name, p.attBeg)) {
       let delim: number;
       if (ck.prefix) {
         for (delim = valBeg; delim < valEnd; delim++) if (s.charCodeAt(delim) === COOKIE_DELIM) break;
@@ -413,53 +400,20 @@ function serverCookieLine(ck: CookieConfig, value: string, cookie2: boolean, ser
   let s = value;
   let hdrEnd = s.length;
   let isFirst = true;
+  const p = pair;
   for (let prev = 0, next = 0; prev < hdrEnd; prev = next) {
-    let attBeg = prev;
-    if (!isFirst) attBeg++;
+    scanCookiePair(s, isFirst ? prev : prev + 1, hdrEnd, cookie2, p);
     isFirst = false;
-    while (attBeg < hdrEnd && isSpHt(s.charCodeAt(attBeg))) attBeg++;
-    let equal = attBeg;
-    let attEnd = attBeg;
-    while (equal < hdrEnd) {
-      const c = s.charCodeAt(equal);
-      if (c === 0x3d || c === 0x3b || (cookie2 && c === 0x2c)) break;
-      equal++;
-      if (isSpHt(c)) continue;
-      attEnd = equal;
-    }
-    let valBeg: number;
-    let valEnd: number;
-    if (equal < hdrEnd && s.charCodeAt(equal) === 0x3d) {
-      valBeg = equal + 1;
-      while (valBeg < hdrEnd && isSpHt(s.charCodeAt(valBeg))) valBeg++;
-      next = cookieValueEnd(s, valBeg, hdrEnd);
-      valEnd = next;
-      while (valEnd > valBeg && isSpHt(s.charCodeAt(valEnd - 1))) valEnd--;
-    } else {
-      valBeg = valEnd = next = equal;
-    }
     // Set-Cookie holds one cookie (its attributes may contain commas); Set-Cookie2 a list.
-    if (next < hdrEnd) next = cookie2 ? valueListEnd(s, next, hdrEnd) : hdrEnd;
-    if (equal === valEnd) continue;
-    if (attEnd !== equal || valBeg > equal + 1) {
-      let stripped = 0;
-      if (attEnd !== equal) {
-        s = s.slice(0, attEnd) + s.slice(equal, hdrEnd);
-        stripped = attEnd - equal;
-        equal += stripped;
-        valBeg += stripped;
-      }
-      if (valBeg > equal + 1) {
-        const after = equal + 1 - valBeg;
-        s = s.slice(0, equal + 1) + s.slice(valBeg, hdrEnd + stripped);
-        valBeg += after;
-        stripped += after;
-      }
-      valEnd += stripped;
-      next += stripped;
-      hdrEnd += stripped;
-    }
-    if (state.ignore || attEnd - attBeg !== ck.name.length || !s.startsWith(ck.name, attBeg)) continue;
+    if (p.next < hdrEnd) p.next = cookie2 ? headerValueEnd(s, p.next, hdrEnd) : hdrEnd;
+    next = p.next;
+    if (p.equal === p.valEnd) continue;
+    s = stripBlanksAroundEqual(s, hdrEnd, p);
+    hdrEnd += p.next - next;
+    next = p.next;
+    const valBeg = p.valBeg;
+    const valEnd = p.valEnd;
+    if (state.ignore || p.attEnd - p.attBeg !== ck.name.length || !s.startsWith(ck.name, p.attBeg)) continue;
     state.sck = 'P';
     if (ck.preserve) continue;
     if ((server && ck.insert) || (state.direct && ck.indirect)) {
@@ -484,22 +438,6 @@ function serverCookieLine(ck: CookieConfig, value: string, cookie2: boolean, ser
     }
   }
   return s.slice(0, hdrEnd);
-}
-
-/** http_find_hdr_value_end(): the next comma outside quotes, or `end`. */
-function valueListEnd(s: string, from: number, end: number): number {
-  let quoted = false;
-  let escaped = false;
-  for (let i = from; i < end; i++) {
-    const c = s.charCodeAt(i);
-    if (escaped) escaped = false;
-    else if (quoted) {
-      if (c === 0x5c) escaped = true;
-      else if (c === 0x22) quoted = false;
-    } else if (c === 0x22) quoted = true;
-    else if (c === 0x2c) return i;
-  }
-  return end;
 }
 
 /**

@@ -2,9 +2,22 @@
 // values, request-target parts, cookies, URL/body parameters and its lenient number parsers.
 // Inputs and outputs are byte strings (latin1), as everywhere in the sample engine.
 import type { HttpHeaders } from '../protocols/http1/message.ts';
+import { isSpHt } from '../protocols/http1/chars.ts';
 
-function isSpHt(c: number): boolean {
-  return c === 32 || c === 9;
+/** http_find_hdr_value_end(): the next comma of a header value outside double quotes, or <end>. */
+export function headerValueEnd(s: string, from: number, end: number): number {
+  let quoted = false;
+  let escaped = false;
+  for (let i = from; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (escaped) escaped = false;
+    else if (quoted) {
+      if (c === 92) escaped = true;
+      else if (c === 34) quoted = false;
+    } else if (c === 34) quoted = true;
+    else if (c === 44) return i;
+  }
+  return end;
 }
 
 /**
@@ -15,18 +28,7 @@ export function pushHeaderValues(line: string, out: string[]): void {
   let start = 0;
   const n = line.length;
   for (;;) {
-    let end = start;
-    let quoted = false;
-    let escaped = false;
-    for (; end < n; end++) {
-      const c = line.charCodeAt(end);
-      if (escaped) escaped = false;
-      else if (quoted) {
-        if (c === 92) escaped = true;
-        else if (c === 34) quoted = false;
-      } else if (c === 34) quoted = true;
-      else if (c === 44) break;
-    }
+    const end = headerValueEnd(line, start, n);
     let b = start;
     let e = end;
     while (b < e && isSpHt(line.charCodeAt(b))) b++;
@@ -211,7 +213,6 @@ export interface CookieHit {
   readonly next: number;
 }
 
-/** http_find_cookie_value_end(): the end of a cookie value, quotes respected. */
 /** http_find_cookie_value_end(): where a cookie value ends (',' or ';' outside quotes), or <end>. */
 export function cookieValueEnd(s: string, from: number, end: number): number {
   let quoted = false;
@@ -229,6 +230,55 @@ export function cookieValueEnd(s: string, from: number, end: number): number {
 }
 
 /**
+ * Where one cookie's parts lie in a header value. The name is s[attBeg..attEnd) (trailing
+ * blanks excluded); `equal` is the '=' or, without one, the delimiter that ended the name;
+ * the value is s[valBeg..valEnd) (blanks trimmed); `next` is the delimiter after the value.
+ */
+export interface CookiePair {
+  attBeg: number;
+  attEnd: number;
+  equal: number;
+  valBeg: number;
+  valEnd: number;
+  next: number;
+}
+
+/**
+ * Locates the cookie starting at <from> (leading blanks skipped) in s[..end) into <p>, without
+ * allocating. The name stops at '=', ';' or, in a Cookie header (<list>), ','.
+ */
+export function scanCookiePair(s: string, from: number, end: number, list: boolean, p: CookiePair): void {
+  let attBeg = from;
+  while (attBeg < end && isSpHt(s.charCodeAt(attBeg))) attBeg++;
+  let equal = attBeg;
+  let attEnd = attBeg;
+  while (equal < end) {
+    const c = s.charCodeAt(equal);
+    if (c === 61 || c === 59 || (list && c === 44)) break;
+    equal++;
+    if (isSpHt(c)) continue;
+    attEnd = equal;
+  }
+  p.attBeg = attBeg;
+  p.attEnd = attEnd;
+  p.equal = equal;
+  if (equal < end && s.charCodeAt(equal) === 61) {
+    let valBeg = equal + 1;
+    while (valBeg < end && isSpHt(s.charCodeAt(valBeg))) valBeg++;
+    const next = cookieValueEnd(s, valBeg, end);
+    let valEnd = next;
+    while (valEnd > valBeg && isSpHt(s.charCodeAt(valEnd - 1))) valEnd--;
+    p.valBeg = valBeg;
+    p.valEnd = valEnd;
+    p.next = next;
+  } else {
+    p.valBeg = p.valEnd = p.next = equal;
+  }
+}
+
+const pair: CookiePair = { attBeg: 0, attEnd: 0, equal: 0, valBeg: 0, valEnd: 0, next: 0 };
+
+/**
  * http_extract_cookie_value(): the next cookie named <name> (any cookie when empty) in
  * s[from..], for a Cookie header (<list>: every "name=value" pair counts) or a Set-Cookie
  * header (only the first pair names a cookie, the scan stops at the first other name).
@@ -237,33 +287,13 @@ export function cookieValueEnd(s: string, from: number, end: number): number {
 export function extractCookie(s: string, from: number, name: string, list: boolean): CookieHit | null {
   const end = s.length;
   const nl = name.length;
-  let next = 0;
-  for (let attBeg = from; attBeg + nl + 1 < end; attBeg = next + 1) {
-    while (attBeg < end && isSpHt(s.charCodeAt(attBeg))) attBeg++;
-    let equal = attBeg;
-    let attEnd = attBeg;
-    while (equal < end) {
-      const c = s.charCodeAt(equal);
-      if (c === 61 || c === 59 || (list && c === 44)) break;
-      equal++;
-      if (isSpHt(c)) continue;
-      attEnd = equal;
-    }
-    let valBeg: number;
-    let valEnd: number;
-    if (equal < end && s.charCodeAt(equal) === 61) {
-      valBeg = equal + 1;
-      while (valBeg < end && isSpHt(s.charCodeAt(valBeg))) valBeg++;
-      next = cookieValueEnd(s, valBeg, end);
-      valEnd = next;
-      while (valEnd > valBeg && isSpHt(s.charCodeAt(valEnd - 1))) valEnd--;
-    } else {
-      valBeg = valEnd = next = equal;
-    }
-    if (s[attBeg] === '$') continue;
-    if (equal === next) continue;
-    if (nl === 0 || (attEnd - attBeg === nl && s.startsWith(name, attBeg))) {
-      return { value: s.slice(valBeg, valEnd), next: next + 1 };
+  const p = pair;
+  for (let at = from; at + nl + 1 < end; at = p.next + 1) {
+    scanCookiePair(s, at, end, list, p);
+    if (s[p.attBeg] === '$') continue;
+    if (p.equal === p.next) continue;
+    if (nl === 0 || (p.attEnd - p.attBeg === nl && s.startsWith(name, p.attBeg))) {
+      return { value: s.slice(p.valBeg, p.valEnd), next: p.next + 1 };
     }
     if (!list) break;
   }
