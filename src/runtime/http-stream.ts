@@ -36,6 +36,7 @@ import { builtinPage, pageReply } from '../protocols/http1/error-pages.ts';
 import { StreamLog, LOG_SILENT, type Loggable } from '../observe/log/loggable.ts';
 import { logStream, logConnect, logSessionError, proxyHeaderErrorText, ProxyHeaderError } from '../observe/log/logger.ts';
 import { logTlsClient, tlsInfoOf, type TlsInfo } from '../protocols/tls/info.ts';
+import { tlsServerName } from '../protocols/tls/connect.ts';
 import { balanceKey } from '../lb/http-keys.ts';
 import { isStatsRequest } from '../observe/stats/page.ts';
 import type { ServiceName, ServiceTarget } from '../actions/http/service.ts';
@@ -601,10 +602,11 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     const pool = (server.pool ??= new ConnPool(server.cfg.poolMaxConn, server.cfg.poolPurgeDelay));
     // http-reuse safe: a connection's first request never goes over another client's connection.
     const mayReuse = be.httpReuse !== 'never' && (be.httpReuse !== 'safe' || this.requestCount > 1) && this.retriesDone === 0;
-    let c = mayReuse ? pool.take() : null;
+    const sni = tlsServerName(server.cfg.tls, this);
+    let c = mayReuse ? pool.take(sni) : null;
     while (c && !c.reusable) {
       c.destroy();
-      c = pool.take();
+      c = pool.take(sni);
     }
     if (c) {
       server.counters.reuses++;
@@ -620,7 +622,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     const port = 'path' in t ? 0 : t.offset ? this.dstPort + t.port : t.port;
     server.counters.connects++;
     this.backend!.counters.connects++;
-    c = new ServerConn(server, port, { localAddress: src?.host, localPort: src?.port || undefined, keepAlive: be.option('tcpka') || be.option('srvtcpka'), stream: this });
+    c = new ServerConn(server, port, { localAddress: src?.host, localPort: src?.port || undefined, keepAlive: be.option('tcpka') || be.option('srvtcpka'), sni });
     this.conn = c;
     this.connReused = false;
     c.owner = this;

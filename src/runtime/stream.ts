@@ -20,7 +20,7 @@ import { applyProxyHeader, evalConnectionRules, initClientEnds, listenerLogId, r
 import { LOG_SILENT, StreamLog } from '../observe/log/loggable.ts';
 import { logConnect, logSessionError, logStream, proxyHeaderErrorText, ProxyHeaderError } from '../observe/log/logger.ts';
 import { logTlsClient, tlsInfoOf, type TlsInfo } from '../protocols/tls/info.ts';
-import { connectServerTls } from '../protocols/tls/connect.ts';
+import { connectServerTls, tlsServerName } from '../protocols/tls/connect.ts';
 
 /** HAProxy's termination state: who ended it, and in which phase (first two log chars). */
 export type TermCause = '-' | 'C' | 'S' | 'P' | 'L' | 'R' | 'I' | 'D' | 'K' | 'c' | 's';
@@ -334,7 +334,7 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
     }
     // The PROXY header goes out in clear, before a TLS handshake.
     if (server.cfg.sendProxy) sock.write(this.proxyHeader(server.cfg.sendProxy));
-    if (server.cfg.tls.ssl) sock = connectServerTls(sock, server.cfg.tls, this);
+    if (server.cfg.tls.ssl) sock = connectServerTls(sock, server.cfg.tls, tlsServerName(server.cfg.tls, this));
     this.srv = sock;
     sock.setTimeout(be.timeouts.connect ?? 0);
     sock.on(sock instanceof TLSSocket ? 'secureConnect' : 'connect', this.onServerConnect);

@@ -4,7 +4,6 @@
 import { connect, type Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { Server } from '../../runtime/server.ts';
-import type { SampleStream } from '../../sample/types.ts';
 import { connectServerTls } from '../tls/connect.ts';
 
 export interface ServerConnOwner {
@@ -21,13 +20,15 @@ export interface ConnectOptions {
   readonly localAddress?: string;
   readonly localPort?: number;
   readonly keepAlive: boolean;
-  /** The stream opening the connection (a TLS server's "sni" expression reads it). */
-  readonly stream: SampleStream;
+  /** The SNI of a TLS connection ("sni" expression of the server), null without. */
+  readonly sni: string | null;
 }
 
 export class ServerConn {
   readonly sock: Socket;
   readonly server: Server;
+  /** The SNI it was opened with: only a request with the same SNI may reuse it. */
+  readonly sni: string | null;
   owner: ServerConnOwner | null = null;
   /** Requests sent over this connection (max-reuse). */
   uses = 0;
@@ -39,11 +40,12 @@ export class ServerConn {
 
   constructor(server: Server, port: number, opts: ConnectOptions) {
     this.server = server;
+    this.sni = opts.sni;
     const t = server.target!;
     const raw = 'path' in t
       ? connect({ path: t.path, allowHalfOpen: true })
       : connect({ host: t.host, port, allowHalfOpen: true, noDelay: true, localAddress: opts.localAddress, localPort: opts.localPort, keepAlive: opts.keepAlive });
-    this.sock = server.cfg.tls.ssl ? connectServerTls(raw, server.cfg.tls, opts.stream) : raw;
+    this.sock = server.cfg.tls.ssl ? connectServerTls(raw, server.cfg.tls, opts.sni) : raw;
     const s = this.sock;
     s.on(s instanceof TLSSocket ? 'secureConnect' : 'connect', this.onConnect);
     s.on('data', this.onData);
@@ -113,10 +115,12 @@ export class ConnPool {
     this.purgeDelay = purgeDelay;
   }
 
-  /** Takes the most recently used idle connection, if any. */
-  take(): ServerConn | null {
-    const c = this.idle.pop();
-    if (!c) return null;
+  /** Takes the most recently used idle connection opened with this SNI, if any. */
+  take(sni: string | null): ServerConn | null {
+    let i = this.idle.length - 1;
+    while (i >= 0 && this.idle[i]!.sni !== sni) i--;
+    if (i < 0) return null;
+    const c = i === this.idle.length - 1 ? this.idle.pop()! : this.idle.splice(i, 1)[0]!;
     c.pool = null;
     return c;
   }

@@ -14,6 +14,7 @@ import { parseProxyHeader } from '../proxy-protocol.ts';
 import { ProxyHeaderError, proxyHeaderErrorText } from '../../observe/log/logger.ts';
 import type { BindContexts } from './context.ts';
 import { setClientTlsInfo } from './info.ts';
+import { allowReset } from './reset.ts';
 import type { CertEntry, CertIndex } from './certs.ts';
 
 export const HandshakeError = {
@@ -93,6 +94,9 @@ export class TlsAcceptor {
     this.pending.set(key, p);
     raw.once('close', () => this.onRawClose(key, p));
     raw.on('error', noop);
+    // A client leaving during the handshake must close the connection, not half-close it
+    // (the TLS socket inherits this; streams get half-open sockets back once secure).
+    raw.allowHalfOpen = false;
     if (this.acceptProxy) this.readProxyHeader(p);
     else this.server.emit('connection', raw);
   }
@@ -140,6 +144,8 @@ export class TlsAcceptor {
       sock.destroy();
       return;
     }
+    sock.allowHalfOpen = true;
+    allowReset(sock, p.raw);
     sock.pause();
     if (p.proxyHeader) sock.unshift(p.proxyHeader);
     // The certificate the SNI callback picked, or the default one.

@@ -10,6 +10,7 @@ import { sampleToString } from '../../sample/casts.ts';
 import type { SampleStream } from '../../sample/types.ts';
 import { serverContext, type ServerContext } from './context.ts';
 import { noteServername } from './info.ts';
+import { allowReset } from './reset.ts';
 import type { ServerTls } from './settings.ts';
 
 /** The last session of a server and the SNI it was made with (HAProxy resumes only with the same SNI). */
@@ -31,9 +32,9 @@ function noIdentityCheck(): undefined {
   return undefined;
 }
 
-/** The SNI of a connection: the expression's value as a string, none when empty or absent. */
-function serverName(t: ServerTls, s: SampleStream | null): string | null {
-  if (!t.sni || !s) return null;
+/** The SNI of a connection to a server with "ssl": the "sni" expression's value, null when empty or absent. */
+export function tlsServerName(t: ServerTls, s: SampleStream): string | null {
+  if (!t.ssl || !t.sni) return null;
   const v = t.sni.eval(s);
   const text = v ? sampleToString(v) : null;
   return text || null;
@@ -54,12 +55,13 @@ function wrap(raw: Socket, t: ServerTls, sni: string | null, alpn: string[] | nu
   });
   if (resume && c.reuse) sock.on('session', (data: Buffer) => sessions.set(t, { sni, data }));
   noteServername(sock, sni);
+  allowReset(sock, raw);
   return sock;
 }
 
-/** Wraps a new connection to a server with "ssl"; `s` is the stream the SNI expression reads. */
-export function connectServerTls(raw: Socket, t: ServerTls, s: SampleStream | null): TLSSocket {
-  return wrap(raw, t, serverName(t, s), context(t).alpn, true);
+/** Wraps a new connection to a server with "ssl", `sni` from tlsServerName(). */
+export function connectServerTls(raw: Socket, t: ServerTls, sni: string | null): TLSSocket {
+  return wrap(raw, t, sni, context(t).alpn, true);
 }
 
 /** Wraps a health check connection (check-sni, check-alpn; no session reuse). */
