@@ -5,7 +5,6 @@
 // worker are forwarded to its own CLI (a UNIX socket it exposes to the master only), preceded
 // by "user -" / "operator -" so that the session's level applies there too, as HAProxy does.
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { chmodSync, chownSync, renameSync, rmSync } from 'node:fs';
 import type { StatsSocketConfig } from '../config/model.ts';
 import { parseAddress } from '../config/address.ts';
 import { BIND_OPTIONS } from '../config/known-keywords.ts';
@@ -13,6 +12,7 @@ import { describeErrno } from '../runtime/listener.ts';
 import { SOCKET_OPTIONS } from '../observe/cli/keywords.ts';
 import { LEVEL_NAMES, Level, usageMessage, type UsageEntry } from '../observe/cli/registry.ts';
 import { nextCommand, splitArgs } from '../observe/cli/server.ts';
+import { listenCliSocket } from '../observe/cli/listen.ts';
 import { VERSION } from '../version.ts';
 
 /** A worker as the master CLI shows and reaches it. */
@@ -77,40 +77,10 @@ export function parseMasterCliArg(arg: string): StatsSocketConfig | string[] {
 export function bindMasterCli(cfg: StatsSocketConfig, onConnection: (sock: Socket) => void): Promise<Server | string> {
   // Half-open: clients commonly send their commands and shut their side; the answers still go out.
   const server = createServer({ allowHalfOpen: true }, onConnection);
-  const a = cfg.addr;
-  return new Promise((resolve) => {
-    const fail = (e: NodeJS.ErrnoException): void => {
-      server.close();
-      resolve(`Binding [master-socket:0] for proxy MASTER: cannot bind ${a.kind === 'unix' ? 'UNIX socket' : 'socket'} (${describeErrno(e)}) [${cfg.text}]`);
-    };
-    server.once('error', fail);
-    const done = (): void => {
-      server.off('error', fail);
-      server.on('error', () => {});
-      resolve(server);
-    };
-    if (a.kind === 'unix' && !a.abstract) {
-      // Bound under a temporary name, then renamed over the path: never a moment without it.
-      const tmp = `${a.path}.${process.pid}.tmp`;
-      rmSync(tmp, { force: true });
-      server.listen({ path: tmp }, () => {
-        try {
-          if (cfg.unixMode !== null) chmodSync(tmp, cfg.unixMode);
-          if (cfg.unixUid !== null || cfg.unixGid !== null) chownSync(tmp, cfg.unixUid ?? -1, cfg.unixGid ?? -1);
-          renameSync(tmp, a.path);
-          done();
-        } catch (e) {
-          rmSync(tmp, { force: true });
-          fail(e as NodeJS.ErrnoException);
-        }
-      });
-    } else if (a.kind === 'unix') {
-      server.listen({ path: `\0${a.path}` }, done);
-    } else if (a.kind === 'fd') {
-      server.listen({ fd: a.fd }, done);
-    } else {
-      server.listen({ host: a.host, port: a.port }, done);
-    }
+  return listenCliSocket(server, cfg).then((e) => {
+    if (!e) return server;
+    const a = cfg.addr;
+    return `Binding [master-socket:0] for proxy MASTER: cannot bind ${a.kind === 'unix' ? 'UNIX socket' : 'socket'} (${describeErrno(e)}) [${cfg.text}]`;
   });
 }
 

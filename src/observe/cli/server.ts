@@ -4,13 +4,13 @@
 // interactive mode each output is followed by the "> " prompt. "stats timeout" closes idle
 // connections and "stats maxconn" bounds how many are served at once (others wait).
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
-import { chmodSync, chownSync, renameSync, rmSync } from 'node:fs';
 import type { Runtime } from '../../runtime/runtime.ts';
 import type { StatsSocketConfig } from '../../config/model.ts';
 import { describeErrno } from '../../runtime/listener.ts';
 import { processCounters } from '../counters.ts';
 import { Level, Severity, err, findCommand, usageMessage, type CliOutput, type CliSession } from './registry.ts';
 import { cliCounts } from './sessions.ts';
+import { listenCliSocket } from './listen.ts';
 import { cliConnections } from './misc-commands.ts';
 // Command modules register themselves.
 import './stat-commands.ts';
@@ -176,41 +176,10 @@ export class CliServer {
     // Half-open: a client may send its commands and shut its side at once (the master CLI does);
     // the answers must still go out.
     const server = createServer({ pauseOnConnect: true, allowHalfOpen: true }, (sock) => this.accept(sock, cfg));
-    const a = cfg.addr;
-    return new Promise((resolve) => {
-      const fail = (e: NodeJS.ErrnoException): void => {
-        resolve(`Starting frontend GLOBAL: cannot bind socket (${describeErrno(e)}) [${cfg.text}]`);
-      };
-      server.once('error', fail);
-      const done = (): void => {
-        server.off('error', fail);
-        server.on('error', () => {});
-        this.servers.push(server);
-        resolve(null);
-      };
-      if (a.kind === 'unix' && !a.abstract) {
-        // Bound under a temporary name then renamed, so a reload never leaves the path missing.
-        const tmp = `${a.path}.${process.pid}.tmp`;
-        rmSync(tmp, { force: true });
-        server.listen({ path: tmp }, () => {
-          try {
-            if (cfg.unixMode !== null) chmodSync(tmp, cfg.unixMode);
-            if (cfg.unixUid !== null || cfg.unixGid !== null) chownSync(tmp, cfg.unixUid ?? -1, cfg.unixGid ?? -1);
-            renameSync(tmp, a.path);
-            done();
-          } catch (e) {
-            server.close();
-            rmSync(tmp, { force: true });
-            fail(e as NodeJS.ErrnoException);
-          }
-        });
-      } else if (a.kind === 'unix') {
-        server.listen({ path: `\0${a.path}` }, done);
-      } else if (a.kind === 'fd') {
-        server.listen({ fd: a.fd }, done);
-      } else {
-        server.listen({ host: a.host, port: a.port }, done);
-      }
+    return listenCliSocket(server, cfg).then((e) => {
+      if (e) return `Starting frontend GLOBAL: cannot bind socket (${describeErrno(e)}) [${cfg.text}]`;
+      this.servers.push(server);
+      return null;
     });
   }
 
