@@ -6,37 +6,27 @@
 // round-robin over the same map or ring, as HAProxy does.
 import type { LbAlgorithm, LbServer } from './types.ts';
 import type { HashTypeConfig } from '../config/model.ts';
-import { ConsistentHashRing } from './chash.ts';
-import { ServerMap } from './map.ts';
+import { HashPlacement } from './hash-placement.ts';
 import { hashFunction, hashKey, type ByteHasher } from './hash.ts';
 
 export class KeyHashLb implements LbAlgorithm {
   readonly needsKey = true;
-  private readonly map: ServerMap | null;
-  private readonly ring: ConsistentHashRing | null;
+  private readonly placement: HashPlacement;
   private readonly fn: ByteHasher;
   private readonly avalanche: boolean;
 
   constructor(hashType: HashTypeConfig, balanceFactor = 0) {
-    if (hashType.method === 'consistent') {
-      this.ring = new ConsistentHashRing(balanceFactor);
-      this.map = null;
-    } else {
-      this.map = new ServerMap();
-      this.ring = null;
-    }
+    this.placement = new HashPlacement(hashType.method, balanceFactor);
     this.fn = hashFunction(hashType.fn);
     this.avalanche = hashType.avalanche;
   }
 
   rebuild(servers: readonly LbServer[]): void {
-    if (this.ring) this.ring.rebuild(servers);
-    else this.map!.rebuild(servers);
+    this.placement.rebuild(servers);
   }
 
   pick(key: Buffer | string | null, avoid: LbServer | null): LbServer | null {
-    if (key === null) return this.ring ? this.ring.next(avoid) : this.map!.pickRoundRobin(avoid);
-    const hash = hashKey(this.fn, this.avalanche, key);
-    return this.ring ? this.ring.lookup(hash, avoid) : this.map!.pickHash(hash);
+    if (key === null) return this.placement.roundRobin(avoid);
+    return this.placement.lookup(hashKey(this.fn, this.avalanche, key), avoid);
   }
 }

@@ -10,8 +10,7 @@
 // for the other hash algorithms when their key is missing.
 import type { LbAlgorithm, LbServer } from './types.ts';
 import type { HashTypeConfig } from '../config/model.ts';
-import { ConsistentHashRing } from './chash.ts';
-import { ServerMap } from './map.ts';
+import { HashPlacement } from './hash-placement.ts';
 import { fullHash } from './hash.ts';
 
 const words = new Uint32Array(4);
@@ -19,31 +18,22 @@ const groups = new Uint16Array(8);
 
 export class SourceHashLb implements LbAlgorithm {
   readonly needsKey = true;
-  private readonly map: ServerMap | null;
-  private readonly ring: ConsistentHashRing | null;
+  private readonly placement: HashPlacement;
   private readonly avalanche: boolean;
 
   constructor(hashType: HashTypeConfig, balanceFactor = 0) {
-    if (hashType.method === 'consistent') {
-      this.ring = new ConsistentHashRing(balanceFactor);
-      this.map = null;
-    } else {
-      this.map = new ServerMap();
-      this.ring = null;
-    }
+    this.placement = new HashPlacement(hashType.method, balanceFactor);
     this.avalanche = hashType.avalanche;
   }
 
   rebuild(servers: readonly LbServer[]): void {
-    if (this.ring) this.ring.rebuild(servers);
-    else this.map!.rebuild(servers);
+    this.placement.rebuild(servers);
   }
 
   pick(key: Buffer | string | null, avoid: LbServer | null): LbServer | null {
     const h = key === null ? -1 : addressHash(key);
-    if (h < 0) return this.ring ? this.ring.next(avoid) : this.map!.pickRoundRobin(avoid);
-    const hash = this.avalanche ? fullHash(h) : h;
-    return this.ring ? this.ring.lookup(hash, avoid) : this.map!.pickHash(hash);
+    if (h < 0) return this.placement.roundRobin(avoid);
+    return this.placement.lookup(this.avalanche ? fullHash(h) : h, avoid);
   }
 }
 
