@@ -64,6 +64,23 @@ export function crc32(data: Uint8Array, start = 0, end = data.length): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
+const CRC32C_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let i = 0; i < 256; i++) {
+    let c = i;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+    t[i] = c >>> 0;
+  }
+  return t;
+})();
+
+/** CRC-32C (Castagnoli, reflected polynomial 0x82f63b78, RFC 4960 appendix B). */
+export function crc32c(data: Uint8Array): number {
+  let c = 0xffffffff;
+  for (let i = 0; i < data.length; i++) c = CRC32C_TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
 /**
  * "none": the key is not hashed, it is read as a decimal integer (HAProxy's read_int64():
  * optional sign, digits up to the first non-digit, saturating at the 64-bit limits) and the
@@ -138,75 +155,4 @@ export function hashKey(fn: ByteHasher, avalanche: boolean, key: Uint8Array | st
     h = fn(key, 0, key.length);
   }
   return avalanche ? fullHash(h) : h;
-}
-
-const P64_1 = 0x9e3779b185ebca87n;
-const P64_2 = 0xc2b2ae3d27d4eb4fn;
-const P64_3 = 0x165667b19e3779f9n;
-const P64_4 = 0x85ebca77c2b2ae63n;
-const P64_5 = 0x27d4eb2f165667c5n;
-const M64 = (1n << 64n) - 1n;
-
-function rotl64(x: bigint, r: bigint): bigint {
-  return ((x << r) | (x >> (64n - r))) & M64;
-}
-
-function xxhRound(acc: bigint, input: bigint): bigint {
-  acc = (acc + input * P64_2) & M64;
-  return (rotl64(acc, 31n) * P64_1) & M64;
-}
-
-function xxhMerge(acc: bigint, val: bigint): bigint {
-  acc ^= xxhRound(0n, val);
-  return (acc * P64_1 + P64_4) & M64;
-}
-
-/**
- * XXH64 (xxHash, 64 bits), as HAProxy computes dynamic server cookies with it. BigInt based:
- * only used when a server's address is known, never per request.
- */
-export function xxh64(data: Uint8Array, seed = 0n): bigint {
-  const len = data.length;
-  const view = new DataView(data.buffer, data.byteOffset, len);
-  let p = 0;
-  let h: bigint;
-  if (len >= 32) {
-    let v1 = (seed + P64_1 + P64_2) & M64;
-    let v2 = (seed + P64_2) & M64;
-    let v3 = seed;
-    let v4 = (seed - P64_1) & M64;
-    for (; p + 32 <= len; p += 32) {
-      v1 = xxhRound(v1, view.getBigUint64(p, true));
-      v2 = xxhRound(v2, view.getBigUint64(p + 8, true));
-      v3 = xxhRound(v3, view.getBigUint64(p + 16, true));
-      v4 = xxhRound(v4, view.getBigUint64(p + 24, true));
-    }
-    h = (rotl64(v1, 1n) + rotl64(v2, 7n) + rotl64(v3, 12n) + rotl64(v4, 18n)) & M64;
-    h = xxhMerge(h, v1);
-    h = xxhMerge(h, v2);
-    h = xxhMerge(h, v3);
-    h = xxhMerge(h, v4);
-  } else {
-    h = (seed + P64_5) & M64;
-  }
-  h = (h + BigInt(len)) & M64;
-  for (; p + 8 <= len; p += 8) {
-    h ^= xxhRound(0n, view.getBigUint64(p, true));
-    h = (rotl64(h, 27n) * P64_1 + P64_4) & M64;
-  }
-  if (p + 4 <= len) {
-    h ^= (BigInt(view.getUint32(p, true)) * P64_1) & M64;
-    h = (rotl64(h, 23n) * P64_2 + P64_3) & M64;
-    p += 4;
-  }
-  for (; p < len; p++) {
-    h ^= (BigInt(data[p]!) * P64_5) & M64;
-    h = (rotl64(h, 11n) * P64_1) & M64;
-  }
-  h ^= h >> 33n;
-  h = (h * P64_2) & M64;
-  h ^= h >> 29n;
-  h = (h * P64_3) & M64;
-  h ^= h >> 32n;
-  return h;
 }

@@ -3,6 +3,7 @@
 // says 'ok' or 'error'. The builders produce what HAProxy's make_proxy_line_v1/v2 emit.
 import { isIPv4, isIPv6 } from 'node:net';
 import { parseIPv6, formatIPv6 } from '../sample/ip.ts';
+import { crc32c } from '../lb/hash.ts';
 
 export type ProxyFamily = 'tcp4' | 'tcp6' | 'unix' | 'unknown';
 
@@ -393,23 +394,4 @@ export function formatV6(b: Buffer): string {
 export function canonicalV6(text: string): string | null {
   const b = v6Bytes(text);
   return b ? formatV6(b) : null;
-}
-
-// ---------------------------------------------------------------------------------------
-// CRC32C (Castagnoli), as RFC 4960 appendix B, for the PP2_TYPE_CRC32C TLV.
-
-const CRC32C_TABLE = ((): Uint32Array => {
-  const t = new Uint32Array(256);
-  for (let i = 0; i < 256; i++) {
-    let c = i;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
-    t[i] = c >>> 0;
-  }
-  return t;
-})();
-
-export function crc32c(buf: Buffer): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < buf.length; i++) c = CRC32C_TABLE[(c ^ buf[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
 }

@@ -16,7 +16,7 @@ import type { HttpRequest, HttpResponse } from '../protocols/http1/message.ts';
 import type { SampleStream } from '../sample/types.ts';
 import { headerValueEnd, pushHeaderValues, scanCookiePair, type CookiePair } from '../sample/http-values.ts';
 import { isSpHt } from '../protocols/http1/chars.ts';
-import { xxh64 } from '../lb/hash.ts';
+import { xxh64 } from '../sample/xxhash.ts';
 import type { Backend } from './backend.ts';
 import type { Server } from './server.ts';
 
@@ -83,7 +83,7 @@ export function dynamicCookie(key: string, addr: Uint8Array, port: number): stri
   k.copy(buf, 0);
   buf.set(addr, k.length);
   buf.writeUInt32BE(port >>> 0, k.length + addr.length);
-  return xxh64(buf).toString(16).padStart(16, '0');
+  return xxh64(buf, 0n).toString(16).padStart(16, '0');
 }
 
 function ipBytes(host: string): Uint8Array | null {

@@ -2,9 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  buildProxyV1, buildProxyV2, buildProxyV2Local, canonicalV6, crc32c, parseProxyHeader, PP2_SIGNATURE,
+  buildProxyV1, buildProxyV2, buildProxyV2Local, canonicalV6, parseProxyHeader, PP2_SIGNATURE,
   PP2_TYPE_CRC32C, PP2_TYPE_UNIQUE_ID, PP2_TYPE_AUTHORITY, type ProxyParseResult, type ProxyTlv,
 } from '../../../src/protocols/proxy-protocol.ts';
+import { crc32c } from '../../../src/lb/hash.ts';
 
 const port = fc.integer({ min: 0, max: 65535 });
 /** TLVs the parser accepts as they are (no CRC32C, bounded authority/unique-id). */

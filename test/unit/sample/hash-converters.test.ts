@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSampleExpr, sampleToString } from '../../../src/sample/index.ts';
-import { xxh3, xxh64 } from '../../../src/sample/hash-converters.ts';
+import { xxh3, xxh64 } from '../../../src/sample/xxhash.ts';
 import { httpStream } from './helpers.ts';
 
 const FIX = JSON.parse(readFileSync(join(process.cwd(), 'test/fixtures/sample/haproxy-hashes.json'), 'utf8')) as {
