@@ -3,10 +3,10 @@
 import { parseConfigText } from '../../../src/config/parser.ts';
 import { Diagnostics } from '../../../src/config/diagnostics.ts';
 import type { Config, ProxyConfig } from '../../../src/config/model.ts';
-import { HttpHeaders, HttpRequest, HttpResponse, type HttpVersion } from '../../../src/protocols/http1/message.ts';
+import type { HttpResponse } from '../../../src/protocols/http1/message.ts';
 import type { HttpReply, HttpRuleTarget, MutableHttpTxn, RuleTermCause, RuleTermPhase } from '../../../src/actions/http-rule-target.ts';
 import { streamErrorReply } from '../../../src/protocols/http1/errors.ts';
-import { fakeProxy, fakeStream } from '../sample/helpers.ts';
+import { fakeProxy, fakeStream, rawRequest, rawResponse } from '../sample/helpers.ts';
 
 /** Parses a configuration that must load without alerts; returns it with its proxies by name. */
 export function loadConfig(text: string): { config: Config; px: (name: string) => ProxyConfig; diag: Diagnostics } {
@@ -14,27 +14,6 @@ export function loadConfig(text: string): { config: Config; px: (name: string) =
   const config = parseConfigText('test.cfg', text, diag, {});
   if (diag.alerts > 0) throw new Error(diag.messages.map((m) => m.text).join('\n'));
   return { config, diag, px: (name) => config.proxies.find((p) => p.name === name)! };
-}
-
-function parseHead(raw: string): { start: string[]; headers: HttpHeaders } {
-  const lines = raw.split('\r\n');
-  const headers = new HttpHeaders();
-  for (const l of lines.slice(1)) {
-    if (l === '') break;
-    const c = l.indexOf(':');
-    headers.add(l.slice(0, c), l.slice(c + 1).trim());
-  }
-  return { start: lines[0]!.split(' '), headers };
-}
-
-export function rawRequest(raw: string): HttpRequest {
-  const { start, headers } = parseHead(raw);
-  return new HttpRequest(start[0]!, start[1]!, start[2] as HttpVersion, headers);
-}
-
-export function rawResponse(raw: string): HttpResponse {
-  const { start, headers } = parseHead(raw);
-  return new HttpResponse(start[0] as HttpVersion, Number(start[1]), start.slice(2).join(' '), headers);
 }
 
 /** Head and body as written on the wire (names as stored: HAProxy's replies use lower case). */
