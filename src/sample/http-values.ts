@@ -6,6 +6,11 @@ import { isSpHt } from '../protocols/http1/chars.ts';
 
 /** http_find_hdr_value_end(): the next comma of a header value outside double quotes, or <end>. */
 export function headerValueEnd(s: string, from: number, end: number): number {
+  return unquotedDelimiter(s, from, end, false);
+}
+
+/** The next ',' (or ';' too with <semicolon>) outside double quotes (a backslash escapes in them), or <end>. */
+function unquotedDelimiter(s: string, from: number, end: number, semicolon: boolean): number {
   let quoted = false;
   let escaped = false;
   for (let i = from; i < end; i++) {
@@ -15,7 +20,7 @@ export function headerValueEnd(s: string, from: number, end: number): number {
       if (c === 92) escaped = true;
       else if (c === 34) quoted = false;
     } else if (c === 34) quoted = true;
-    else if (c === 44) return i;
+    else if (c === 44 || (semicolon && c === 59)) return i;
   }
   return end;
 }
@@ -215,18 +220,7 @@ export interface CookieHit {
 
 /** http_find_cookie_value_end(): where a cookie value ends (',' or ';' outside quotes), or <end>. */
 export function cookieValueEnd(s: string, from: number, end: number): number {
-  let quoted = false;
-  let escaped = false;
-  for (let i = from; i < end; i++) {
-    const c = s.charCodeAt(i);
-    if (escaped) escaped = false;
-    else if (quoted) {
-      if (c === 92) escaped = true;
-      else if (c === 34) quoted = false;
-    } else if (c === 34) quoted = true;
-    else if (c === 44 || c === 59) return i;
-  }
-  return end;
+  return unquotedDelimiter(s, from, end, true);
 }
 
 /**
