@@ -3,6 +3,7 @@
 // unsigned 32-bit integer and works on bytes; strings are byte strings (latin1, one char per
 // byte, as HTTP messages and samples hold them). Nothing here allocates on the hot path
 // (strings go through a reused scratch buffer).
+// CRC32C, also from hash.c, is here for the crc32c converter and the PROXY v2 checksum.
 
 import type { HashTypeConfig } from '../config/model.ts';
 
