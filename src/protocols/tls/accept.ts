@@ -3,7 +3,7 @@
 // documented way) runs the handshake, the SNI selection and the client certificate
 // verification; a connection is passed on once secure, paused like the plain ones. Failures
 // are reported with HAProxy's embryonic session errors ("SSL handshake failure", "Timeout
-// during SSL handshake", "Connection closed during SSL handshake").
+// during SSL handshake", "SSL client certificate not trusted"...).
 //
 // With "accept-proxy", the PROXY header comes in clear before the handshake: it is read from
 // the raw socket, then put back in front of the decrypted bytes, where the stream reads it.
@@ -21,7 +21,16 @@ export const HandshakeError = {
   Failure: 'SSL handshake failure',
   Timeout: 'Timeout during SSL handshake',
   Closed: 'Connection closed during SSL handshake',
+  Aborted: 'Connection error during SSL handshake',
+  CertNotTrusted: 'SSL client certificate not trusted',
+  ChainNotVerified: 'SSL client CA chain cannot be verified',
 } as const;
+
+/**
+ * Verification errors found above the client's certificate (HAProxy reports the CA chain
+ * when the error's depth is not 0; Node gives the error, not its depth).
+ */
+const CHAIN_ERRORS: ReadonlySet<string> = new Set(['SELF_SIGNED_CERT_IN_CHAIN', 'INVALID_CA', 'PATH_LENGTH_EXCEEDED', 'CERT_CHAIN_TOO_LONG']);
 
 /** Where accepted connections go. */
 export interface HandshakeSink {
@@ -139,10 +148,14 @@ export class TlsAcceptor {
     this.pending.delete(key);
     // HAProxy aborts the handshake on a certificate that does not verify, and with "required"
     // on a missing one ("optional" accepts its absence).
-    if (this.verify !== 'none' && !sock.authorized && (this.verify === 'required' || sock.getPeerX509Certificate() !== undefined)) {
-      this.sink.failed(HandshakeError.Failure, p);
-      sock.destroy();
-      return;
+    if (this.verify !== 'none' && !sock.authorized) {
+      const hasCert = sock.getPeerX509Certificate() !== undefined;
+      if (hasCert || this.verify === 'required') {
+        const chain = hasCert && CHAIN_ERRORS.has(String(sock.authorizationError));
+        this.sink.failed(!hasCert ? HandshakeError.Failure : chain ? HandshakeError.ChainNotVerified : HandshakeError.CertNotTrusted, p);
+        sock.destroy();
+        return;
+      }
     }
     sock.allowHalfOpen = true;
     allowReset(sock, p.raw);
@@ -162,7 +175,7 @@ export class TlsAcceptor {
     // A connection already closed has lost its addresses: its raw socket reported it.
     if (sock.remoteAddress !== undefined) {
       const p = this.pending.get(pendingKey(sock));
-      if (p) p.error = err.code === 'ERR_TLS_HANDSHAKE_TIMEOUT' ? HandshakeError.Timeout : HandshakeError.Failure;
+      if (p) p.error = clientErrorText(err.code);
     }
     sock.destroy();
   };
@@ -171,6 +184,14 @@ export class TlsAcceptor {
     if (this.pending.get(key) !== p) return;
     this.pending.delete(key);
     this.sink.failed(p.error ?? HandshakeError.Closed, p);
+  }
+}
+
+function clientErrorText(code: string | undefined): string {
+  switch (code) {
+    case 'ERR_TLS_HANDSHAKE_TIMEOUT': return HandshakeError.Timeout;
+    case 'ECONNRESET': case 'EPIPE': case 'ETIMEDOUT': return HandshakeError.Aborted;
+    default: return HandshakeError.Failure;
   }
 }
 

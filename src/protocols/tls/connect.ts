@@ -3,7 +3,7 @@
 // go out in clear before the ClientHello. The server's context is built once; each
 // connection adds its SNI (the "sni" expression, or check-sni for checks), ALPN, the last
 // session of the server for resumption, and the name to verify the certificate against
-// (verifyhost, else the SNI; none without either).
+// (the SNI, else verifyhost; none without either, as HAProxy 2.6 does).
 import type { Socket } from 'node:net';
 import { checkServerIdentity, connect as tlsConnect, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { sampleToString } from '../../sample/casts.ts';
@@ -42,7 +42,7 @@ export function tlsServerName(t: ServerTls, s: SampleStream): string | null {
 
 function wrap(raw: Socket, t: ServerTls, sni: string | null, alpn: string[] | null, resume: boolean): TLSSocket {
   const c = context(t);
-  const name = c.verifyHost ?? sni;
+  const name = sni ?? c.verifyHost;
   const saved = resume && c.reuse ? sessions.get(t) : undefined;
   const sock = tlsConnect({
     socket: raw,

@@ -28,13 +28,13 @@ export function listenerTls(l: Listener): TlsAcceptor | null {
 
 /**
  * "<ci>:<cp> [<accept date>] <frontend>/<listener id>: <error>", as HAProxy logs a
- * connection that never became a stream; "option dontlognull" silences the connections
- * closed without a word.
+ * connection that never became a stream when its frontend has a log format; "option
+ * dontlognull" silences the connections closed or broken without a word.
  */
 function logHandshakeError(l: Listener, error: string, client: AcceptedClient): void {
   const fe = l.proxy.cfg;
-  if (fe.log.targets.length === 0) return;
-  if (fe.option('dontlognull') && error === HandshakeError.Closed) return;
+  if (fe.log.targets.length === 0 || fe.log.format === null) return;
+  if (fe.option('dontlognull') && (error === HandshakeError.Closed || error === HandshakeError.Aborted)) return;
   const id = l.bind.id ?? l.proxy.listeners.indexOf(l) + 1;
   const src = l.isUnix ? `unix:${id}` : `${stripMapped(client.address)}:${client.port}`;
   const level = fe.option('log-separate-errors') ? Level.Err : Level.Info;
