@@ -117,7 +117,8 @@ describe('health checks', () => {
     const bad = await lineServer((_line, s) => { s.end('-ERR unknown command\r\n'); });
     const port = await freePort();
     try {
-      const cfg = `${DEFAULTS}  timeout check 1s\nfrontend fe\n  bind 127.0.0.1:${port}\n  default_backend bk\nbackend bk\n  option tcp-check\n  tcp-check connect\n  tcp-check send PING\\r\\n\n  tcp-check expect string +PONG\n`
+      // A generous check timeout: the good server must not be marked down by a loaded machine's stall.
+      const cfg = `${DEFAULTS}  timeout check 4s\nfrontend fe\n  bind 127.0.0.1:${port}\n  default_backend bk\nbackend bk\n  option tcp-check\n  tcp-check connect\n  tcp-check send PING\\r\\n\n  tcp-check expect string +PONG\n`
         + `  server good 127.0.0.1:${good.port} check inter 100ms fall 1 rise 1\n`
         + `  server bad 127.0.0.1:${bad.port} check inter 100ms fall 1 rise 1\n`;
       await withProxy(cfg, [port], async (tp) => {
