@@ -139,7 +139,7 @@ describe('health checks', () => {
     const bad = await bannerServer('220 mail.example ESMTP\r\n');
     const port = await freePort();
     try {
-      const cfg = `${DEFAULTS}  timeout check 1s\nlisten ssh\n  bind 127.0.0.1:${port}\n  option tcp-check\n  tcp-check expect rstring ^SSH-2\\.0-\n`
+      const cfg = `${DEFAULTS}  timeout check 4s\nlisten ssh\n  bind 127.0.0.1:${port}\n  option tcp-check\n  tcp-check expect rstring ^SSH-2\\.0-\n`
         + `  server good 127.0.0.1:${good.port} check inter 100ms fall 1 rise 1\n`
         + `  server bad 127.0.0.1:${bad.port} check inter 100ms fall 1 rise 1\n`;
       await withProxy(cfg, [port], async (tp) => {
