@@ -134,7 +134,8 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   private reqKind: BodyKind = BodyKind.None;
   private reqRemaining = 0;
   private reqDone = true;
-  private reqChunked: ChunkedDecoder;
+  /** Chunked decoders, created the first time the connection carries a chunked message. */
+  private reqChunked: ChunkedDecoder | null = null;
   private keepClient = true;
   /** The request asked for a protocol upgrade (Connection: upgrade): only then is a 101 valid. */
   private upgradeRequested = false;
@@ -162,7 +163,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   private resHeadSent = false;
   /** The response is re-chunked towards the client (close-delimited body, HTTP/1.1 client). */
   private resChunkOut = false;
-  private resChunked: ChunkedDecoder;
+  private resChunked: ChunkedDecoder | null = null;
   private keepServer = true;
   /** Response bytes received on this request (an empty reply on a reused connection is retried). */
   private resBytes = 0;
@@ -186,10 +187,6 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     if (this.tls) logTlsClient(this.logs, this.tls, true);
     this.clientAdjust = frontend.cfg.option('h1-case-adjust-bogus-client') ? host.caseAdjust : null;
     this.opts = { maxHead: headLimit(host.bufsize), acceptInvalid: frontend.cfg.option('accept-invalid-http-request') };
-    const reqSink: ChunkedSink = { onChunkData: (d) => this.forwardRequestData(d), onTrailers: (t) => this.forwardRequestTrailers(t) };
-    const resSink: ChunkedSink = { onChunkData: (d) => this.forwardResponseData(d), onTrailers: (t) => this.forwardResponseTrailers(t) };
-    this.reqChunked = new ChunkedDecoder(reqSink, host.bufsize);
-    this.resChunked = new ChunkedDecoder(resSink, host.bufsize, 502);
     client.on('error', this.onClientError);
     client.on('close', this.onClientClose);
     client.on('end', this.onClientEnd);
@@ -377,7 +374,13 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     processCounters.cumReq++;
     this.frontend.counters.reqTotal++;
     this.reqDone = this.reqKind === BodyKind.None;
-    if (this.reqKind === BodyKind.Chunked) this.reqChunked.reset();
+    if (this.reqKind === BodyKind.Chunked) {
+      if (this.reqChunked) this.reqChunked.reset();
+      else {
+        const sink: ChunkedSink = { onChunkData: (d) => this.forwardRequestData(d), onTrailers: (t) => this.forwardRequestTrailers(t) };
+        this.reqChunked = new ChunkedDecoder(sink, this.host.bufsize);
+      }
+    }
     this.trailersSent = false;
     this.keepClient = !mustClose && this.clientWantsKeepAlive(req, conn);
     this.upgradeRequested = (conn & H1Conn.Upgrade) !== 0;
@@ -746,7 +749,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
         this.reqRemaining -= n;
         if (this.reqRemaining === 0) this.reqDone = true;
       } else {
-        const n = this.reqChunked.feed(this.inBuf);
+        const n = this.reqChunked!.feed(this.inBuf);
         if (n < 0) {
           // An invalid chunked body: 400 and close, even though the head was forwarded (as HAProxy).
           this.frontend.counters.reqErrors++;
@@ -757,7 +760,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
           return this.sendError(400, 'P', 'D');
         }
         this.inBuf = this.inBuf.subarray(n);
-        if (this.reqChunked.done) {
+        if (this.reqChunked!.done) {
           this.reqDone = true;
           if (!this.trailersSent) this.writeServer(LAST_CHUNK);
         }
@@ -855,7 +858,13 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     this.logs.tData = this.logs.elapsed();
     this.resKind = kind;
     this.resRemaining = length;
-    if (kind === BodyKind.Chunked) this.resChunked.reset();
+    if (kind === BodyKind.Chunked) {
+      if (this.resChunked) this.resChunked.reset();
+      else {
+        const sink: ChunkedSink = { onChunkData: (d) => this.forwardResponseData(d), onTrailers: (t) => this.forwardResponseTrailers(t) };
+        this.resChunked = new ChunkedDecoder(sink, this.host.bufsize, 502);
+      }
+    }
     this.trailersSent = false;
     if (!this.responseRules()) return;
     if (res.status === 101 && !this.upgradeRequested) {
@@ -888,13 +897,13 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
         this.resRemaining -= n;
         if (this.resRemaining === 0) this.resDone = true;
       } else if (this.resKind === BodyKind.Chunked) {
-        const n = this.resChunked.feed(this.srvBuf);
+        const n = this.resChunked!.feed(this.srvBuf);
         if (n < 0) {
           this.backend!.counters.respErrors++;
           return this.abort('P', 'D');
         }
         this.srvBuf = this.srvBuf.subarray(n);
-        if (this.resChunked.done) {
+        if (this.resChunked!.done) {
           this.resDone = true;
           if (!this.trailersSent) this.writeClient(LAST_CHUNK);
         }
