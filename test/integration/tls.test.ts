@@ -22,6 +22,8 @@ interface HttpsResult {
   readonly protocol: string | null;
   /** CN of the certificate the server presented. */
   readonly cn: string | null;
+  /** The last session ticket received, to resume with. */
+  readonly session: Buffer | null;
 }
 
 interface HttpsOptions {
@@ -32,6 +34,7 @@ interface HttpsOptions {
   readonly key?: string;
   readonly minVersion?: 'TLSv1.2' | 'TLSv1.3';
   readonly maxVersion?: 'TLSv1.2' | 'TLSv1.3';
+  readonly session?: Buffer;
 }
 
 /** One HTTP/1.0 request over TLS; never throws (errors are in the result). */
@@ -41,13 +44,16 @@ function https(port: number, o: HttpsOptions = {}): Promise<HttpsResult> {
     let protocol: string | null = null;
     let cn: string | null = null;
     let error: string | null = null;
+    let session: Buffer | null = null;
     const s: TLSSocket = tlsConnect({
       host: '127.0.0.1', port, rejectUnauthorized: false,
       ...(o.servername ? { servername: o.servername } : {}),
       ...(o.cert ? { cert: readFileSync(o.cert), key: readFileSync(o.key!) } : {}),
       ...(o.minVersion ? { minVersion: o.minVersion } : {}),
       ...(o.maxVersion ? { maxVersion: o.maxVersion } : {}),
+      ...(o.session ? { session: o.session } : {}),
     });
+    s.on('session', (t: Buffer) => { session = t; });
     const timer = setTimeout(() => { error ??= 'timeout'; s.destroy(); }, 5000);
     s.on('secureConnect', () => {
       protocol = s.getProtocol();
@@ -58,7 +64,7 @@ function https(port: number, o: HttpsOptions = {}): Promise<HttpsResult> {
     s.on('error', (e: NodeJS.ErrnoException) => { error ??= e.code ?? e.message; });
     s.on('close', () => {
       clearTimeout(timer);
-      resolve({ text: Buffer.concat(chunks).toString('latin1'), error: chunks.length > 0 ? null : error ?? 'closed', protocol, cn });
+      resolve({ text: Buffer.concat(chunks).toString('latin1'), error: chunks.length > 0 ? null : error ?? 'closed', protocol, cn, session });
     });
   });
 }
@@ -129,6 +135,7 @@ frontend https
   bind 127.0.0.1:${pHttps} ssl crt ${d}/
   option httplog
   http-request return status 200 content-type text/plain lf-string "proto=%[ssl_fc_protocol] sni=%[ssl_fc_sni] fc=%[ssl_fc] fsdn=%[ssl_f_s_dn] has_sni=%[ssl_fc_has_sni]" if { path /info }
+  http-request return status 200 content-type text/plain lf-string "resumed=%[ssl_fc_is_resumed] sni=%[ssl_fc_sni] fsdn=%[ssl_f_s_dn]" if { path /resumed }
   use_backend be_b if { ssl_fc_sni b.test }
   default_backend be_a
 
@@ -239,6 +246,17 @@ listen tcp_tls
       const info = body(await https(pHttps, { servername: 'b.test', path: '/info', maxVersion: 'TLSv1.2' }));
       assert.equal(info, 'proto=TLSv1.2 sni=b.test fc=1 fsdn=/CN=b.test has_sni=1');
       assert.equal(body(await https(pHttps, { path: '/info' })), 'proto=TLSv1.3 sni= fc=1 fsdn=/CN=a.test has_sni=0');
+    });
+
+    test('resumed sessions (TLS 1.3 and 1.2) keep their SNI for the rules', async () => {
+      for (const maxVersion of ['TLSv1.3', 'TLSv1.2'] as const) {
+        const first = await https(pHttps, { servername: 'b.test', path: '/resumed', maxVersion });
+        assert.equal(body(first), 'resumed=0 sni=b.test fsdn=/CN=b.test', maxVersion);
+        assert.ok(first.session, maxVersion);
+        const again = await https(pHttps, { servername: 'b.test', path: '/resumed', maxVersion, session: first.session });
+        assert.equal(body(again), 'resumed=1 sni=b.test fsdn=/CN=b.test', maxVersion);
+        assert.equal(body(await https(pHttps, { servername: 'b.test', maxVersion, session: first.session })), 'B', maxVersion);
+      }
     });
 
     test('httplog marks TLS frontends with "~"', async () => {

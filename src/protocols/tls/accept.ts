@@ -5,12 +5,14 @@
 // are reported with HAProxy's embryonic session errors ("SSL handshake failure", "Timeout
 // during SSL handshake", "SSL client certificate not trusted"...).
 //
+// The ClientHello is read before the TLS library gets it, for its SNI (client-hello.ts).
 // With "accept-proxy", the PROXY header comes in clear before the handshake: it is read from
 // the raw socket, then put back in front of the decrypted bytes, where the stream reads it.
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Server as TlsServer, type SecureContext, type TLSSocket } from 'node:tls';
 import { parseProxyHeader } from '../proxy-protocol.ts';
+import { peekClientHello } from './client-hello.ts';
 import { ProxyHeaderError, proxyHeaderErrorText } from '../../observe/log/logger.ts';
 import type { BindContexts } from './context.ts';
 import { setClientTlsInfo } from './info.ts';
@@ -48,13 +50,90 @@ export interface AcceptedClient {
   readonly acceptDate: number;
 }
 
-interface Pending extends AcceptedClient {
+/**
+ * A connection before the TLS library takes it: its PROXY header (accept-proxy) and its
+ * ClientHello are read in clear, then given back (the header to the stream, the hello to
+ * the handshake).
+ */
+class Pending implements AcceptedClient {
   readonly raw: Socket;
-  readonly acceptMono: number;
-  /** PROXY header bytes read in clear, given back to the stream after the handshake. */
-  proxyHeader: Buffer | null;
-  error: string | null;
+  readonly address: string;
+  readonly port: number;
+  readonly family: string;
+  readonly acceptDate = Date.now();
+  readonly acceptMono = performance.now();
+  /** Waiting for the PROXY header, then for the ClientHello; 'tls' once handed over. */
+  stage: 'proxy' | 'hello' | 'tls';
+  /** PROXY header bytes, given back to the stream after the handshake. */
+  proxyHeader: Buffer | null = null;
+  /** The SNI of the ClientHello. */
+  sni: string | null = null;
+  error: string | null = null;
+  private buf: Buffer = EMPTY;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly acceptor: TlsAcceptor;
+
+  constructor(raw: Socket, acceptor: TlsAcceptor, acceptProxy: boolean, timeoutMs: number) {
+    this.raw = raw;
+    this.acceptor = acceptor;
+    this.address = raw.remoteAddress ?? '';
+    this.port = raw.remotePort ?? 0;
+    this.family = raw.remoteFamily ?? '';
+    this.stage = acceptProxy ? 'proxy' : 'hello';
+    if (timeoutMs > 0) this.timer = setTimeout(this.onTimeout, timeoutMs);
+    raw.on('data', this.onData);
+    raw.once('end', this.onEnd);
+    raw.resume();
+  }
+
+  private onData = (chunk: Buffer): void => {
+    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    if (this.stage === 'proxy') {
+      const r = parseProxyHeader(this.buf);
+      if (r.kind === 'incomplete') return;
+      if (r.kind !== 'ok') return this.fail(r.kind === 'error' ? proxyHeaderErrorText(r.reason, this.buf.length) : ProxyHeaderError.Truncated);
+      this.proxyHeader = this.buf.subarray(0, r.consumed);
+      this.buf = this.buf.subarray(r.consumed);
+      this.stage = 'hello';
+    }
+    const hello = peekClientHello(this.buf);
+    if (hello.kind === 'incomplete') return;
+    this.sni = hello.sni;
+    this.handOver();
+  };
+
+  private handOver(): void {
+    const raw = this.raw;
+    raw.off('data', this.onData);
+    raw.off('end', this.onEnd);
+    raw.pause();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.stage = 'tls';
+    if (this.buf.length > 0) raw.unshift(this.buf);
+    this.buf = EMPTY;
+    this.acceptor.handshake(raw);
+  }
+
+  private onEnd = (): void => {
+    if (this.stage === 'proxy') this.fail(this.buf.length > 0 ? ProxyHeaderError.Truncated : ProxyHeaderError.Closed);
+    else this.fail(HandshakeError.Closed);
+  };
+
+  private onTimeout = (): void => {
+    this.timer = null;
+    this.fail(this.stage === 'proxy' ? ProxyHeaderError.Timeout : HandshakeError.Timeout);
+  };
+
+  private fail(error: string): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.error = error;
+    this.raw.destroy();
+  }
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /** Handshakes of one bind line. */
 export class TlsAcceptor {
@@ -95,47 +174,19 @@ export class TlsAcceptor {
 
   /** Takes an accepted (paused) connection through the handshake. */
   accept(raw: Socket): void {
-    const p: Pending = {
-      raw, address: raw.remoteAddress ?? '', port: raw.remotePort ?? 0, family: raw.remoteFamily ?? '',
-      acceptDate: Date.now(), acceptMono: performance.now(), proxyHeader: null, error: null,
-    };
     const key = pendingKey(raw);
-    this.pending.set(key, p);
-    raw.once('close', () => this.onRawClose(key, p));
-    raw.on('error', noop);
     // A client leaving during the handshake must close the connection, not half-close it
     // (the TLS socket inherits this; streams get half-open sockets back once secure).
     raw.allowHalfOpen = false;
-    if (this.acceptProxy) this.readProxyHeader(p);
-    else this.server.emit('connection', raw);
+    raw.on('error', noop);
+    const p = new Pending(raw, this, this.acceptProxy, this.timeoutMs);
+    this.pending.set(key, p);
+    raw.once('close', () => this.onRawClose(key, p));
   }
 
-  /** The PROXY header precedes the handshake: read it in clear, then start TLS on what follows. */
-  private readProxyHeader(p: Pending): void {
-    const raw = p.raw;
-    let buf: Buffer = Buffer.alloc(0);
-    const timer = this.timeoutMs > 0 ? setTimeout(() => fail(ProxyHeaderError.Timeout), this.timeoutMs) : null;
-    const fail = (error: string): void => {
-      p.error = error;
-      raw.destroy();
-    };
-    const onEnd = (): void => fail(buf.length > 0 ? ProxyHeaderError.Truncated : ProxyHeaderError.Closed);
-    const onData = (chunk: Buffer): void => {
-      buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-      const r = parseProxyHeader(buf);
-      if (r.kind === 'incomplete') return;
-      raw.off('data', onData);
-      raw.off('end', onEnd);
-      raw.pause();
-      if (timer) clearTimeout(timer);
-      if (r.kind !== 'ok') return fail(r.kind === 'error' ? proxyHeaderErrorText(r.reason, buf.length) : ProxyHeaderError.Truncated);
-      p.proxyHeader = buf.subarray(0, r.consumed);
-      if (buf.length > r.consumed) raw.unshift(buf.subarray(r.consumed));
-      this.server.emit('connection', raw);
-    };
-    raw.on('data', onData);
-    raw.once('end', onEnd);
-    raw.resume();
+  /** The ClientHello is there: the TLS library takes the connection. */
+  handshake(raw: Socket): void {
+    this.server.emit('connection', raw);
   }
 
   private onSecure = (sock: TLSSocket): void => {
@@ -162,10 +213,9 @@ export class TlsAcceptor {
     sock.pause();
     if (p.proxyHeader) sock.unshift(p.proxyHeader);
     // The certificate the SNI callback picked, or the default one.
-    const sni = sock.servername;
-    const cert = (typeof sni === 'string' && sni !== '' ? this.index.lookup(sni) : null) ?? this.defaultCert;
+    const cert = (p.sni !== null ? this.index.lookup(p.sni) : null) ?? this.defaultCert;
     setClientTlsInfo(sock, {
-      localCert: cert?.info ?? null, peerExpected: this.verify !== 'none',
+      sni: p.sni, localCert: cert?.info ?? null, peerExpected: this.verify !== 'none',
       acceptDate: p.acceptDate, acceptMono: p.acceptMono, handshakeMs: Math.floor(performance.now() - p.acceptMono),
     });
     this.sink.secure(sock);

@@ -22,6 +22,8 @@ const X509_ERRORS: Readonly<Record<string, number>> = {
 
 /** What a client connection's acceptor knows beyond the socket. */
 export interface ClientSide {
+  /** The SNI of the ClientHello (Node does not report it on a resumed TLS 1.2 session). */
+  readonly sni: string | null;
   /** Our certificate on the connection (ssl_f_*), already parsed. */
   readonly localCert: CertInfo | null;
   /** A client certificate was asked for ("verify optional|required"). */
@@ -83,8 +85,7 @@ const sentNames = new WeakMap<TLSSocket, string>();
 
 /** Records a client connection's view once its handshake is done. */
 export function setClientTlsInfo(sock: TLSSocket, client: ClientSide): TlsInfo {
-  const servername = sock.servername;
-  const i = new TlsInfo(sock, typeof servername === 'string' && servername !== '' ? servername : null, client);
+  const i = new TlsInfo(sock, client.sni, client);
   infos.set(sock, i);
   return i;
 }

@@ -3,7 +3,7 @@
 // and logged as HAProxy's embryonic session errors.
 import type { TLSSocket } from 'node:tls';
 import type { Listener } from '../../runtime/listener.ts';
-import { sendLog } from '../../observe/log/logger.ts';
+import { ProxyHeaderError, sendLog } from '../../observe/log/logger.ts';
 import { logDate } from '../../observe/log/dates.ts';
 import { Level } from '../../observe/log/targets.ts';
 import { TlsAcceptor, HandshakeError, type AcceptedClient } from './accept.ts';
@@ -26,6 +26,11 @@ export function listenerTls(l: Listener): TlsAcceptor | null {
   });
 }
 
+/** Connections that ended without sending anything, or broke. */
+const SILENT_WITH_DONTLOGNULL: ReadonlySet<string> = new Set([
+  HandshakeError.Closed, HandshakeError.Aborted, ProxyHeaderError.Closed, ProxyHeaderError.Aborted,
+]);
+
 /**
  * "<ci>:<cp> [<accept date>] <frontend>/<listener id>: <error>", as HAProxy logs a
  * connection that never became a stream when its frontend has a log format; "option
@@ -34,7 +39,7 @@ export function listenerTls(l: Listener): TlsAcceptor | null {
 function logHandshakeError(l: Listener, error: string, client: AcceptedClient): void {
   const fe = l.proxy.cfg;
   if (fe.log.targets.length === 0 || fe.log.format === null) return;
-  if (fe.option('dontlognull') && (error === HandshakeError.Closed || error === HandshakeError.Aborted)) return;
+  if (fe.option('dontlognull') && SILENT_WITH_DONTLOGNULL.has(error)) return;
   const id = l.bind.id ?? l.proxy.listeners.indexOf(l) + 1;
   const src = l.isUnix ? `unix:${id}` : `${stripMapped(client.address)}:${client.port}`;
   const level = fe.option('log-separate-errors') ? Level.Err : Level.Info;

@@ -11,7 +11,11 @@ import { makeTestCerts, openssl, signedCert, type TestCerts } from './tls-certs.
 import { asn1TimeText, dnEntry, dnOneline, dnRfc2253, parseCertificate, type CertInfo } from '../../../src/protocols/tls/x509.ts';
 import { CertIndex, loadCerts, loadPemBundle, type CertEntry } from '../../../src/protocols/tls/certs.ts';
 import { newVersionConfig, versionOption, versionRange, type VersionConfig } from '../../../src/protocols/tls/settings.ts';
+import fc from 'fast-check';
+import { peekClientHello } from '../../../src/protocols/tls/client-hello.ts';
 import { Diagnostics } from '../../../src/config/diagnostics.ts';
+import { createServer, type AddressInfo } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { parseConfigText } from '../../../src/config/parser.ts';
 
 let dir: string;
@@ -157,6 +161,56 @@ describe('SNI index', () => {
     assert.equal(idx.lookup('example.com'), null);
     assert.equal(idx.lookup('a.b.example.com'), null);
     assert.equal(idx.lookup('other.test'), null);
+  });
+});
+
+describe('ClientHello SNI', () => {
+  /** The first bytes a Node TLS client sends. */
+  async function hello(servername: string | undefined): Promise<Buffer> {
+    const srv = createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const got = new Promise<Buffer>((resolve) => srv.once('connection', (c) => c.once('data', (d: Buffer) => { resolve(d); c.destroy(); })));
+    const port = (srv.address() as AddressInfo).port;
+    const t = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...(servername ? { servername } : {}) });
+    t.on('error', () => {});
+    const data = await got;
+    t.destroy();
+    srv.close();
+    return data;
+  }
+
+  test('the name sent, none, and a hello arriving in pieces', async () => {
+    const h = await hello('Sni.Example.test');
+    assert.deepEqual(peekClientHello(h), { kind: 'done', sni: 'Sni.Example.test' });
+    assert.deepEqual(peekClientHello(h.subarray(0, 4)), { kind: 'incomplete' });
+    assert.deepEqual(peekClientHello(h.subarray(0, h.length - 1)), { kind: 'incomplete' });
+    // Node sends no SNI for an IP address.
+    assert.deepEqual(peekClientHello(await hello(undefined)), { kind: 'done', sni: null });
+  });
+
+  test('not a ClientHello: no name, the TLS library decides', () => {
+    assert.deepEqual(peekClientHello(Buffer.from('GET / HTTP/1.1\r\n\r\n')), { kind: 'done', sni: null });
+    assert.deepEqual(peekClientHello(Buffer.from([0x16, 3, 1, 0x60, 0])), { kind: 'done', sni: null });
+    assert.deepEqual(peekClientHello(Buffer.from([0x16, 3, 1, 0, 4, 2, 0, 0, 0])), { kind: 'done', sni: null });
+  });
+
+  test('any bytes after a handshake record header: an answer, never an exception', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 400 }), fc.boolean(), (bytes, framed) => {
+      const b = Buffer.from(bytes);
+      const buf = framed ? Buffer.concat([Buffer.from([0x16, 3, 1, b.length >> 8, b.length & 255, 1]), b]) : b;
+      const r = peekClientHello(buf);
+      assert.ok(r.kind === 'incomplete' || r.kind === 'done');
+    }), { numRuns: 2000 });
+  });
+
+  test('truncated fields inside a complete record do not read past it', () => {
+    for (let n = 4; n < 60; n++) {
+      const body = Buffer.alloc(n, 0xff);
+      body[0] = 1;
+      const rec = Buffer.concat([Buffer.from([0x16, 3, 1, n >> 8, n & 255]), body]);
+      const r = peekClientHello(rec);
+      assert.equal(r.kind, 'done');
+    }
   });
 });
 
