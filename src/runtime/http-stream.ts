@@ -25,7 +25,7 @@ import { PersistState, applyPersistRules, persistServer, applyResponseCookie, co
 import type { Server, ServerStream } from './server.ts';
 import type { Proxy } from './proxy.ts';
 import type { Listener } from './listener.ts';
-import { applyProxyHeader, evalConnectionRules, initClientEnds, listenerLogId, redispatchOnRetry } from './session.ts';
+import { afterConnectFailure, applyProxyHeader, evalConnectionRules, initClientEnds, listenerLogId, redispatchOnRetry } from './session.ts';
 import type { StreamHost, TermCause, TermPhase } from './stream.ts';
 import { runHttpRules, runRequestRules, runAfterResponseRules } from '../actions/http-rules.ts';
 import { captureHeaders } from '../actions/http/capture.ts';
@@ -647,21 +647,12 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   /** A connection attempt failed: retry (after HAProxy's 1 s turn-around) or redispatch. */
   private connectFailed(timeout: boolean): void {
     const server = this.server!;
-    const px = this.backend!;
-    server.counters.connErrors++;
-    px.counters.connErrors++;
-    server.check?.trafficError();
     this.dropConn();
-    if (this.retriesDone >= px.cfg.retries) return this.sendError(503, timeout ? 's' : 'S', 'C');
+    const next = afterConnectFailure(server, this.backend!, this.retriesDone);
+    if (next === 'give-up') return this.sendError(503, timeout ? 's' : 'S', 'C');
     this.retriesDone++;
-    server.counters.retries++;
-    px.counters.retries++;
     this.logs.retries = this.retriesDone;
-    const interval = px.cfg.redispatch;
-    const redispatch = interval !== 0 && (!server.eligible || redispatchOnRetry(this.retriesDone, px.cfg.retries, interval));
-    if (redispatch && px.backend!.usableCount > (server.eligible ? 1 : 0)) {
-      server.counters.redispatches++;
-      px.counters.redispatches++;
+    if (next === 'redispatch') {
       this.logs.redispatched = true;
       if (this.persist?.direct) {
         this.persist.ck = 'D';

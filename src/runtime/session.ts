@@ -6,6 +6,8 @@ import type { TcpRule } from '../config/model.ts';
 import type { SampleStream } from '../sample/types.ts';
 import type { ProxyHeader } from '../protocols/proxy-protocol.ts';
 import type { Listener } from './listener.ts';
+import type { Proxy } from './proxy.ts';
+import type { Server } from './server.ts';
 
 /** The client's and our addresses, as fetches (src, dst) and logs see them. */
 export interface ClientEnds {
@@ -65,4 +67,24 @@ export function redispatchOnRetry(attempt: number, retries: number, interval: nu
   if (interval === 0) return false;
   if (interval > 0) return attempt % interval === 0;
   return attempt === retries + 1 + interval;
+}
+
+/**
+ * After a failed connection attempt to `server` (the `attempt`th retry so far): counts it and
+ * tells what comes next. A server that just went down (observe layer4) is left at once when
+ * redispatch is on; the last usable server is never left.
+ */
+export function afterConnectFailure(server: Server, px: Proxy, attempt: number): 'give-up' | 'redispatch' | 'retry' {
+  server.counters.connErrors++;
+  px.counters.connErrors++;
+  server.check?.trafficError();
+  if (attempt >= px.cfg.retries) return 'give-up';
+  server.counters.retries++;
+  px.counters.retries++;
+  const interval = px.cfg.redispatch;
+  const redispatch = interval !== 0 && (!server.eligible || redispatchOnRetry(attempt + 1, px.cfg.retries, interval));
+  if (!redispatch || px.backend!.usableCount <= (server.eligible ? 1 : 0)) return 'retry';
+  server.counters.redispatches++;
+  px.counters.redispatches++;
+  return 'redispatch';
 }

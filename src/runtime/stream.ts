@@ -16,7 +16,7 @@ import type { Backend, BackendWaiter } from './backend.ts';
 import type { Server, ServerStream } from './server.ts';
 import type { Proxy } from './proxy.ts';
 import type { Listener } from './listener.ts';
-import { applyProxyHeader, evalConnectionRules, initClientEnds, listenerLogId, redispatchOnRetry } from './session.ts';
+import { afterConnectFailure, applyProxyHeader, evalConnectionRules, initClientEnds, listenerLogId } from './session.ts';
 import { LOG_SILENT, StreamLog } from '../observe/log/loggable.ts';
 import { logConnect, logSessionError, logStream, proxyHeaderErrorText, ProxyHeaderError } from '../observe/log/logger.ts';
 import { logTlsClient, tlsInfoOf, type TlsInfo } from '../protocols/tls/info.ts';
@@ -368,21 +368,12 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
   /** A connection attempt failed: retry (after HAProxy's 1 s turn-around) or redispatch. */
   private connectFailed(timeout: boolean): void {
     const server = this.server!;
-    const px = this.backend!;
-    server.counters.connErrors++;
-    px.counters.connErrors++;
-    server.check?.trafficError();
     this.dropServerSocket();
-    if (this.retriesDone >= px.cfg.retries) return this.close(timeout ? 's' : 'S', 'C');
+    const next = afterConnectFailure(server, this.backend!, this.retriesDone);
+    if (next === 'give-up') return this.close(timeout ? 's' : 'S', 'C');
     this.retriesDone++;
     this.logs.retries = this.retriesDone;
-    server.counters.retries++;
-    px.counters.retries++;
-    // A server that just went down (observe layer4) is left at once when redispatch is on.
-    const redispatchNow = px.cfg.redispatch !== 0 && (!server.eligible || redispatchOnRetry(this.retriesDone, px.cfg.retries, px.cfg.redispatch));
-    if (redispatchNow && px.backend!.usableCount > (server.eligible ? 1 : 0)) {
-      server.counters.redispatches++;
-      px.counters.redispatches++;
+    if (next === 'redispatch') {
       this.logs.redispatched = true;
       this.releaseServer();
       return this.assignServer(server);
