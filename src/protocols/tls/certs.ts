@@ -78,7 +78,7 @@ export function withBase(base: string | null, path: string): string {
 }
 
 /** Loads one PEM certificate file; returns the entry or HAProxy's error text. */
-export function loadCertFile(path: string): CertEntry | string {
+function loadCertFile(path: string): CertEntry | string {
   let text: string;
   try {
     text = readFileSync(path, 'latin1');
