@@ -213,6 +213,35 @@ listen tmo
     }
   });
 
+  test('an idle keep-alive connection costs a few KiB (2000 of them, measured on the process RSS)', async () => {
+    const p = await freePort();
+    const cfg = `global\n  maxconn 5000\ndefaults\n  mode http\n  timeout client 30s\n  timeout http-keep-alive 30s\nfrontend own\n  bind 127.0.0.1:${p}\n  http-request return status 200 content-type text/plain string ok\n`;
+    const tp2 = await startTurnpike(writeConfig(dir.path, cfg, 'idle.cfg'), [p]);
+    const socks: ReturnType<typeof connect>[] = [];
+    try {
+      const rss = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${tp2.pid}/status`, 'utf8'))![1]) * 1024;
+      await rawExchange(p, 'GET /warm HTTP/1.1\r\nconnection: close\r\n\r\n');
+      const before = rss();
+      const n = 2000;
+      let answered = 0;
+      await new Promise<void>((resolve) => {
+        for (let i = 0; i < n; i++) {
+          const s = connect(p, '127.0.0.1');
+          s.on('error', () => {});
+          s.once('data', () => { if (++answered === n) resolve(); });
+          s.write('GET / HTTP/1.1\r\nhost: x\r\n\r\n');
+          socks.push(s);
+        }
+      });
+      await sleep(1000);
+      const perConn = (rss() - before) / n;
+      assert.ok(perConn < 32 * 1024, `${Math.round(perConn / 1024)} KiB per idle connection`);
+    } finally {
+      for (const s of socks) s.destroy();
+      await tp2.stop();
+    }
+  });
+
   test('request bodies stream through: content-length and chunked', async () => {
     const body = Buffer.alloc(1024 * 1024 + 7, 0x42);
     const sha = createHash('sha256').update(body).digest('hex');
