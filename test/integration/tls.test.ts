@@ -162,6 +162,10 @@ frontend tls13
   option httplog
   http-request return status 200 content-type text/plain lf-string "%[ssl_fc_protocol]"
 
+frontend on_unix_socket
+  bind unix@${dir.path}/tls.sock ssl crt ${d}/
+  http-request return status 200 content-type text/plain lf-string "%[ssl_fc_sni] %[ssl_f_s_dn]"
+
 frontend strict
   bind 127.0.0.1:${pStrict} ssl crt ${d}/ strict-sni
   http-request return status 200 content-type text/plain lf-string "%[ssl_fc_sni]"
@@ -207,7 +211,7 @@ listen tcp_tls
   bind 127.0.0.1:${pTcp} ssl crt ${d}/
   server e 127.0.0.1:${echo.port}
 `;
-    tp = await startTurnpike(writeConfig(dir.path, cfg), [pHttps, pPlain, pMtls, pMtlsOpt, pTls13, pStrict, pTcp, pFront, pProxy]);
+    tp = await startTurnpike(writeConfig(dir.path, cfg), [pHttps, pPlain, pMtls, pMtlsOpt, pTls13, pStrict, pTcp, pFront, pProxy, `${dir.path}/tls.sock`]);
   });
 
   after(async () => {
@@ -289,6 +293,20 @@ listen tcp_tls
       });
       // The rules saw the announced source and the SNI: the echo server answered.
       assert.equal(got, 'proxied');
+    });
+
+    test('UNIX socket: concurrent handshakes each keep their SNI', async () => {
+      const one = (servername: string): Promise<string> => new Promise((resolve, reject) => {
+        const s = tlsConnect({ path: `${dir.path}/tls.sock`, servername, rejectUnauthorized: false }, () => s.write(`GET / HTTP/1.0\r\n\r\n`));
+        let out = '';
+        s.on('data', (d: Buffer) => { out += d.toString('latin1'); });
+        s.on('close', () => resolve(out.slice(out.indexOf('\r\n\r\n') + 4)));
+        s.on('error', reject);
+        setTimeout(() => s.destroy(), 5000);
+      });
+      const names = ['a.test', 'b.test', 'x.wild.test', 'b.test', 'a.test', 'y.wild.test'];
+      const got = await Promise.all(names.map(one));
+      assert.deepEqual(got, names.map((n) => `${n} /CN=${n.endsWith('wild.test') ? '*.wild.test' : n}`));
     });
 
     test('TCP mode: TLS terminated, the server gets the clear bytes', async () => {

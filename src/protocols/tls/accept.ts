@@ -62,8 +62,8 @@ class Pending implements AcceptedClient {
   readonly family: string;
   readonly acceptDate = Date.now();
   readonly acceptMono = performance.now();
-  /** Waiting for the PROXY header, then for the ClientHello; 'tls' once handed over. */
-  stage: 'proxy' | 'hello' | 'tls';
+  /** Waiting for the PROXY header, then for the ClientHello; 'tls' once handed over, 'done' once secure or failed. */
+  stage: 'proxy' | 'hello' | 'tls' | 'done';
   /** PROXY header bytes, given back to the stream after the handshake. */
   proxyHeader: Buffer | null = null;
   /** The SNI of the ClientHello. */
@@ -144,8 +144,8 @@ export class TlsAcceptor {
   private readonly defaultCert: CertEntry | null;
   private readonly acceptProxy: boolean;
   private readonly timeoutMs: number;
-  /** Connections in handshake, by their addresses (which both the raw and the TLS socket report). */
-  private readonly pending = new Map<string, Pending>();
+  /** Connections in handshake, by their TCP (or UNIX) socket. */
+  private readonly pending = new WeakMap<Socket, Pending>();
 
   constructor(c: BindContexts, opts: { readonly timeoutMs: number; readonly acceptProxy: boolean }, sink: HandshakeSink) {
     this.sink = sink;
@@ -174,14 +174,20 @@ export class TlsAcceptor {
 
   /** Takes an accepted (paused) connection through the handshake. */
   accept(raw: Socket): void {
-    const key = pendingKey(raw);
     // A client leaving during the handshake must close the connection, not half-close it
     // (the TLS socket inherits this; streams get half-open sockets back once secure).
     raw.allowHalfOpen = false;
     raw.on('error', noop);
     const p = new Pending(raw, this, this.acceptProxy, this.timeoutMs);
-    this.pending.set(key, p);
-    raw.once('close', () => this.onRawClose(key, p));
+    this.pending.set(raw, p);
+    raw.once('close', () => this.onRawClose(p));
+  }
+
+  /** The connection's state, from its TLS socket. */
+  private pendingOf(sock: TLSSocket): Pending | undefined {
+    // The socket a TLS socket wraps: Node keeps it as _parent (its own address getters read it).
+    const raw = (sock as unknown as { _parent?: Socket })._parent;
+    return raw ? this.pending.get(raw) : undefined;
   }
 
   /** The ClientHello is there: the TLS library takes the connection. */
@@ -190,13 +196,12 @@ export class TlsAcceptor {
   }
 
   private onSecure = (sock: TLSSocket): void => {
-    const key = pendingKey(sock);
-    const p = this.pending.get(key);
-    if (!p) {
+    const p = this.pendingOf(sock);
+    if (!p || p.stage === 'done') {
       sock.destroy();
       return;
     }
-    this.pending.delete(key);
+    p.stage = 'done';
     // HAProxy aborts the handshake on a certificate that does not verify, and with "required"
     // on a missing one ("optional" accepts its absence).
     if (this.verify !== 'none' && !sock.authorized) {
@@ -222,17 +227,14 @@ export class TlsAcceptor {
   };
 
   private onClientError = (err: NodeJS.ErrnoException, sock: TLSSocket): void => {
-    // A connection already closed has lost its addresses: its raw socket reported it.
-    if (sock.remoteAddress !== undefined) {
-      const p = this.pending.get(pendingKey(sock));
-      if (p) p.error = clientErrorText(err.code);
-    }
+    const p = this.pendingOf(sock);
+    if (p && p.error === null) p.error = clientErrorText(err.code);
     sock.destroy();
   };
 
-  private onRawClose(key: string, p: Pending): void {
-    if (this.pending.get(key) !== p) return;
-    this.pending.delete(key);
+  private onRawClose(p: Pending): void {
+    if (p.stage === 'done') return;
+    p.stage = 'done';
     this.sink.failed(p.error ?? HandshakeError.Closed, p);
   }
 }
@@ -243,10 +245,6 @@ function clientErrorText(code: string | undefined): string {
     case 'ECONNRESET': case 'EPIPE': case 'ETIMEDOUT': return HandshakeError.Aborted;
     default: return HandshakeError.Failure;
   }
-}
-
-function pendingKey(s: Socket): string {
-  return `${s.remoteAddress}|${s.remotePort}|${s.localAddress}|${s.localPort}`;
 }
 
 function noop(): void {}
