@@ -226,12 +226,17 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   start(): void {
     const fe = this.frontend.cfg;
     this.client.setTimeout(fe.timeouts.client ?? 0);
-    if (evalConnectionRules(fe.tcpRequestConnection, this) === 'reject') {
+    const verdict = evalConnectionRules(fe.tcpRequestConnection, this);
+    if (verdict === 'reject') {
       this.frontend.counters.deniedConn++;
       this.logs.level = LOG_SILENT; // no stream, no log (HAProxy)
       return this.close('P', 'R');
     }
-    if (this.listener.bind.acceptProxy || evalConnectionRules(fe.tcpRequestConnection, this) === 'expect-proxy') return;
+    if (this.listener.bind.acceptProxy || verdict === 'expect-proxy') {
+      // The PROXY header comes first: read it (processInput's handshake phase).
+      this.client.resume();
+      return;
+    }
     this.tcpRequestSession();
   }
 
@@ -1249,8 +1254,17 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   private onClientTimeout = (): void => {
     if (this.phase === Phase.Closing) return this.close('-', '-');
     if (this.phase === Phase.WaitHead) return this.onRequestTimeout();
+    // While the request is with the server side (queue, connection, retries, response), the
+    // client has nothing to send: timeout client does not apply, the server-side timeouts do.
+    if (this.waitingOnServer) return;
     this.close('c', this.phaseLetter());
   };
+
+  private get waitingOnServer(): boolean {
+    const p = this.phase;
+    return p === Phase.Rules || p === Phase.Queued || p === Phase.Connecting || p === Phase.Tarpit
+      || (p === Phase.Exchange && this.reqDone && !this.resHeadSent);
+  }
 
   shutdownByServerState(): void {
     this.close('D', this.phaseLetter());

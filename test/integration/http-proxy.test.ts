@@ -198,8 +198,9 @@ listen tmo
   test('a buffer full of pipelined requests answered by the proxy itself: every one answered, in order', async () => {
     const p = await freePort();
     const cfg = `defaults\n  mode http\n  timeout client 5s\nfrontend own\n  bind 127.0.0.1:${p}\n  http-request return status 200 content-type text/plain lf-string "%[path]\\n"\n`;
-    const tp2 = await startTurnpike(writeConfig(dir.path, cfg, 'pipe.cfg'), [p]);
+    let tp2: RunningProxy | undefined;
     try {
+      tp2 = await startTurnpike(writeConfig(dir.path, cfg, 'pipe.cfg'), [p]);
       let reqs = '';
       for (let i = 0; i < 900; i++) reqs += `GET /${i} HTTP/1.1\r\n\r\n`;
       const out = await rawExchange(p, reqs + 'GET /last HTTP/1.1\r\nconnection: close\r\n\r\n', 10_000);
@@ -209,17 +210,18 @@ listen tmo
       assert.equal(bodies[900], 'last');
       assert.equal(tp2.done(), false, 'still running');
     } finally {
-      await tp2.stop();
+      await tp2?.stop();
     }
   });
 
   test('an idle keep-alive connection costs a few KiB (2000 of them, measured on the process RSS)', async () => {
     const p = await freePort();
     const cfg = `global\n  maxconn 5000\ndefaults\n  mode http\n  timeout client 30s\n  timeout http-keep-alive 30s\nfrontend own\n  bind 127.0.0.1:${p}\n  http-request return status 200 content-type text/plain string ok\n`;
-    const tp2 = await startTurnpike(writeConfig(dir.path, cfg, 'idle.cfg'), [p]);
+    let tp2: RunningProxy | undefined;
     const socks: ReturnType<typeof connect>[] = [];
     try {
-      const rss = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${tp2.pid}/status`, 'utf8'))![1]) * 1024;
+      tp2 = await startTurnpike(writeConfig(dir.path, cfg, 'idle.cfg'), [p]);
+      const rss = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${tp2!.pid}/status`, 'utf8'))![1]) * 1024;
       await rawExchange(p, 'GET /warm HTTP/1.1\r\nconnection: close\r\n\r\n');
       const before = rss();
       const n = 2000;
@@ -238,7 +240,7 @@ listen tmo
       assert.ok(perConn < 32 * 1024, `${Math.round(perConn / 1024)} KiB per idle connection`);
     } finally {
       for (const s of socks) s.destroy();
-      await tp2.stop();
+      await tp2?.stop();
     }
   });
 
@@ -353,8 +355,9 @@ listen tmo
       });
     });
     const p = await freePort();
-    const tp2 = await startTurnpike(writeConfig(dir.path, `defaults\n  mode http\n  timeout connect 2s\n  timeout client 20s\n  timeout server 20s\nlisten up\n  bind 127.0.0.1:${p}\n  server s 127.0.0.1:${sink.port}\n`, 'up.cfg'), [p]);
+    let tp2: RunningProxy | undefined;
     try {
+      tp2 = await startTurnpike(writeConfig(dir.path, `defaults\n  mode http\n  timeout connect 2s\n  timeout client 20s\n  timeout server 20s\nlisten up\n  bind 127.0.0.1:${p}\n  server s 127.0.0.1:${sink.port}\n`, 'up.cfg'), [p]);
       const client = connect(p, '127.0.0.1');
       let out = '';
       client.on('data', (d) => (out += d));
@@ -362,7 +365,7 @@ listen tmo
       client.write(`POST /up HTTP/1.1\r\nhost: x\r\ncontent-length: ${total}\r\nconnection: close\r\n\r\n`);
       const chunk = Buffer.alloc(1024 * 1024, 0x5a);
       let peak = 0;
-      const rss = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${tp2.pid}/status`, 'utf8'))![1]) * 1024;
+      const rss = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${tp2!.pid}/status`, 'utf8'))![1]) * 1024;
       for (let i = 0; i < 1024; i++) {
         if (!client.write(chunk)) await new Promise((r) => client.once('drain', r));
         if (i % 64 === 0) peak = Math.max(peak, rss());
@@ -371,7 +374,7 @@ listen tmo
       assert.match(out, /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nok$/);
       assert.ok(peak < 200 * 1024 * 1024, `peak RSS ${Math.round(peak / 1048576)} MiB`);
     } finally {
-      await tp2.stop();
+      await tp2?.stop();
       sink.server.close();
     }
   });
@@ -380,8 +383,9 @@ listen tmo
     const rec = await rawBackend((s) => s.on('data', () => s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok')));
     const p = await freePort();
     const cfg = `global\n  h1-case-adjust x-custom-header X-CUSTOM-Header\ndefaults\n  mode http\n  timeout connect 2s\n  timeout client 5s\n  timeout server 5s\nlisten adj\n  bind 127.0.0.1:${p}\n  option h1-case-adjust-bogus-server\n  server s 127.0.0.1:${rec.port} pool-max-conn 0 max-reuse 1\n`;
-    const tp2 = await startTurnpike(writeConfig(dir.path, cfg, 'adj.cfg'), [p]);
+    let tp2: RunningProxy | undefined;
     try {
+      tp2 = await startTurnpike(writeConfig(dir.path, cfg, 'adj.cfg'), [p]);
       const out = await rawExchange(p, 'GET /1 HTTP/1.1\r\nhost: x\r\nx-custom-header: 1\r\n\r\nGET /2 HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n');
       assert.equal(out.match(/200 OK/g)?.length, 2, out);
       const seen = Buffer.concat(rec.received).toString('latin1');
@@ -389,7 +393,7 @@ listen tmo
       const conns = await new Promise<number>((r) => rec.server.getConnections((_e, n) => r(n)));
       assert.equal(conns, 0, 'no idle server connection kept');
     } finally {
-      await tp2.stop();
+      await tp2?.stop();
       rec.server.close();
     }
   });
@@ -401,8 +405,9 @@ listen tmo
     const cfg = `defaults\n  mode http\n  timeout connect 2s\n  timeout client 5s\n  timeout server 5s\n`
       + `listen hc\n  bind 127.0.0.1:${p1}\n  option httpclose\n  server s 127.0.0.1:${rec.port}\n`
       + `listen sc\n  bind 127.0.0.1:${p2}\n  option http-server-close\n  server s 127.0.0.1:${rec.port}\n`;
-    const tp2 = await startTurnpike(writeConfig(dir.path, cfg, 'close.cfg'), [p1, p2]);
+    let tp2: RunningProxy | undefined;
     try {
+      tp2 = await startTurnpike(writeConfig(dir.path, cfg, 'close.cfg'), [p1, p2]);
       const out1 = await rawExchange(p1, 'GET /1 HTTP/1.1\r\nhost: x\r\n\r\n', 2000);
       assert.match(out1, /\r\nconnection: close\r\n/i, 'client told the connection closes');
       assert.match(Buffer.concat(rec.received).toString('latin1'), /^GET \/1 HTTP\/1\.1\r\n[^]*connection: close\r\n/i);
@@ -412,8 +417,24 @@ listen tmo
       const sent = Buffer.concat(rec.received).toString('latin1');
       assert.equal(sent.match(/connection: close/gi)?.length, 2, 'each server connection is closed');
     } finally {
-      await tp2.stop();
+      await tp2?.stop();
       rec.server.close();
+    }
+  });
+
+  test('accept-proxy on an HTTP frontend: the PROXY header sets the client address; timeout client does not cut a slow server', async () => {
+    const slow = await rawBackend((s) => s.once('data', (d) => setTimeout(() => s.end(`HTTP/1.1 200 OK\r\ncontent-length: ${d.length}\r\n\r\n${d.toString('latin1')}`), 1200)));
+    const p = await freePort();
+    const cfg = `defaults\n  mode http\n  timeout connect 2s\n  timeout client 500ms\n  timeout server 5s\nlisten pp\n  bind 127.0.0.1:${p} accept-proxy\n  option forwardfor\n  server s 127.0.0.1:${slow.port}\n`;
+    let tp2: RunningProxy | undefined;
+    try {
+      tp2 = await startTurnpike(writeConfig(dir.path, cfg, 'pp.cfg'), [p]);
+      const out = await rawExchange(p, 'PROXY TCP4 192.0.2.7 127.0.0.1 40000 80\r\nGET /pp HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n', 4000);
+      assert.match(out, /^HTTP\/1\.1 200 OK\r\n/, out);
+      assert.match(out, /\r\nx-forwarded-for: 192\.0\.2\.7\r\n/i, 'the server saw the address from the PROXY header');
+    } finally {
+      await tp2?.stop();
+      slow.server.close();
     }
   });
 
@@ -425,15 +446,16 @@ listen tmo
     }));
     const p = await freePort();
     const cfg = `defaults\n  mode http\n  timeout connect 2s\n  timeout client 5s\n  timeout server 5s\nlisten r\n  bind 127.0.0.1:${p}\n  retry-on 503 empty-response\n  server s 127.0.0.1:${flaky.port}\n`;
-    const tp2 = await startTurnpike(writeConfig(dir.path, cfg, 'retry.cfg'), [p]);
+    let tp2: RunningProxy | undefined;
     try {
+      tp2 = await startTurnpike(writeConfig(dir.path, cfg, 'retry.cfg'), [p]);
       const out = await rawExchange(p, 'GET /r HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n');
       assert.match(out, /^HTTP\/1\.1 200 OK\r\n[^]*ok$/);
       assert.equal(n, 2);
       const sent = flaky.received.map((b) => b.toString('latin1'));
       assert.equal(sent[0], sent[1], 'the same request bytes were sent again');
     } finally {
-      await tp2.stop();
+      await tp2?.stop();
       flaky.server.close();
     }
   });

@@ -202,9 +202,9 @@ backend verifyhost_bad
 
 backend checked
   option httpchk GET /check
-  server s1 127.0.0.1:${tlsPort} ssl verify required ca-file ${certs.caCrt} check inter 200 check-sni a.test
+  server s1 127.0.0.1:${tlsPort} ssl verify required ca-file ${certs.caCrt} check inter 1000 check-sni a.test
 backend badcheck
-  server s1 127.0.0.1:${tlsPort} ssl verify required ca-file ${certs.rogueCrt} check inter 200 fall 1 rise 1
+  server s1 127.0.0.1:${tlsPort} ssl verify required ca-file ${certs.rogueCrt} check inter 1000 fall 1 rise 1
 
 listen tcp_tls
   mode tcp
