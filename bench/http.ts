@@ -47,8 +47,7 @@ import {
   type Machine,
   type NoiseBudget,
   type Proc,
-  type WrkResult,
-} from './lib.ts';
+  type WrkResult, consoleTable, markdownTable } from './lib.ts';
 
 export type Mode = 'unpinned' | 'pinned';
 export const HTTP_PROXIES = ['haproxy', 'turnpike', 'node-http-proxy'] as const;
@@ -289,7 +288,8 @@ export async function runHttp(opts: HttpOptions): Promise<number> {
   const elapsedS = (Date.now() - t0) / 1000;
   noise.retries = initialRetries - noise.retriesLeft;
   const rows = summarize(results, opts);
-  process.stdout.write(`\n${consoleTable(rows, label)}\n`);
+  const t = tableCells(rows, label);
+  process.stdout.write(`\n${consoleTable(HEADERS, NUMERIC_COLS, t.cells, t.groups)}\n`);
   for (const [proxy, why] of Object.entries(startFailures)) process.stdout.write(`\n${proxy} failed to start:\n${why}\n`);
   const noiseNote =
     `Noise control: waited ${(noise.waitedMs / 1000).toFixed(0)} s in total for other jobs to quieten, ` +
@@ -611,28 +611,9 @@ function rowCells(r: Row, label: (p: HttpProxy) => string): string[] {
   ];
 }
 
-function consoleTable(rows: Row[], label: (p: HttpProxy) => string): string {
-  const cells = [HEADERS, ...rows.map((r) => rowCells(r, label))];
-  const widths = HEADERS.map((_, i) => Math.max(...cells.map((c) => c[i]!.length)));
-  const line = (c: string[]): string => c.map((v, i) => (NUMERIC_COLS.has(i) ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join('  ').trimEnd();
-  const out = [line(cells[0]!), widths.map((w) => '-'.repeat(w)).join('  ')];
-  let prev = '';
-  for (let i = 1; i < cells.length; i++) {
-    const key = `${rows[i - 1]!.mode}/${rows[i - 1]!.scenario}`;
-    if (prev && key !== prev) out.push('');
-    prev = key;
-    out.push(line(cells[i]!));
-  }
-  return out.join('\n');
-}
-
-function markdownTable(rows: Row[], label: (p: HttpProxy) => string): string {
-  const esc = (s: string): string => s.replace(/\|/g, '\\|');
-  return [
-    `| ${HEADERS.join(' | ')} |`,
-    `|${HEADERS.map((_, i) => (NUMERIC_COLS.has(i) ? '---:' : '---')).join('|')}|`,
-    ...rows.map((r) => `| ${rowCells(r, label).map(esc).join(' | ')} |`),
-  ].join('\n');
+/** The rows as table cells, with the group (mode/scenario) of each for the console's blank lines. */
+function tableCells(rows: Row[], label: (p: HttpProxy) => string): { cells: string[][]; groups: string[] } {
+  return { cells: rows.map((r) => rowCells(r, label)), groups: rows.map((r) => `${r.mode}/${r.scenario}`) };
 }
 
 function writeReport(
@@ -659,7 +640,7 @@ function writeReport(
   md.push('## Machine', '');
   md.push(...machineMarkdown(machine, [`| node-http-proxy | http-proxy ${httpProxyVersion(opts.repo)} on Node ${machine.node} |`]), '');
   md.push('## Results', '');
-  md.push(markdownTable(rows, label), '');
+  md.push(markdownTable(HEADERS, NUMERIC_COLS, tableCells(rows, label).cells), '');
   md.push(
     `${opts.rounds} round${opts.rounds > 1 ? 's' : ''} per proxy and mode; the proxies take turns (order reversed every other round) ` +
       'and each is restarted for every round. ' +

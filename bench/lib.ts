@@ -664,3 +664,26 @@ export function profileTop(file: string, n: number, root: string): ProfileEntry[
   for (const e of top) e.selfPct = totalUs ? (100 * e.selfMs * 1000) / totalUs : 0;
   return top;
 }
+
+/** A results table for the console: columns aligned (numbers to the right), a blank line between groups. */
+export function consoleTable(headers: readonly string[], numeric: ReadonlySet<number>, cells: readonly string[][], groups: readonly string[]): string {
+  const all = [headers, ...cells];
+  const widths = headers.map((_, i) => Math.max(...all.map((c) => c[i]!.length)));
+  const line = (c: readonly string[]): string => c.map((v, i) => (numeric.has(i) ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join('  ').trimEnd();
+  const out = [line(headers), widths.map((w) => '-'.repeat(w)).join('  ')];
+  for (let i = 0; i < cells.length; i++) {
+    if (i > 0 && groups[i] !== groups[i - 1]) out.push('');
+    out.push(line(cells[i]!));
+  }
+  return out.join('\n');
+}
+
+/** The same table in markdown. */
+export function markdownTable(headers: readonly string[], numeric: ReadonlySet<number>, cells: readonly string[][]): string {
+  const esc = (s: string): string => s.replace(/\|/g, '\\|');
+  return [
+    `| ${headers.join(' | ')} |`,
+    `|${headers.map((_, i) => (numeric.has(i) ? '---:' : '---')).join('|')}|`,
+    ...cells.map((c) => `| ${c.map(esc).join(' | ')} |`),
+  ].join('\n');
+}

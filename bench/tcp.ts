@@ -31,8 +31,7 @@ import {
   CLK_TCK,
   type Machine,
   type Proc,
-  type WrkResult,
-} from './lib.ts';
+  type WrkResult, consoleTable, markdownTable } from './lib.ts';
 
 export type Mode = 'unpinned' | 'pinned';
 export type ProxyName = 'haproxy' | 'turnpike';
@@ -287,7 +286,8 @@ export async function runTcp(opts: TcpOptions): Promise<number> {
   const elapsedS = (Date.now() - t0) / 1000;
   noise.retries = initialRetries - noise.retriesLeft;
   const rows = summarize(results, opts);
-  const table = consoleTable(rows, label);
+  const t = tableCells(rows, label);
+  const table = consoleTable(HEADERS, NUMERIC_COLS, t.cells, t.groups);
   process.stdout.write(`\n${table}\n`);
   for (const [proxy, why] of Object.entries(startFailures)) process.stdout.write(`\n${proxy} failed to start:\n${why}\n`);
 
@@ -535,28 +535,9 @@ function rowCells(r: Row, label: (p: ProxyName) => string): string[] {
   ];
 }
 
-function consoleTable(rows: Row[], label: (p: ProxyName) => string): string {
-  const cells = [HEADERS, ...rows.map((r) => rowCells(r, label))];
-  const widths = HEADERS.map((_, i) => Math.max(...cells.map((c) => c[i]!.length)));
-  const line = (c: string[]): string => c.map((v, i) => (NUMERIC_COLS.has(i) ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join('  ').trimEnd();
-  const out = [line(cells[0]!), widths.map((w) => '-'.repeat(w)).join('  ')];
-  let prev = '';
-  for (let i = 1; i < cells.length; i++) {
-    const key = `${rows[i - 1]!.mode}/${rows[i - 1]!.scenario}`;
-    if (prev && key !== prev) out.push('');
-    prev = key;
-    out.push(line(cells[i]!));
-  }
-  return out.join('\n');
-}
-
-function markdownTable(rows: Row[], label: (p: ProxyName) => string): string {
-  const esc = (s: string): string => s.replace(/\|/g, '\\|');
-  return [
-    `| ${HEADERS.join(' | ')} |`,
-    `|${HEADERS.map((_, i) => (NUMERIC_COLS.has(i) ? '---:' : '---')).join('|')}|`,
-    ...rows.map((r) => `| ${rowCells(r, label).map(esc).join(' | ')} |`),
-  ].join('\n');
+/** The rows as table cells, with the group (mode/scenario) of each for the console's blank lines. */
+function tableCells(rows: Row[], label: (p: ProxyName) => string): { cells: string[][]; groups: string[] } {
+  return { cells: rows.map((r) => rowCells(r, label)), groups: rows.map((r) => `${r.mode}/${r.scenario}`) };
 }
 
 function writeReport(
@@ -596,7 +577,7 @@ function writeReport(
   md.push(`| ephemeral ports / tcp_tw_reuse | ${machine.portRange} / ${machine.twReuse} |`);
   md.push('');
   md.push('## Results', '');
-  md.push(markdownTable(rows, label), '');
+  md.push(markdownTable(HEADERS, NUMERIC_COLS, tableCells(rows, label).cells), '');
   md.push(
     `${opts.rounds} round${opts.rounds > 1 ? 's' : ''} per proxy and mode; HAProxy and Turnpike alternate ` +
       '(HAProxy, Turnpike, HAProxy, Turnpike, …) and each proxy is restarted for every round. ' +
