@@ -31,7 +31,7 @@ import {
   CLK_TCK,
   type Machine,
   type Proc,
-  type WrkResult, consoleTable, markdownTable } from './lib.ts';
+  type WrkResult, consoleTable, markdownTable, noiseBudget, waitForQuiet, NOISE_PCT, QUIET_PCT } from './lib.ts';
 
 export type Mode = 'unpinned' | 'pinned';
 export type ProxyName = 'haproxy' | 'turnpike';
@@ -59,11 +59,6 @@ export interface TcpOptions {
 const BIG_FILE_BYTES = 64 * 1024 * 1024;
 const SHORT_CONNS = 50;
 const BULK_CONNS = 4;
-/** CPU% used by other processes above which a run is flagged as noisy. */
-const NOISE_PCT = 15;
-/** Machine-wide busy% (sum over cores) below which the machine counts as quiet before a run. */
-const QUIET_PCT = 10;
-const QUIET_SAMPLE_MS = 500;
 
 const SCENARIOS: Record<Scenario, { title: string; unit: string; target: number; wrk: (url: string, d: number) => string[] }> = {
   short: {
@@ -206,7 +201,7 @@ export async function runTcp(opts: TcpOptions): Promise<number> {
   const label = (p: ProxyName): string => (p === 'turnpike' && opts.standIn ? 'turnpike*' : p);
 
   const results: Measurement[] = [];
-  const noise: NoiseBudget = { waitLeftMs: opts.quietWaitS * 1000, retriesLeft: opts.noisyRetries, waitedMs: 0, retries: 0, noisyKept: 0 };
+  const noise = noiseBudget(opts.quietWaitS, opts.noisyRetries);
   const initialRetries = noise.retriesLeft;
   const startFailures: Partial<Record<ProxyName, string>> = {};
   const url = `http://127.0.0.1:${proxyPort}`;
@@ -309,38 +304,6 @@ function peakRssMiB(pid: number): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-interface NoiseBudget {
-  waitLeftMs: number;
-  retriesLeft: number;
-  waitedMs: number;
-  retries: number;
-  noisyKept: number;
-}
-
-/**
- * Other jobs on a small shared machine skew the figures. Before each measured run
- * wait (from a bounded budget) until the machine is nearly idle; returns a log line if it waited.
- */
-async function waitForQuiet(noise: NoiseBudget): Promise<string | undefined> {
-  const t0 = Date.now();
-  let busy = 0;
-  for (;;) {
-    const a = coreTimes();
-    await sleep(QUIET_SAMPLE_MS);
-    const b = coreTimes();
-    busy = coreBusyPct(a, b).reduce((x, y) => x + y, 0);
-    if (busy <= QUIET_PCT) break;
-    if (Date.now() - t0 >= noise.waitLeftMs) break;
-  }
-  const waited = Date.now() - t0 - QUIET_SAMPLE_MS;
-  noise.waitLeftMs = Math.max(0, noise.waitLeftMs - waited);
-  noise.waitedMs += Math.max(0, waited);
-  if (waited < QUIET_SAMPLE_MS) return undefined;
-  return busy <= QUIET_PCT
-    ? `waited ${(waited / 1000).toFixed(1)} s for other jobs to quieten`
-    : `machine still ${busy.toFixed(0)}% busy after waiting ${(waited / 1000).toFixed(1)} s (quiet-wait budget used up), measuring anyway`;
 }
 
 /** Waits for the proxy to accept and checks one request goes through; returns an error text or undefined. */
