@@ -53,10 +53,10 @@ export interface HttpStreamHost extends Omit<StreamHost, 'streamEnded'> {
   serviceReply(name: ServiceName, req: HttpRequest): HttpReply;
 }
 
-const Phase = {
+export const Phase = {
   Handshake: 0, WaitHead: 1, Rules: 2, Queued: 3, Connecting: 4, Exchange: 5, Tunnel: 6, Tarpit: 7, Closing: 8, Closed: 9,
 } as const;
-type Phase = (typeof Phase)[keyof typeof Phase];
+export type Phase = (typeof Phase)[keyof typeof Phase];
 
 const CRLF = Buffer.from('\r\n');
 const CONTINUE_100 = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n');
@@ -81,7 +81,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   gone = false;
   termCause: TermCause = '-';
   termPhase: TermPhase = '-';
-  private phase: Phase = Phase.Handshake;
+  protected phase: Phase = Phase.Handshake;
   private sessVars: Map<string, Sample> | null = null;
   private readonly opts: H1Options;
   /** Header-name case for a bogus client (option h1-case-adjust-bogus-client). */
@@ -89,8 +89,8 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
 
   // ---- client input ----
   /** Client bytes received and not consumed yet (request head, body, pipelined requests). */
-  private inBuf: Buffer = EMPTY;
-  private clientEnded = false;
+  protected inBuf: Buffer = EMPTY;
+  protected clientEnded = false;
   /** A log line was emitted on this connection (an idle close after it is not logged). */
   private loggedOnce = false;
   /** The reply to an unparsable or incomplete request is not counted in the log's bytes (HAProxy). */
@@ -130,9 +130,9 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   server: Server | null = null;
   retriesDone = 0;
   /** The first byte of the current request arrived. */
-  private reqStarted = false;
-  private reqKind: BodyKind = BodyKind.None;
-  private reqRemaining = 0;
+  protected reqStarted = false;
+  protected reqKind: BodyKind = BodyKind.None;
+  protected reqRemaining = 0;
   private reqDone = true;
   /** Chunked decoders, created the first time the connection carries a chunked message. */
   private reqChunked: ChunkedDecoder | null = null;
@@ -140,7 +140,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   /** The request asked for a protocol upgrade (Connection: upgrade): only then is a 101 valid. */
   private upgradeRequested = false;
   /** The current message's trailers went out with its last chunk. */
-  private trailersSent = false;
+  protected trailersSent = false;
 
   /**
    * The request as sent (head and body), kept while it fits tune.bufsize when retry-on may replay
@@ -187,13 +187,6 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     if (this.tls) logTlsClient(this.logs, this.tls, true);
     this.clientAdjust = frontend.cfg.option('h1-case-adjust-bogus-client') ? host.caseAdjust : null;
     this.opts = { maxHead: headLimit(host.bufsize), acceptInvalid: frontend.cfg.option('accept-invalid-http-request') };
-    client.on('error', this.onClientError);
-    client.on('close', this.onClientClose);
-    client.on('end', this.onClientEnd);
-    client.on('data', this.onClientData);
-    client.on('timeout', this.onClientTimeout);
-    client.on('drain', this.onClientDrain);
-    if (frontend.cfg.option('tcpka') || frontend.cfg.option('clitcpka')) client.setKeepAlive(true);
   }
 
   /**
@@ -225,7 +218,15 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
 
   start(): void {
     const fe = this.frontend.cfg;
-    this.client.setTimeout(fe.timeouts.client ?? 0);
+    const client = this.client;
+    client.on('error', this.onClientError);
+    client.on('close', this.onClientClose);
+    client.on('end', this.onClientEnd);
+    client.on('data', this.onClientData);
+    client.on('timeout', this.onClientTimeout);
+    client.on('drain', this.onClientDrain);
+    if (fe.option('tcpka') || fe.option('clitcpka')) client.setKeepAlive(true);
+    client.setTimeout(fe.timeouts.client ?? 0);
     const verdict = evalConnectionRules(fe.tcpRequestConnection, this);
     if (verdict === 'reject') {
       this.frontend.counters.deniedConn++;
@@ -332,6 +333,11 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
       this.startTransaction(r.req, r.connection, r.mustClose);
       return;
     }
+    this.processBody();
+  }
+
+  /** Request body bytes arrived: forwarded, or kept for wait-for-body, or held while the server side is not ready. */
+  protected processBody(): void {
     if (this.phase === Phase.Exchange && !this.reqDone) return this.pumpRequestBody();
     if (this.phase === Phase.Rules && this.yieldProxy) {
       // wait-for-body: more of the body arrived.
@@ -339,7 +345,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
       if (this.reqBodyFinal) return this.resumeRules();
     }
     // Not ready for more (rules, queue, connect, response pending): stop reading, keep the bytes.
-    if (this.inBuf.length >= this.host.bufsize) this.client.pause();
+    if (this.inBuf.length >= this.host.bufsize) this.pauseClient();
   }
 
   private onRequestTimeout = (): void => {
@@ -351,7 +357,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     this.sendError(408, 'c', 'R');
   };
 
-  private requestError(status: number): void {
+  protected requestError(status: number): void {
     this.frontend.counters.reqErrors++;
     this.noRequestBytes = true;
     this.sendError(status, 'P', 'R');
@@ -359,7 +365,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
 
   // ---- phase 2: the transaction: rules, backend, server ---------------------------------------
 
-  private startTransaction(req: HttpRequest, conn: number, mustClose: boolean): void {
+  protected startTransaction(req: HttpRequest, conn: number, mustClose: boolean): void {
     // The client keeps being read (body, pipelined requests) until tune.bufsize is buffered.
     this.clearTimer();
     this.phase = Phase.Rules;
@@ -438,7 +444,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
         this.phase = Phase.Rules;
         this.fillRequestBody();
         if (this.reqBodyFinal) return this.resumeRules();
-        this.client.resume();
+        this.resumeClient();
         this.setTimer(Math.max(1, this.yieldUntil - Date.now()), this.onYieldTimeout);
         return;
     }
@@ -465,7 +471,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     const px = this.yieldProxy!;
     this.yieldProxy = null;
     this.clearTimer();
-    this.client.pause();
+    this.pauseClient();
     if (!this.requestRules(px, this.yieldRule)) return;
     this.yieldUntil = 0;
     if (px === this.frontend && !this.backend) this.chooseBackend();
@@ -485,7 +491,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
       const expect = this.req!.headers.get('expect');
       if (expect !== undefined && expect.toLowerCase() === '100-continue') {
         this.req!.headers.delete('expect');
-        this.client.write(CONTINUE_100);
+        this.sendContinue();
       }
     }
     const limit = this.host.bufsize;
@@ -496,6 +502,10 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
       const n = Math.min(this.inBuf.length, this.reqRemaining, limit);
       this.reqBody = this.inBuf.subarray(0, n);
       this.reqBodyFinal = n === this.reqRemaining || n >= limit || this.clientEnded;
+    } else if (this.reqKind === BodyKind.UntilClose) {
+      const n = Math.min(this.inBuf.length, limit);
+      this.reqBody = this.inBuf.subarray(0, n);
+      this.reqBodyFinal = n >= limit || this.clientEnded;
     } else {
       const peek = new BodyPeek(limit);
       const dec = new ChunkedDecoder(peek, limit);
@@ -743,7 +753,14 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
         this.forwardRawRequest(this.inBuf.subarray(0, n));
         this.inBuf = this.inBuf.subarray(n);
         this.reqRemaining -= n;
+        this.requestBodyConsumed(n);
         if (this.reqRemaining === 0) this.reqDone = true;
+      } else if (this.reqKind === BodyKind.UntilClose) {
+        // A body whose end the client signals (HTTP/2 END_STREAM): chunked towards the server.
+        const n = this.inBuf.length;
+        this.forwardRequestData(this.inBuf);
+        this.inBuf = EMPTY;
+        this.requestBodyConsumed(n);
       } else {
         const n = this.reqChunked!.feed(this.inBuf);
         if (n < 0) {
@@ -762,11 +779,15 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
         }
       }
     }
+    if (!this.reqDone && this.reqKind === BodyKind.UntilClose && this.clientEnded) {
+      this.reqDone = true;
+      if (!this.trailersSent) this.writeServer(this.lastRequestChunk() ?? LAST_CHUNK);
+    }
     if (this.reqDone) {
       // Pipelined bytes wait until the response is done (read ahead up to tune.bufsize).
-      if (this.inBuf.length >= this.host.bufsize) this.client.pause();
+      if (this.inBuf.length >= this.host.bufsize) this.pauseClient();
       if (this.resDone) this.endTransaction();
-    } else if (!this.serverWaitsDrain) this.client.resume();
+    } else if (!this.serverWaitsDrain) this.resumeClient();
   }
 
   private forwardRawRequest(data: Buffer): void {
@@ -795,14 +816,14 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     }
     if (!c.sock.write(data) && !this.serverWaitsDrain) {
       this.serverWaitsDrain = true;
-      this.client.pause();
+      this.pauseClient();
     }
   }
 
   onServerDrain(): void {
     if (!this.serverWaitsDrain) return;
     this.serverWaitsDrain = false;
-    if (this.phase === Phase.Tunnel || (this.phase === Phase.Exchange && !this.reqDone)) this.client.resume();
+    if (this.phase === Phase.Tunnel || (this.phase === Phase.Exchange && !this.reqDone)) this.resumeClient();
   }
 
   private countIn(n: number): void {
@@ -819,10 +840,9 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     if (this.phase !== Phase.Exchange) return;
     this.srvBuf = this.srvBuf.length === 0 ? chunk : Buffer.concat([this.srvBuf, chunk]);
     // Head and body pieces written while handling one read leave in one writev.
-    const c = this.client;
-    c.cork();
+    this.corkClient();
     this.processResponse();
-    c.uncork();
+    this.uncorkClient();
   }
 
   private processResponse(): void {
@@ -838,7 +858,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
       this.srvBuf = this.srvBuf.subarray(r.headLen);
       if (r.res.status < 200 && r.res.status !== 101) {
         // Interim responses (100 Continue, 103 Early Hints) go straight to the client.
-        this.writeClient(serializeResponseHead(r.res, this.clientAdjust));
+        this.sendHead(r.res);
         continue;
       }
       this.onResponseHead(r.res, r.body, r.length, r.connection);
@@ -873,13 +893,13 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     this.resChunkOut = kind === BodyKind.UntilClose && !upgraded && this.req!.version === 'HTTP/1.1' && this.keepClient;
     if (kind === BodyKind.UntilClose && !this.resChunkOut && !upgraded) this.keepClient = false;
     if (!this.reqDone) this.keepClient = false;
-    prepareResponseHeaders(res, this.req!, this.keepClient, this.resChunkOut, upgraded);
+    this.prepareResponse(res, this.resChunkOut, upgraded);
     if (this.persist) applyResponseCookie(this.backend!.backend!, res, this.req!.method, this.server, this.persist, Math.floor(Date.now() / 1000));
     this.afterResponseRules();
     this.logs.status = res.status;
     countStatus(this, res.status);
     this.resHeadSent = true;
-    this.writeClient(serializeResponseHead(res, this.clientAdjust));
+    this.sendHead(res);
     if (upgraded) return this.startTunnel();
     if (kind === BodyKind.None) this.resDone = true;
   }
@@ -901,7 +921,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
         this.srvBuf = this.srvBuf.subarray(n);
         if (this.resChunked!.done) {
           this.resDone = true;
-          if (!this.trailersSent) this.writeClient(LAST_CHUNK);
+          if (!this.trailersSent) this.endChunkedResponse();
         }
       } else {
         // Close-delimited: everything until the server closes.
@@ -922,18 +942,23 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     }
   }
 
-  private forwardResponseData(data: Buffer): void {
+  /** Decoded response body data that goes out chunked to an HTTP/1.1 client. */
+  protected forwardResponseData(data: Buffer): void {
     this.writeClient(chunkHeader(data.length));
     this.writeClient(data);
     this.writeClient(CRLF);
   }
 
-  private forwardResponseTrailers(trailers: HttpHeaders): void {
+  protected forwardResponseTrailers(trailers: HttpHeaders): void {
     this.trailersSent = true;
     this.writeClient(lastChunkWithTrailers(trailers));
   }
 
-  private writeClient(data: Buffer): void {
+  protected endChunkedResponse(): void {
+    this.writeClient(LAST_CHUNK);
+  }
+
+  protected writeClient(data: Buffer): void {
     this.logs.bytesOut += data.length;
     this.listener.counters.bytesOut += data.length;
     if (this.backend) {
@@ -941,13 +966,13 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
       this.backend.counters.bytesOut += data.length;
       if (this.server) this.server.counters.bytesOut += data.length;
     }
-    if (!this.client.write(data) && !this.clientWaitsDrain) {
+    if (!this.clientWrite(data) && !this.clientWaitsDrain) {
       this.clientWaitsDrain = true;
       this.conn?.sock.pause();
     }
   }
 
-  private onClientDrain = (): void => {
+  protected onClientDrain = (): void => {
     if (!this.clientWaitsDrain) return;
     this.clientWaitsDrain = false;
     if (this.phase === Phase.Exchange || this.phase === Phase.Tunnel) this.conn?.sock.resume();
@@ -962,7 +987,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     if (this.phase !== Phase.Exchange) return;
     if (this.resHeadSent && this.resKind === BodyKind.UntilClose) {
       this.keepServer = false;
-      if (this.resChunkOut) this.writeClient(LAST_CHUNK);
+      if (this.resChunkOut) this.endChunkedResponse();
       this.resDone = true;
       if (!this.reqDone) this.keepClient = false;
       return this.endTransaction();
@@ -1066,13 +1091,13 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     countStatus(this, res.status);
     // The request body was not read: the connection cannot carry another request.
     if (!this.reqDone) this.keepClient = false;
-    prepareResponseHeaders(res, this.req ?? undefined, this.keepClient, false, false);
+    this.prepareResponse(res, false, false);
     this.resHeadSent = true;
     this.phase = Phase.Exchange;
-    this.client.cork();
-    this.writeClient(serializeResponseHead(res, this.clientAdjust));
+    this.corkClient();
+    this.sendHead(res);
     if (r.body.length > 0 && this.req?.method !== 'HEAD') this.writeClient(r.body);
-    this.client.uncork();
+    this.uncorkClient();
     this.resDone = true;
     this.reqDone = true;
     this.endTransaction();
@@ -1193,8 +1218,65 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     this.srvTls = null;
     if (this.reqCaptures.length > 0) this.reqCaptures = [];
     if (this.resCaptures.length > 0) this.resCaptures = [];
+    this.nextTransaction();
+  }
+
+  // ---- the client side (HTTP/1 here; an HTTP/2 stream overrides these, see h2-stream.ts) ------
+
+  /** After a transaction: the next request on a keep-alive connection, or the end. */
+  protected nextTransaction(): void {
     if (!this.keepClient || this.clientEnded || this.host.stopping) return this.closeGracefully();
     this.waitRequest();
+  }
+
+  protected pauseClient(): void {
+    this.client.pause();
+  }
+
+  protected resumeClient(): void {
+    this.client.resume();
+  }
+
+  /** The end of a request body the client delimited itself, with its trailers; null: no trailers. */
+  protected lastRequestChunk(): Buffer | null {
+    return null;
+  }
+
+  /** The request body bytes just forwarded (HTTP/2 acknowledges them to the client). */
+  protected requestBodyConsumed(_n: number): void {}
+
+  protected corkClient(): void {
+    this.client.cork();
+  }
+
+  protected uncorkClient(): void {
+    this.client.uncork();
+  }
+
+  protected clientWrite(data: Buffer): boolean {
+    return this.client.write(data);
+  }
+
+  protected sendContinue(): void {
+    this.client.write(CONTINUE_100);
+  }
+
+  /** A response head, final or interim. */
+  protected sendHead(res: HttpResponse): void {
+    this.writeClient(serializeResponseHead(res, this.clientAdjust));
+  }
+
+  /** Hop-by-hop headers out, the client connection's own in. */
+  protected prepareResponse(res: HttpResponse, chunkOut: boolean, upgraded: boolean): void {
+    prepareResponseHeaders(res, this.req ?? undefined, this.keepClient, chunkOut, upgraded);
+  }
+
+  /** Releases the client side once the stream is over. */
+  protected closeClient(): void {
+    this.client.removeAllListeners('data');
+    this.client.on('error', noop);
+    this.client.destroy();
+    this.host.streamEnded(this);
   }
 
   /** Ends the connection after the last response is flushed. */
@@ -1270,7 +1352,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     this.close('D', this.phaseLetter());
   }
 
-  private phaseLetter(): TermPhase {
+  protected phaseLetter(): TermPhase {
     switch (this.phase) {
       case Phase.Queued: return 'Q';
       case Phase.Connecting: return 'C';
@@ -1355,10 +1437,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     if (this.backend) this.backend.counters.beCur--;
     if (inTxn) this.logTransaction();
     this.backend = null;
-    this.client.removeAllListeners('data');
-    this.client.on('error', noop);
-    this.client.destroy();
-    this.host.streamEnded(this);
+    this.closeClient();
   }
 }
 

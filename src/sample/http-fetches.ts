@@ -642,7 +642,7 @@ registerFetches(
     name: 'capture.req.ver', out: 'str', use: 'hrqhp',
     fn: (s) => {
       const req = request(s);
-      return req ? str(req.version === 'HTTP/1.1' ? 'HTTP/1.1' : 'HTTP/1.0') : null;
+      return req ? str(req.version) : null;
     },
   },
   {

@@ -84,8 +84,8 @@ export class HttpHeaders {
   }
 }
 
-/** HTTP version as it appears on the start line; 1.0 and 1.1 only (HTTP/0.9 is refused). */
-export type HttpVersion = 'HTTP/1.0' | 'HTTP/1.1';
+/** HTTP version: 1.0 and 1.1 on HTTP/1 start lines (HTTP/0.9 is refused), 2.0 for HTTP/2 streams. */
+export type HttpVersion = 'HTTP/1.0' | 'HTTP/1.1' | 'HTTP/2.0';
 
 export class HttpRequest {
   method: string;

@@ -21,7 +21,9 @@ export function headerLines(headers: HttpHeaders, adjust: CaseAdjust | null, ski
 }
 
 export function serializeRequestHead(req: HttpRequest, adjust: CaseAdjust | null): Buffer {
-  return Buffer.from(`${req.method} ${req.uri} ${req.version}\r\n${headerLines(req.headers, adjust)}\r\n`, 'latin1');
+  // An HTTP/2 request goes to HTTP/1 servers as HTTP/1.1.
+  const version = req.version === 'HTTP/2.0' ? 'HTTP/1.1' : req.version;
+  return Buffer.from(`${req.method} ${req.uri} ${version}\r\n${headerLines(req.headers, adjust)}\r\n`, 'latin1');
 }
 
 /** Interim (1xx) and 204 responses are written without Content-Length and Transfer-Encoding, as HAProxy does. */
