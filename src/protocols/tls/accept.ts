@@ -14,10 +14,13 @@ import { Server as TlsServer, type SecureContext, type TLSSocket } from 'node:tl
 import { parseProxyHeader } from '../proxy-protocol.ts';
 import { peekClientHello } from './client-hello.ts';
 import { ProxyHeaderError, proxyHeaderErrorText } from '../../observe/log/logger.ts';
-import type { BindContexts } from './context.ts';
-import { setClientTlsInfo } from './info.ts';
+import { bindOptions } from './context.ts';
+import { setClientTlsInfo, x509ErrorCode } from './info.ts';
 import { allowReset } from './reset.ts';
-import type { CertEntry, CertIndex } from './certs.ts';
+import { Sig } from './client-hello.ts';
+import type { BindCerts, CertInstance } from './bind-certs.ts';
+import type { CertEntry } from './certs.ts';
+import type { BindTls, IgnoredErrors } from './settings.ts';
 
 export const HandshakeError = {
   Failure: 'SSL handshake failure',
@@ -66,8 +69,13 @@ class Pending implements AcceptedClient {
   stage: 'proxy' | 'hello' | 'tls' | 'done';
   /** PROXY header bytes, given back to the stream after the handshake. */
   proxyHeader: Buffer | null = null;
-  /** The SNI of the ClientHello. */
+  /** The SNI of the ClientHello and the certificate key types it accepts (Sig flags). */
   sni: string | null = null;
+  sigs: number = Sig.Rsa;
+  /** The certificate picked for the handshake, and its context (kept even if a commit replaces it meanwhile). */
+  inst: CertInstance | null = null;
+  cert: CertEntry | null = null;
+  context: SecureContext | null = null;
   error: string | null = null;
   private buf: Buffer = EMPTY;
   private timer: NodeJS.Timeout | null = null;
@@ -99,6 +107,7 @@ class Pending implements AcceptedClient {
     const hello = peekClientHello(this.buf);
     if (hello.kind === 'incomplete') return;
     this.sni = hello.sni;
+    this.sigs = hello.sigs;
     this.handOver();
   };
 
@@ -112,7 +121,7 @@ class Pending implements AcceptedClient {
     this.stage = 'tls';
     if (this.buf.length > 0) raw.unshift(this.buf);
     this.buf = EMPTY;
-    this.acceptor.handshake(raw);
+    this.acceptor.handshake(raw, this);
   }
 
   private onEnd = (): void => {
@@ -135,41 +144,44 @@ class Pending implements AcceptedClient {
 
 const EMPTY = Buffer.alloc(0);
 
-/** Handshakes of one bind line. */
+/** A tls.Server for the handshakes of one set of settings, and the default certificate it was built with. */
+interface Handshaker {
+  readonly server: TlsServer;
+  generation: number;
+}
+
+/**
+ * Handshakes of one bind line. The certificate is picked from the ClientHello before the TLS
+ * library gets it; the handshake then runs in a tls.Server (which never listens) made for the
+ * certificate's settings, since the verify mode, ALPN, versions and ciphers are set when the
+ * TLS library takes the connection: one server for the bind line's settings, one for each
+ * crt-list line with options. Its SNI callback hands over the picked context. The default
+ * context of a server is the default certificate's when it has that certificate's settings
+ * (clients without SNI), otherwise one without a certificate.
+ */
 export class TlsAcceptor {
-  private readonly server: TlsServer;
+  private readonly certs: BindCerts;
   private readonly sink: HandshakeSink;
-  private readonly verify: BindContexts['verify'];
-  private readonly index: CertIndex;
-  private readonly defaultCert: CertEntry | null;
   private readonly acceptProxy: boolean;
   private readonly timeoutMs: number;
+  private readonly handshakers = new Map<BindTls, Handshaker>();
   /** Connections in handshake, by their TCP (or UNIX) socket. */
   private readonly pending = new WeakMap<Socket, Pending>();
+  private readonly sniCallback: (this: TLSSocket, servername: string, cb: (err: Error | null, ctx?: SecureContext) => void) => void;
 
-  constructor(c: BindContexts, opts: { readonly timeoutMs: number; readonly acceptProxy: boolean }, sink: HandshakeSink) {
+  constructor(certs: BindCerts, opts: { readonly timeoutMs: number; readonly acceptProxy: boolean }, sink: HandshakeSink) {
+    this.certs = certs;
     this.sink = sink;
-    this.verify = c.verify;
-    this.index = c.index;
-    this.defaultCert = c.defaultCert;
     this.acceptProxy = opts.acceptProxy;
     this.timeoutMs = opts.timeoutMs;
-    const { index, byCert } = c;
-    this.server = new TlsServer({
-      ...c.defaultOptions,
-      requestCert: c.verify !== 'none',
-      // Verification results are checked on 'secureConnection', where failures are reported.
-      rejectUnauthorized: false,
-      handshakeTimeout: opts.timeoutMs,
-      pauseOnConnect: true,
-      ...(c.alpn ? { ALPNProtocols: c.alpn } : {}),
-      SNICallback: (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void) => {
-        const cert = index.lookup(servername);
-        cb(null, cert ? byCert.get(cert) : undefined);
-      },
-    });
-    this.server.on('secureConnection', this.onSecure);
-    this.server.on('tlsClientError', this.onClientError);
+    const acceptor = this;
+    // Node calls it as a method of the TLS socket.
+    this.sniCallback = function (this: TLSSocket, servername, cb) {
+      const p = acceptor.pendingOf(this);
+      // A name the ClientHello peek could not read (a hello over several records) is looked up now.
+      const ctx = p && p.sni === null ? certs.select(servername, Sig.Rsa | Sig.Ecdsa)?.context : p?.context;
+      cb(null, ctx ?? undefined);
+    };
   }
 
   /** Takes an accepted (paused) connection through the handshake. */
@@ -190,9 +202,46 @@ export class TlsAcceptor {
     return raw ? this.pending.get(raw) : undefined;
   }
 
-  /** The ClientHello is there: the TLS library takes the connection. */
-  handshake(raw: Socket): void {
-    this.server.emit('connection', raw);
+  /** The ClientHello is there: the certificate is picked and the TLS library takes the connection. */
+  handshake(raw: Socket, p: Pending): void {
+    const inst = this.certs.select(p.sni, p.sigs);
+    p.inst = inst;
+    p.cert = inst?.cert ?? null;
+    p.context = inst?.context ?? null;
+    this.handshaker(inst?.settings ?? this.certs.tls).emit('connection', raw);
+  }
+
+  private handshaker(settings: BindTls): TlsServer {
+    const certs = this.certs;
+    const h = this.handshakers.get(settings);
+    if (h && h.generation === certs.generation) return h.server;
+    const b = bindOptions(settings);
+    // The configuration check refused anything else.
+    if (!b.ok) throw new Error('TLS settings of a bind line could not be used');
+    const dflt = certs.defaultInst;
+    const options = dflt && dflt.settings === settings && !certs.tls.strictSni
+      ? { ...b.options, cert: dflt.cert.certPem, key: dflt.cert.keyPem, dhparam: dflt.cert.dhPem ?? 'auto' }
+      : b.options;
+    if (h) {
+      h.server.setSecureContext(options);
+      h.generation = certs.generation;
+      return h.server;
+    }
+    const verify = settings.verify ?? 'none';
+    const server = new TlsServer({
+      ...options,
+      requestCert: verify !== 'none',
+      // Verification results are checked on 'secureConnection', where failures are reported.
+      rejectUnauthorized: false,
+      handshakeTimeout: this.timeoutMs,
+      pauseOnConnect: true,
+      ...(settings.alpn ? { ALPNProtocols: settings.alpn } : {}),
+      SNICallback: this.sniCallback,
+    });
+    server.on('secureConnection', this.onSecure);
+    server.on('tlsClientError', this.onClientError);
+    this.handshakers.set(settings, { server, generation: certs.generation });
+    return server;
   }
 
   private onSecure = (sock: TLSSocket): void => {
@@ -202,25 +251,30 @@ export class TlsAcceptor {
       return;
     }
     p.stage = 'done';
-    // HAProxy aborts the handshake on a certificate that does not verify, and with "required"
+    const settings = p.inst?.settings ?? this.certs.tls;
+    const verify = settings.verify ?? 'none';
+    // HAProxy aborts the handshake on a certificate that does not verify, unless its error is
+    // ignored (ca-ignore-err above the certificate, crt-ignore-err on it), and with "required"
     // on a missing one ("optional" accepts its absence).
-    if (this.verify !== 'none' && !sock.authorized) {
+    if (verify !== 'none' && !sock.authorized) {
       const hasCert = sock.getPeerX509Certificate() !== undefined;
-      if (hasCert || this.verify === 'required') {
-        const chain = hasCert && CHAIN_ERRORS.has(String(sock.authorizationError));
-        this.sink.failed(!hasCert ? HandshakeError.Failure : chain ? HandshakeError.ChainNotVerified : HandshakeError.CertNotTrusted, p);
-        sock.destroy();
-        return;
+      if (hasCert || verify === 'required') {
+        const error = String(sock.authorizationError);
+        const chain = hasCert && CHAIN_ERRORS.has(error);
+        const tls = this.certs.tls;
+        if (!hasCert || !ignored(chain ? tls.caIgnoreErr : tls.crtIgnoreErr, x509ErrorCode(error))) {
+          this.sink.failed(!hasCert ? HandshakeError.Failure : chain ? HandshakeError.ChainNotVerified : HandshakeError.CertNotTrusted, p);
+          sock.destroy();
+          return;
+        }
       }
     }
     sock.allowHalfOpen = true;
     allowReset(sock, p.raw);
     sock.pause();
     if (p.proxyHeader) sock.unshift(p.proxyHeader);
-    // The certificate the SNI callback picked, or the default one.
-    const cert = (p.sni !== null ? this.index.lookup(p.sni) : null) ?? this.defaultCert;
     setClientTlsInfo(sock, {
-      sni: p.sni, localCert: cert?.info ?? null, peerExpected: this.verify !== 'none',
+      sni: p.sni, localCert: p.cert?.info ?? null, peerExpected: verify !== 'none',
       acceptDate: p.acceptDate, acceptMono: p.acceptMono, handshakeMs: Math.floor(performance.now() - p.acceptMono),
     });
     this.sink.secure(sock);
@@ -237,6 +291,10 @@ export class TlsAcceptor {
     p.stage = 'done';
     this.sink.failed(p.error ?? HandshakeError.Closed, p);
   }
+}
+
+function ignored(list: IgnoredErrors | null, code: number): boolean {
+  return list === 'all' || (list !== null && list.has(code));
 }
 
 function clientErrorText(code: string | undefined): string {

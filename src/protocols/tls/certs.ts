@@ -9,9 +9,12 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { getCACertificates } from 'node:tls';
 import { parseCertificate, type CertInfo } from './x509.ts';
 
+/** The signature type of a certificate's key, to pick between RSA and ECDSA certificates of one name. */
+export type KeyType = 'ecdsa' | 'rsa' | 'other';
+
 /** A certificate with its key, ready for a TLS context. */
 export interface CertEntry {
-  /** The file it was read from (messages). */
+  /** The file it was read from (messages, the certificate store's key). */
   readonly path: string;
   /** The certificate then its chain, PEM (Node's "cert" option). */
   readonly certPem: string;
@@ -21,6 +24,22 @@ export interface CertEntry {
   readonly info: CertInfo;
   /** SNI names, lower case: subjectAltName DNS names then CN values ("*.example.com" included). */
   readonly names: readonly string[];
+  readonly keyType: KeyType;
+  /** "EC256", "RSA2048", "DSA1024" ("show ssl cert"); null for other key types. */
+  readonly algorithm: string | null;
+  /** The certificates after the first one, PEM. */
+  readonly chainPems: readonly string[];
+}
+
+/**
+ * What a certificate file (or a CLI payload) holds, before the certificate and its key are
+ * checked against each other: a "set ssl cert" transaction may hold a certificate without a key.
+ */
+export interface CertData {
+  /** The certificate then its chain, PEM blocks. */
+  readonly certs: readonly string[];
+  readonly key: string | null;
+  readonly dh: string | null;
 }
 
 /** CA certificates or CRLs for a context ("ca-file", "crl-file"). */
@@ -51,7 +70,7 @@ function isCert(type: string): boolean {
 }
 
 /** strerror() texts for file errors. */
-function errnoText(e: NodeJS.ErrnoException): string {
+export function errnoText(e: NodeJS.ErrnoException): string {
   switch (e.code) {
     case 'ENOENT': return 'No such file or directory';
     case 'EACCES': return 'Permission denied';
@@ -62,12 +81,12 @@ function errnoText(e: NodeJS.ErrnoException): string {
 }
 
 /** Files of a "crt" directory HAProxy leaves out (companions of the certificates). */
-function skippedInDir(name: string): boolean {
+export function skippedInDir(name: string): boolean {
   return name.startsWith('.') || name.endsWith('.key') || name.endsWith('.ocsp') || name.endsWith('.issuer') || name.endsWith('.sctl');
 }
 
 /** Joins a directory and a file name as HAProxy prints them ("dir/" + name or "dir" + "/" + name). */
-function joinPath(dir: string, name: string): string {
+export function joinPath(dir: string, name: string): string {
   return dir.endsWith('/') ? dir + name : `${dir}/${name}`;
 }
 
@@ -77,28 +96,46 @@ export function withBase(base: string | null, path: string): string {
   return joinPath(base, path);
 }
 
-/** Loads one PEM certificate file; returns the entry or HAProxy's error text. */
-function loadCertFile(path: string): CertEntry | string {
-  let text: string;
-  try {
-    text = readFileSync(path, 'latin1');
-  } catch (e) {
-    return `unable to load certificate from file '${path}'.`;
-  }
+/**
+ * The certificate, chain, key and DH parameters of PEM text; `path` names it in the error
+ * (HAProxy's text when no certificate is found).
+ */
+export function readCertPem(path: string, text: string): CertData | string {
   const blocks = pemBlocks(text);
-  const certs = blocks.filter((b) => isCert(b.type));
-  let key = blocks.find((b) => isKey(b.type))?.text ?? null;
-  const dh = blocks.find((b) => b.type === 'DH PARAMETERS')?.text ?? null;
+  const certs = blocks.filter((b) => isCert(b.type)).map((b) => b.text);
   if (certs.length === 0) return `unable to load certificate from file '${path}'.`;
-  if (key === null) {
-    try {
-      key = pemBlocks(readFileSync(`${path}.key`, 'latin1')).find((b) => isKey(b.type))?.text ?? null;
-    } catch {
-      key = null;
-    }
-    if (key === null) return `No Private Key found in '${path}.key'.`;
+  return { certs, key: blocks.find((b) => isKey(b.type))?.text ?? null, dh: blocks.find((b) => b.type === 'DH PARAMETERS')?.text ?? null };
+}
+
+/** The private key of PEM text ("<file>.key" companions, "set ssl cert <file>.key"), null when there is none. */
+export function readKeyPem(text: string): string | null {
+  return pemBlocks(text).find((b) => isKey(b.type))?.text ?? null;
+}
+
+function publicKeyInfo(x509: X509Certificate): { keyType: KeyType; algorithm: string | null } {
+  const k = x509.publicKey;
+  const d = k.asymmetricKeyDetails;
+  switch (k.asymmetricKeyType) {
+    case 'rsa': case 'rsa-pss': return { keyType: 'rsa', algorithm: `RSA${d?.modulusLength ?? 0}` };
+    case 'ec': return { keyType: 'ecdsa', algorithm: `EC${EC_BITS[d?.namedCurve ?? ''] ?? 0}` };
+    case 'dsa': return { keyType: 'other', algorithm: `DSA${d?.modulusLength ?? 0}` };
+    default: return { keyType: 'other', algorithm: null };
   }
-  const leaf = certs[0]!.text;
+}
+
+/** Key sizes of the named curves OpenSSL reports (EVP_PKEY_bits). */
+const EC_BITS: Readonly<Record<string, number>> = {
+  prime256v1: 256, secp384r1: 384, secp521r1: 521, secp224r1: 224, secp256k1: 256, prime192v1: 192,
+  brainpoolP256r1: 256, brainpoolP384r1: 384, brainpoolP512r1: 512,
+};
+
+/**
+ * A certificate ready for use: its key present and matching. Returns HAProxy's error text
+ * otherwise (`missingKey` is the one for a certificate without a key).
+ */
+export function certEntry(path: string, data: CertData, missingKey: string): CertEntry | string {
+  if (data.key === null) return missingKey;
+  const leaf = data.certs[0]!;
   let x509: X509Certificate;
   try {
     x509 = new X509Certificate(leaf);
@@ -106,7 +143,7 @@ function loadCertFile(path: string): CertEntry | string {
     return `unable to load certificate from file '${path}'.`;
   }
   try {
-    if (!x509.checkPrivateKey(createPrivateKey(key))) return `inconsistencies between private key and certificate loaded '${path}'.`;
+    if (!x509.checkPrivateKey(createPrivateKey(data.key))) return `inconsistencies between private key and certificate loaded '${path}'.`;
   } catch {
     // An encrypted key or an unknown key type: HAProxy cannot read it without a passphrase either.
     return `unable to load private key from file '${path}'.`;
@@ -116,35 +153,59 @@ function loadCertFile(path: string): CertEntry | string {
   const names: string[] = [];
   for (const n of info.dnsNames) names.push(n.toLowerCase());
   for (const e of info.subject) if (e.name === 'CN') names.push(e.value.toString('latin1').toLowerCase());
-  return { path, certPem: certs.map((c) => c.text).join(''), keyPem: key, dhPem: dh, info, names };
+  return {
+    path, certPem: data.certs.join(''), keyPem: data.key, dhPem: data.dh, info, names, ...publicKeyInfo(x509), chainPems: data.certs.slice(1),
+  };
 }
 
-/** "crt <file|dir>": one file, or every certificate of a directory in name order. */
-export function loadCerts(path: string): CertEntry[] | string {
-  let isDir: boolean;
+/** Reads a certificate file (and its "<file>.key" when the key is not in it), unchecked. */
+export function readCertFile(path: string): CertData | string {
+  let text: string;
   try {
-    isDir = statSync(path).isDirectory();
+    text = readFileSync(path, 'latin1');
+  } catch {
+    return `unable to load certificate from file '${path}'.`;
+  }
+  const data = readCertPem(path, text);
+  if (typeof data === 'string' || data.key !== null) return data;
+  let key: string | null = null;
+  try {
+    key = readKeyPem(readFileSync(`${path}.key`, 'latin1'));
+  } catch {
+    key = null;
+  }
+  return { ...data, key };
+}
+
+/** Loads one PEM certificate file; returns the entry or HAProxy's error text. */
+export function loadCertFile(path: string): CertEntry | string {
+  const data = readCertFile(path);
+  if (typeof data === 'string') return data;
+  return certEntry(path, data, `No Private Key found in '${path}.key'.`);
+}
+
+/** Whether `path` is a directory, or HAProxy's error text when it cannot be read. */
+export function statCertPath(path: string): boolean | string {
+  try {
+    return statSync(path).isDirectory();
   } catch (e) {
     return `unable to stat SSL certificate from file '${path}' : ${errnoText(e as NodeJS.ErrnoException)}.`;
   }
-  if (!isDir) {
-    const c = loadCertFile(path);
-    return typeof c === 'string' ? c : [c];
-  }
-  const out: CertEntry[] = [];
-  // HAProxy's scandir() with alphasort: byte order in the C locale.
-  const names = readdirSync(path).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** The certificate files of a "crt" directory, in HAProxy's order (scandir() with alphasort, C locale). */
+export function certFilesOf(dir: string): string[] {
+  const out: string[] = [];
+  const names = readdirSync(dir).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   for (const name of names) {
     if (skippedInDir(name)) continue;
-    const file = joinPath(path, name);
+    const file = joinPath(dir, name);
     try {
       if (!statSync(file).isFile()) continue;
     } catch {
       continue;
     }
-    const c = loadCertFile(file);
-    if (typeof c === 'string') return c;
-    out.push(c);
+    out.push(file);
   }
   return out;
 }
@@ -177,36 +238,4 @@ export function loadPemBundle(path: string, kind: 'ca' | 'crl'): PemBundle | { e
   }
   if (pem === '') return { error: '(no certificate or crl found)' };
   return { path, pem };
-}
-
-/**
- * The certificates of a bind line indexed by SNI name: exact names first, then the wildcard
- * covering the name's first label ("*.example.com" for "www.example.com", not for
- * "example.com" nor "a.b.example.com"). The first certificate declaring a name wins.
- */
-export class CertIndex {
-  private readonly exact = new Map<string, CertEntry>();
-  private readonly wildcard = new Map<string, CertEntry>();
-
-  constructor(certs: readonly CertEntry[]) {
-    for (const c of certs) {
-      for (const n of c.names) {
-        if (n.startsWith('*.')) {
-          const suffix = n.slice(1);
-          if (!this.wildcard.has(suffix)) this.wildcard.set(suffix, c);
-        } else if (!this.exact.has(n)) {
-          this.exact.set(n, c);
-        }
-      }
-    }
-  }
-
-  /** The certificate for an SNI name (any case), or null when none matches. */
-  lookup(servername: string): CertEntry | null {
-    const n = servername.toLowerCase();
-    const hit = this.exact.get(n);
-    if (hit) return hit;
-    const dot = n.indexOf('.');
-    return dot > 0 ? this.wildcard.get(n.slice(dot)) ?? null : null;
-  }
 }

@@ -3,14 +3,28 @@
 // when a TLS 1.2 session is resumed; HAProxy still knows the name then (ssl_fc_sni, and the
 // use_backend rules reading it).
 
+/**
+ * The certificate key types a client accepts (HAProxy's has_ecdsa_sig / has_rsa_sig): ECDSA
+ * when it offers an ECDSA signature algorithm and an ECDSA cipher (TLS 1.3 suites do not
+ * count, as for OpenSSL's SSL_CIPHER_get_auth_nid()), RSA when it offers an RSA PKCS#1 one or
+ * no signature_algorithms extension at all.
+ */
+export const Sig = { Ecdsa: 1, Rsa: 2 } as const;
+
 /** What the first bytes of a connection tell. */
 export type HelloPeek =
   | { readonly kind: 'incomplete' }
-  /** The SNI (null when none was sent, or when the ClientHello cannot be read here). */
-  | { readonly kind: 'done'; readonly sni: string | null };
+  /** The SNI (null when none was sent, or when the ClientHello cannot be read here) and the Sig flags. */
+  | { readonly kind: 'done'; readonly sni: string | null; readonly sigs: number };
 
 const INCOMPLETE: HelloPeek = { kind: 'incomplete' };
-const NONE: HelloPeek = { kind: 'done', sni: null };
+const NONE: HelloPeek = { kind: 'done', sni: null, sigs: Sig.Rsa };
+
+/** Cipher suites authenticated with ECDSA that OpenSSL knows (ECDHE-ECDSA-*). */
+const ECDSA_CIPHERS: ReadonlySet<number> = new Set([
+  0xc006, 0xc007, 0xc008, 0xc009, 0xc00a, 0xc023, 0xc024, 0xc02b, 0xc02c, 0xc048, 0xc049, 0xc05c, 0xc05d,
+  0xc072, 0xc073, 0xc0ac, 0xc0ad, 0xc0ae, 0xc0af, 0xcca9,
+]);
 
 /** Largest TLS record: 2^14 bytes of plaintext plus expansion. */
 const MAX_RECORD = 16384 + 2048;
@@ -34,20 +48,45 @@ export function peekClientHello(buf: Buffer): HelloPeek {
   if (p >= end) return NONE;
   p += 1 + buf[p]!; // session id
   if (p + 2 > end) return NONE;
-  p += 2 + buf.readUInt16BE(p); // cipher suites
+  const ciphersStart = p + 2;
+  const ciphersEnd = Math.min(end, ciphersStart + buf.readUInt16BE(p));
+  p = ciphersStart + buf.readUInt16BE(p);
   if (p >= end) return NONE;
   p += 1 + buf[p]!; // compression methods
   if (p + 2 > end) return NONE;
   const extEnd = Math.min(end, p + 2 + buf.readUInt16BE(p));
   p += 2;
+  let sni: string | null = null;
+  let sigs = -1;
   while (p + 4 <= extEnd) {
     const type = buf.readUInt16BE(p);
     const len = buf.readUInt16BE(p + 2);
     p += 4;
-    if (type === 0) return { kind: 'done', sni: hostName(buf, p, Math.min(p + len, extEnd)) };
+    if (type === 0) sni = hostName(buf, p, Math.min(p + len, extEnd));
+    else if (type === 13) sigs = signatureKinds(buf, p, Math.min(p + len, extEnd));
     p += len;
   }
-  return NONE;
+  if (sigs < 0) sigs = Sig.Rsa; // no signature_algorithms: before TLS 1.2
+  if (sigs & Sig.Ecdsa && !hasEcdsaCipher(buf, ciphersStart, ciphersEnd)) sigs &= ~Sig.Ecdsa;
+  return { kind: 'done', sni, sigs };
+}
+
+/** The Sig flags of a signature_algorithms extension (the signature byte of each pair: 1 RSA, 3 ECDSA). */
+function signatureKinds(buf: Buffer, p: number, end: number): number {
+  if (p + 2 > end) return 0;
+  const listEnd = Math.min(end, p + 2 + buf.readUInt16BE(p));
+  let sigs = 0;
+  for (p += 2; p + 2 <= listEnd; p += 2) {
+    const sign = buf[p + 1]!;
+    if (sign === 1) sigs |= Sig.Rsa;
+    else if (sign === 3) sigs |= Sig.Ecdsa;
+  }
+  return sigs;
+}
+
+function hasEcdsaCipher(buf: Buffer, p: number, end: number): boolean {
+  for (; p + 2 <= end; p += 2) if (ECDSA_CIPHERS.has(buf.readUInt16BE(p))) return true;
+  return false;
 }
 
 /** The host_name entry of a server_name extension. */

@@ -13,10 +13,14 @@ import { noteServername } from './info.ts';
 import { allowReset } from './reset.ts';
 import type { ServerTls } from './settings.ts';
 
-/** The last session of a server and the SNI it was made with (HAProxy resumes only with the same SNI). */
+/**
+ * The last session of a server, the SNI it was made with (HAProxy resumes only with the same
+ * SNI) and the context it was made with (a new client certificate flushes it).
+ */
 interface SavedSession {
   sni: string | null;
   data: Buffer;
+  context: ServerContext;
 }
 
 const sessions = new WeakMap<ServerTls, SavedSession>();
@@ -50,10 +54,10 @@ function wrap(raw: Socket, t: ServerTls, sni: string | null, alpn: string[] | nu
     rejectUnauthorized: c.verify,
     ...(sni !== null ? { servername: sni } : {}),
     ...(alpn ? { ALPNProtocols: alpn } : {}),
-    ...(saved && saved.sni === sni ? { session: saved.data } : {}),
+    ...(saved && saved.sni === sni && saved.context === c ? { session: saved.data } : {}),
     checkServerIdentity: name === null ? noIdentityCheck : (_host: string, cert: PeerCertificate) => checkServerIdentity(name, cert),
   });
-  if (resume && c.reuse) sock.on('session', (data: Buffer) => sessions.set(t, { sni, data }));
+  if (resume && c.reuse) sock.on('session', (data: Buffer) => sessions.set(t, { sni, data, context: c }));
   noteServername(sock, sni);
   allowReset(sock, raw);
   return sock;

@@ -1,10 +1,11 @@
-// TLS contexts built from the parsed settings, with the global defaults applied: one Node
-// SecureContext per certificate of a bind line (the SNI callback picks it), one per server.
+// TLS contexts built from the parsed settings, with the global defaults applied: the options
+// shared by the contexts of a bind line (bind-certs.ts adds one certificate to each), one
+// context per server.
 // Building a context is also how a cipher, cipher suite or curve list is validated, so the
 // configuration check builds them and the runtime reuses the same objects.
 import { constants } from 'node:crypto';
 import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
-import { CertIndex, type CertEntry } from './certs.ts';
+import type { CertEntry } from './certs.ts';
 import { mergeVersions, newGlobalTls, NODE_VERSION, versionRange, type BindTls, type GlobalTls, type ServerTls, type VersionRange } from './settings.ts';
 
 /** What went wrong while building contexts; the caller words it for its line. */
@@ -52,38 +53,27 @@ function checkLists(ciphers: string | null, suites: string | null, curves: strin
 
 // ---- bind lines ------------------------------------------------------------------------
 
-/** The contexts of a bind line and what its handshakes need. */
-export interface BindContexts {
-  /**
-   * Options of the context every handshake starts with (clients without SNI or with an
-   * unknown name keep it): the first certificate's, or none at all with strict-sni.
-   */
-  readonly defaultOptions: SecureContextOptions;
-  /** The certificate of the default context (null with strict-sni). */
-  readonly defaultCert: CertEntry | null;
-  readonly byCert: ReadonlyMap<CertEntry, SecureContext>;
-  readonly index: CertIndex;
-  readonly alpn: string[] | null;
-  readonly verify: 'none' | 'optional' | 'required';
-}
-
-export type BindBuild =
-  | { readonly ok: true; readonly contexts: BindContexts; readonly warnings: readonly ('ignored' | 'ambiguous')[] }
+/** The context options of a bind line's settings, without a certificate, and what is wrong with them. */
+export type BindOptionsBuild =
+  | { readonly ok: true; readonly options: SecureContextOptions; readonly warnings: readonly ('ignored' | 'ambiguous')[] }
   | { readonly ok: false; readonly problems: readonly ContextProblem[]; readonly warnings: readonly ('ignored' | 'ambiguous')[] };
 
-const built = new WeakMap<BindTls, BindBuild>();
+const builtOptions = new WeakMap<BindTls, BindOptionsBuild>();
 
-/** Builds (once) the contexts of a bind line with "ssl" and at least one certificate. */
-export function bindContexts(b: BindTls): BindBuild {
-  let r = built.get(b);
+/**
+ * The options every context of these settings shares (a bind line's, or a crt-list line's
+ * over them), built and checked once.
+ */
+export function bindOptions(b: BindTls): BindOptionsBuild {
+  let r = builtOptions.get(b);
   if (!r) {
-    r = buildBind(b, b.global);
-    built.set(b, r);
+    r = buildBindOptions(b, b.global);
+    builtOptions.set(b, r);
   }
   return r;
 }
 
-function buildBind(b: BindTls, g: GlobalTls): BindBuild {
+function buildBindOptions(b: BindTls, g: GlobalTls): BindOptionsBuild {
   const warnings: ('ignored' | 'ambiguous')[] = [];
   const range = versionRange(mergeVersions(b.versions, g.bind.versions), (w) => warnings.push(w));
   if (!range) return { ok: false, problems: [{ kind: 'versions' }], warnings };
@@ -95,7 +85,7 @@ function buildBind(b: BindTls, g: GlobalTls): BindBuild {
   let secureOptions = 0;
   if (b.noTlsTickets || g.bind.noTlsTickets) secureOptions |= constants.SSL_OP_NO_TICKET;
   if (!(b.preferClientCiphers || g.bind.preferClientCiphers)) secureOptions |= constants.SSL_OP_CIPHER_SERVER_PREFERENCE;
-  const common: SecureContextOptions = {
+  const options: SecureContextOptions = {
     ...versionOptions(range),
     ciphers: cipherString(ciphers, suites),
     secureOptions,
@@ -103,16 +93,7 @@ function buildBind(b: BindTls, g: GlobalTls): BindBuild {
     ...(b.ca ? { ca: b.ca.pem } : {}),
     ...(b.crl ? { crl: b.crl.pem } : {}),
   };
-  const certOptions = (c: CertEntry): SecureContextOptions => ({ ...common, cert: c.certPem, key: c.keyPem, dhparam: c.dhPem ?? 'auto' });
-  const byCert = new Map<CertEntry, SecureContext>();
-  for (const c of b.certs) if (!byCert.has(c)) byCert.set(c, createSecureContext(certOptions(c)));
-  // strict-sni: the initial context has no certificate, so a handshake without a matching name fails.
-  const defaultOptions = b.strictSni ? common : certOptions(b.certs[0]!);
-  return {
-    ok: true,
-    contexts: { defaultOptions, defaultCert: b.strictSni ? null : b.certs[0]!, byCert, index: new CertIndex(b.certs), alpn: b.alpn, verify: b.verify ?? 'none' },
-    warnings,
-  };
+  return { ok: true, options, warnings };
 }
 
 function versionOptions(r: VersionRange): Pick<SecureContextOptions, 'minVersion' | 'maxVersion'> {
@@ -137,17 +118,33 @@ export type ServerBuild =
 
 const builtServers = new WeakMap<ServerTls, ServerBuild>();
 
-/** Builds (once) the context of a server using TLS for its traffic or its checks. */
+/**
+ * Builds (once) the context of a server using TLS for its traffic or its checks. A server
+ * presenting a certificate ("crt") is a user of its stored certificate: committing a new one
+ * through the runtime API rebuilds the context, and sessions made with the old one are not
+ * resumed (connect.ts keeps sessions per context).
+ */
 export function serverContext(t: ServerTls): ServerBuild {
   let r = builtServers.get(t);
   if (!r) {
-    r = buildServer(t, t.global ?? newGlobalTls());
+    const crt = t.crt;
+    const g = t.global ?? newGlobalTls();
+    r = buildServer(t, g, crt?.entry ?? null);
     builtServers.set(t, r);
+    if (r.ok && crt) {
+      crt.users.add({
+        prepare(next: CertEntry) {
+          const rebuilt = buildServer(t, g, next);
+          if (!rebuilt.ok) return `unable to build the SSL context of '${next.path}'.`;
+          return () => { builtServers.set(t, rebuilt); };
+        },
+      });
+    }
   }
   return r;
 }
 
-function buildServer(t: ServerTls, g: GlobalTls): ServerBuild {
+function buildServer(t: ServerTls, g: GlobalTls, crt: CertEntry | null): ServerBuild {
   let ignoredFlags = false;
   // Servers get no "ambiguous" warning from HAProxy: the min silently follows a lower max.
   const range = versionRange(mergeVersions(t.versions, g.server.versions), (w) => { if (w === 'ignored') ignoredFlags = true; });
@@ -162,7 +159,7 @@ function buildServer(t: ServerTls, g: GlobalTls): ServerBuild {
     secureOptions: t.noTlsTickets || g.server.noTlsTickets ? constants.SSL_OP_NO_TICKET : 0,
     ...(t.ca ? { ca: t.ca.pem } : {}),
     ...(t.crl ? { crl: t.crl.pem } : {}),
-    ...(t.crt ? { cert: t.crt.certPem, key: t.crt.keyPem } : {}),
+    ...(crt ? { cert: crt.certPem, key: crt.keyPem } : {}),
   });
   return {
     ok: true,

@@ -20,6 +20,11 @@ const X509_ERRORS: Readonly<Record<string, number>> = {
   HOSTNAME_MISMATCH: 62,
 };
 
+/** The X509_V_ERR_* code of a verification error Node names (1, "unspecified", for one it does not know). */
+export function x509ErrorCode(name: string): number {
+  return X509_ERRORS[name] ?? 1;
+}
+
 /** What a client connection's acceptor knows beyond the socket. */
 export interface ClientSide {
   /** The SNI of the ClientHello (Node does not report it on a resumed TLS 1.2 session). */
@@ -60,7 +65,7 @@ export class TlsInfo {
     // A client sends a certificate only when asked; a server always does.
     this.peerDer = !client || client.peerExpected ? sock.getPeerX509Certificate()?.raw ?? null : null;
     const e = sock.authorizationError;
-    this.verifyResult = sock.authorized || !e || !this.peerDer ? 0 : X509_ERRORS[String(e)] ?? 1;
+    this.verifyResult = sock.authorized || !e || !this.peerDer ? 0 : x509ErrorCode(String(e));
     this.local = client?.localCert ?? null;
     this.acceptDate = client?.acceptDate ?? 0;
     this.acceptMono = client?.acceptMono ?? 0;

@@ -7,17 +7,17 @@ import { ProxyHeaderError, sendLog } from '../../observe/log/logger.ts';
 import { logDate } from '../../observe/log/dates.ts';
 import { Level } from '../../observe/log/targets.ts';
 import { TlsAcceptor, HandshakeError, type AcceptedClient } from './accept.ts';
-import { bindContexts } from './context.ts';
+import { bindCerts } from './bind-certs.ts';
 
 /** The acceptor of a listener whose bind line has "ssl"; null for a plain one. */
 export function listenerTls(l: Listener): TlsAcceptor | null {
   const t = l.bind.tls;
   if (!t?.ssl) return null;
-  const built = bindContexts(t);
+  const built = bindCerts(t);
   // The configuration check refused anything else.
   if (!built.ok) throw new Error(`TLS contexts of bind '${l.bind.text}' could not be built`);
   const fe = l.proxy;
-  return new TlsAcceptor(built.contexts, { timeoutMs: fe.cfg.timeouts.client ?? 0, acceptProxy: l.bind.acceptProxy }, {
+  return new TlsAcceptor(built.certs, { timeoutMs: fe.cfg.timeouts.client ?? 0, acceptProxy: l.bind.acceptProxy }, {
     secure: (sock: TLSSocket) => l.host.accept(l, sock),
     failed: (error: string, client: AcceptedClient) => {
       l.counters.sslHandshakeFailures++;

@@ -4,7 +4,7 @@
 import type { ServerConfig } from '../../config/model.ts';
 import type { ParseContext } from '../../config/registry.ts';
 import { parseSampleExpr } from '../../sample/expr.ts';
-import { loadCerts, loadPemBundle, withBase } from './certs.ts';
+import { loadPemBundle, statCertPath, withBase } from './certs.ts';
 import { parseAlpn, versionOption, type ServerTls } from './settings.ts';
 
 type Parsed = { used: number } | string;
@@ -60,10 +60,12 @@ const OPTIONS: ReadonlyMap<string, OptionParser> = new Map<string, OptionParser>
   ['crt', (t, v, ctx) => {
     if (v === undefined) return `'crt' : missing certificate file path.`;
     const path = withBase(ctx.config.global.tls.crtBase, v);
-    const certs = loadCerts(path);
-    if (typeof certs === 'string') return certs;
-    if (certs.length === 0) return `unable to load certificate from file '${path}'.`;
-    t.crt = certs[0]!;
+    const isDir = statCertPath(path);
+    if (typeof isDir === 'string') return isDir;
+    // A directory cannot be read as a certificate file.
+    const store = isDir ? `unable to load certificate from file '${path}'.` : ctx.config.global.tls.store.load(path);
+    if (typeof store === 'string') return store;
+    t.crt = store;
     return { used: 1 };
   }],
   ['sni', (t, v, _ctx, proxyName) => {

@@ -3,7 +3,9 @@
 // select (ssl_sock_prepare_ctx()'s rules, messages included).
 import type { SampleExpr } from '../../sample/types.ts';
 import type { ServerConfig } from '../../config/model.ts';
-import type { CertEntry, PemBundle } from './certs.ts';
+import type { PemBundle } from './certs.ts';
+import { CertStore, type StoredCert } from './cert-store.ts';
+import type { CrtList } from './crt-list.ts';
 
 /** Versions in HAProxy's order; "SSLv3" is accepted but no OpenSSL 3 build (nor Node) offers it. */
 export const TLS_VERSIONS = ['SSLv3', 'TLSv1.0', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
@@ -103,12 +105,20 @@ export function versionRange(v: VersionConfig, warn: (kind: 'ignored' | 'ambiguo
   return { min: TLS_VERSIONS[first]!, max: TLS_VERSIONS[last]! };
 }
 
+/** Where a bind line's certificates come from, in declaration order ("crt" file, "crt" directory or "crt-list"). */
+export type CertSource =
+  | { readonly kind: 'cert'; readonly store: StoredCert }
+  | { readonly kind: 'list'; readonly list: CrtList };
+
+/** ca-ignore-err / crt-ignore-err: every error, or the X509_V_ERR_* codes listed. */
+export type IgnoredErrors = 'all' | ReadonlySet<number>;
+
 /** Settings of a bind line (5.1). `ssl` is the "ssl" keyword: without it the line is plain TCP. */
 export interface BindTls {
   /** The global section's defaults, applied when the contexts are built. */
   global: GlobalTls;
   ssl: boolean;
-  certs: CertEntry[];
+  sources: CertSource[];
   /** ALPN protocols offered, in preference order. */
   alpn: string[] | null;
   versions: VersionConfig;
@@ -121,12 +131,41 @@ export interface BindTls {
   noTlsTickets: boolean;
   strictSni: boolean;
   preferClientCiphers: boolean;
+  /** Verification errors accepted above the client's certificate (ca-ignore-err) and on it (crt-ignore-err). */
+  caIgnoreErr: IgnoredErrors | null;
+  crtIgnoreErr: IgnoredErrors | null;
 }
 
 export function newBindTls(global: GlobalTls): BindTls {
   return {
-    global, ssl: false, certs: [], alpn: null, versions: newVersionConfig(), ciphers: null, ciphersuites: null, curves: null,
-    ca: null, crl: null, verify: null, noTlsTickets: false, strictSni: false, preferClientCiphers: false,
+    global, ssl: false, sources: [], alpn: null, versions: newVersionConfig(), ciphers: null, ciphersuites: null, curves: null,
+    ca: null, crl: null, verify: null, noTlsTickets: false, strictSni: false, preferClientCiphers: false, caIgnoreErr: null, crtIgnoreErr: null,
+  };
+}
+
+/**
+ * The options of one crt-list line ("[alpn h2 verify none]"), over the bind line's for the
+ * certificate of that line; null fields keep the bind line's value.
+ */
+export interface LineConf {
+  alpn: string[] | null;
+  verify: 'none' | 'optional' | 'required' | null;
+  ca: PemBundle | null;
+  crl: PemBundle | null;
+  ciphers: string | null;
+  ciphersuites: string | null;
+  curves: string | null;
+  min: TlsVersion | null;
+  max: TlsVersion | null;
+}
+
+/** The settings a certificate of a crt-list line is served with: its line's options over the bind line's. */
+export function lineSettings(b: BindTls, l: LineConf): BindTls {
+  return {
+    ...b,
+    alpn: l.alpn ?? b.alpn, verify: l.verify ?? b.verify, ca: l.ca ?? b.ca, crl: l.crl ?? b.crl,
+    ciphers: l.ciphers ?? b.ciphers, ciphersuites: l.ciphersuites ?? b.ciphersuites, curves: l.curves ?? b.curves,
+    versions: { ...b.versions, min: l.min ?? b.versions.min, max: l.max ?? b.versions.max },
   };
 }
 
@@ -141,8 +180,8 @@ export interface ServerTls {
   verifyHost: string | null;
   ca: PemBundle | null;
   crl: PemBundle | null;
-  /** Client certificate presented to the server. */
-  crt: CertEntry | null;
+  /** Client certificate presented to the server, from the certificate store ("set ssl cert" replaces it). */
+  crt: StoredCert | null;
   /** "sni <expr>": evaluated on each connection. */
   sni: SampleExpr | null;
   alpn: string[] | null;
@@ -198,6 +237,8 @@ export interface GlobalTls {
   crtBase: string | null;
   /** ssl-server-verify: the default of servers without "verify". */
   serverVerify: 'none' | 'required';
+  /** The certificates and crt-lists loaded by the configuration, which the runtime API updates. */
+  store: CertStore;
   /**
    * tune.ssl.default-dh-param: accepted for compatibility. Node lets OpenSSL pick the DHE
    * group from the certificate's key size (dhparam "auto") unless the PEM file carries DH
@@ -210,7 +251,7 @@ export function newGlobalTls(): GlobalTls {
   const opts = (): DefaultTlsOptions => ({ versions: newVersionConfig(), noTlsTickets: false, preferClientCiphers: false });
   return {
     bind: opts(), server: opts(), bindCiphers: null, bindCiphersuites: null, bindCurves: null,
-    serverCiphers: null, serverCiphersuites: null, caBase: null, crtBase: null, serverVerify: 'required', dhParamBits: 2048,
+    serverCiphers: null, serverCiphersuites: null, caBase: null, crtBase: null, serverVerify: 'required', store: new CertStore(), dhParamBits: 2048,
   };
 }
 

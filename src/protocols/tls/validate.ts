@@ -4,7 +4,8 @@
 // contexts here is what validates the lists; the runtime reuses them.
 import type { Diagnostics } from '../../config/diagnostics.ts';
 import type { BindConfig, ProxyConfig, ServerConfig } from '../../config/model.ts';
-import { bindContexts, serverContext, type ContextProblem } from './context.ts';
+import { bindOptions, serverContext, type ContextProblem } from './context.ts';
+import { bindCerts } from './bind-certs.ts';
 import { checkUsesTls, type BindTls } from './settings.ts';
 
 /** Checks the TLS settings of a proxy's bind lines and servers. */
@@ -34,31 +35,31 @@ function validateBind(px: ProxyConfig, b: BindConfig, t: BindTls, diag: Diagnost
   const g = t.global;
   const where = `for bind '${b.text}' at [${b.loc.file}:${b.loc.line}]`;
   const proxy = `Proxy '${px.name}'`;
-  if (t.certs.length === 0) {
+  const count = t.sources.reduce((n, s) => n + (s.kind === 'cert' ? 1 : s.list.entries.length), 0);
+  if (count === 0) {
     diag.alert(null, `${proxy}: no SSL certificate specified ${where} (use 'crt').`);
     return;
   }
   if (px.mode === 'http' && t.alpn?.includes('h2')) {
     diag.alert(null, `${proxy}: 'alpn h2' ${where} needs HTTP/2, which Turnpike does not support yet.`);
   }
-  const r = bindContexts(t);
-  for (const w of r.warnings) {
+  const opts = bindOptions(t);
+  for (const w of opts.warnings) {
     if (w === 'ignored') diag.warning(null, `${proxy}: no-sslv3/no-tlsv1x are ignored ${where}. Use only 'ssl-min-ver' and 'ssl-max-ver' to fix.`);
     else {
       const max = t.versions.max ?? g.bind.versions.max;
       diag.warning(null, `${proxy}: Ambiguous configuration ${where}: the ssl-min-ver value is not configured and the ssl-max-ver value is lower than the default ssl-min-ver value (TLSv1.2). Setting the ssl-min-ver to ${max}. Use 'ssl-min-ver' to fix this.`);
     }
   }
-  const problems = r.ok ? [] : r.problems;
-  if (problems.some((p) => p.kind === 'versions')) diag.alert(null, `${proxy}: ${problemText({ kind: 'versions' })} ${where}.`);
+  if (!opts.ok && opts.problems.some((p) => p.kind === 'versions')) diag.alert(null, `${proxy}: ${problemText({ kind: 'versions' })} ${where}.`);
   // HAProxy prepares the default context then one per certificate, reporting each time.
-  const perContext: string[] = [];
-  if ((t.verify ?? 'none') !== 'none' && !t.ca) perContext.push(`${proxy}: verify is enabled but no CA file specified ${where}.`);
-  for (const p of problems) if (p.kind !== 'versions') perContext.push(`${proxy}: ${problemText(p)} ${where}.`);
-  if (perContext.length > 0) {
-    const once = perContext.join('\n');
-    diag.alert(null, Array.from({ length: t.certs.length + 1 }, () => once).join('\n'));
-  }
+  const r = bindCerts(t);
+  const lines: string[] = [];
+  r.contexts.forEach((s, i) => {
+    if ((s.verify ?? 'none') !== 'none' && !s.ca) lines.push(`${proxy}: verify is enabled but no CA file specified ${where}.`);
+    if (!r.ok) for (const p of r.problems[i]!) if (p.kind !== 'versions') lines.push(`${proxy}: ${problemText(p)} ${where}.`);
+  });
+  if (lines.length > 0) diag.alert(null, lines.join('\n'));
 }
 
 function validateServer(px: ProxyConfig, s: ServerConfig, diag: Diagnostics): void {

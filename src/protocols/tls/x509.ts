@@ -33,6 +33,8 @@ export interface CertInfo {
   readonly notAfterTag: number;
   /** subjectAltName dNSName entries, in order. */
   readonly dnsNames: readonly string[];
+  /** Every subjectAltName entry in order: the DNS names, null for the other kinds ("show ssl cert"). */
+  readonly altNames: readonly (string | null)[];
 }
 
 /** OpenSSL's short names of the attribute types found in certificates (objects.txt). */
@@ -119,7 +121,7 @@ function parseName(buf: Buffer, t: Tlv): NameEntry[] {
   return out;
 }
 
-function sanDnsNames(buf: Buffer, extensions: Tlv): string[] {
+function subjectAltNames(buf: Buffer, extensions: Tlv): (string | null)[] {
   // extensions is [3] { SEQUENCE OF Extension }
   const seq = children(buf, extensions)[0];
   if (!seq) return [];
@@ -128,10 +130,10 @@ function sanDnsNames(buf: Buffer, extensions: Tlv): string[] {
     if (oidText(buf, parts[0]!) !== SUBJECT_ALT_NAME) continue;
     const octets = parts[parts.length - 1]!;
     const names = readTlv(buf, octets.start, octets.end);
-    const out: string[] = [];
+    const out: (string | null)[] = [];
     for (const gn of children(buf, names)) {
       // dNSName is [2] IMPLICIT IA5String
-      if (gn.tag === 0x82) out.push(buf.toString('latin1', gn.start, gn.end));
+      out.push(gn.tag === 0x82 ? buf.toString('latin1', gn.start, gn.end) : null);
     }
     return out;
   }
@@ -157,10 +159,11 @@ export function parseCertificate(der: Buffer): CertInfo | null {
     const issuer = parseName(der, f[i + 2]!);
     const [nb, na] = children(der, f[i + 3]!);
     const subject = parseName(der, f[i + 4]!);
-    let dnsNames: string[] = [];
-    for (let j = i + 6; j < f.length; j++) if (f[j]!.tag === 0xa3) dnsNames = sanDnsNames(der, f[j]!);
+    let altNames: (string | null)[] = [];
+    for (let j = i + 6; j < f.length; j++) if (f[j]!.tag === 0xa3) altNames = subjectAltNames(der, f[j]!);
+    const dnsNames = altNames.filter((n): n is string => n !== null);
     return {
-      der, version, serial, issuer, subject, dnsNames,
+      der, version, serial, issuer, subject, dnsNames, altNames,
       notBefore: der.toString('latin1', nb!.start, nb!.end), notBeforeTag: nb!.tag,
       notAfter: der.toString('latin1', na!.start, na!.end), notAfterTag: na!.tag,
     };

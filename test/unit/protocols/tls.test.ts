@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeTestCerts, openssl, signedCert, type TestCerts } from './tls-certs.ts';
 import { asn1TimeText, dnEntry, dnOneline, dnRfc2253, parseCertificate, type CertInfo } from '../../../src/protocols/tls/x509.ts';
-import { CertIndex, loadCerts, loadPemBundle, type CertEntry } from '../../../src/protocols/tls/certs.ts';
+import { certFilesOf, loadCertFile, loadPemBundle, statCertPath } from '../../../src/protocols/tls/certs.ts';
 import { newVersionConfig, versionOption, versionRange, type VersionConfig } from '../../../src/protocols/tls/settings.ts';
 import fc from 'fast-check';
-import { peekClientHello } from '../../../src/protocols/tls/client-hello.ts';
+import { peekClientHello, Sig } from '../../../src/protocols/tls/client-hello.ts';
 import { Diagnostics } from '../../../src/config/diagnostics.ts';
 import { createServer, type AddressInfo } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
@@ -113,11 +113,13 @@ describe('certificate files', () => {
     copyFileSync(certs.aCrt.replace('a.crt', 'wild.crt'), join(d, 'c.crt'));
     copyFileSync(certs.aCrt.replace('a.crt', 'wild.key'), join(d, 'c.crt.key'));
     for (const junk of ['.hidden', 'x.key', 'x.ocsp', 'x.issuer', 'x.sctl']) writeFileSync(join(d, junk), 'garbage');
-    const r = loadCerts(d);
-    assert.ok(Array.isArray(r), String(r));
-    assert.deepEqual(r.map((c) => c.path), [`${d}/b.pem`, `${d}/c.crt`, `${d}/z.pem`]);
-    assert.deepEqual(r[1]!.names, ['*.wild.test', '*.wild.test']);
-    assert.deepEqual(r[2]!.names, ['a.test', 'alt.a.test', 'a.test']);
+    const r = certFilesOf(d).map(loadCertFile);
+    assert.deepEqual(r.map((c) => (typeof c === 'string' ? c : c.path)), [`${d}/b.pem`, `${d}/c.crt`, `${d}/z.pem`]);
+    const [, c, z] = r as Exclude<(typeof r)[number], string>[];
+    assert.deepEqual(c!.names, ['*.wild.test', '*.wild.test']);
+    assert.deepEqual(z!.names, ['a.test', 'alt.a.test', 'a.test']);
+    assert.equal(z!.keyType, 'ecdsa');
+    assert.equal(z!.algorithm, 'EC256');
   });
 
   test("HAProxy's error texts", () => {
@@ -127,12 +129,12 @@ describe('certificate files', () => {
     writeFileSync(join(bad, 'mismatch.pem'), readFileSync(certs.aCrt, 'latin1') + readFileSync(certs.clientKey, 'latin1'));
     copyFileSync(certs.aCrt, join(bad, 'nokey.pem'));
     copyFileSync(certs.aKey, join(bad, 'onlykey.pem'));
-    assert.equal(loadCerts(join(bad, 'none.pem')), `unable to stat SSL certificate from file '${bad}/none.pem' : No such file or directory.`);
-    assert.equal(loadCerts(join(bad, 'garbage.pem')), `unable to load certificate from file '${bad}/garbage.pem'.`);
-    assert.equal(loadCerts(join(bad, 'onlykey.pem')), `unable to load certificate from file '${bad}/onlykey.pem'.`);
-    assert.equal(loadCerts(join(bad, 'nokey.pem')), `No Private Key found in '${bad}/nokey.pem.key'.`);
-    assert.equal(loadCerts(join(bad, 'mismatch.pem')), `inconsistencies between private key and certificate loaded '${bad}/mismatch.pem'.`);
-    assert.equal(loadCerts(bad + '/'), `unable to load certificate from file '${bad}/garbage.pem'.`);
+    assert.equal(statCertPath(join(bad, 'none.pem')), `unable to stat SSL certificate from file '${bad}/none.pem' : No such file or directory.`);
+    assert.equal(loadCertFile(join(bad, 'garbage.pem')), `unable to load certificate from file '${bad}/garbage.pem'.`);
+    assert.equal(loadCertFile(join(bad, 'onlykey.pem')), `unable to load certificate from file '${bad}/onlykey.pem'.`);
+    assert.equal(loadCertFile(join(bad, 'nokey.pem')), `No Private Key found in '${bad}/nokey.pem.key'.`);
+    assert.equal(loadCertFile(join(bad, 'mismatch.pem')), `inconsistencies between private key and certificate loaded '${bad}/mismatch.pem'.`);
+    assert.equal(certFilesOf(bad + '/')[0], `${bad}/garbage.pem`);
   });
 
   test('CA bundles: certificates of a file, none is an error', () => {
@@ -142,25 +144,6 @@ describe('certificate files', () => {
     assert.deepEqual(loadPemBundle(join(dir, 'nope'), 'crl'), { error: '(No such file or directory)' });
     const sys = loadPemBundle('@system-ca', 'ca');
     assert.ok(!('error' in sys));
-  });
-});
-
-describe('SNI index', () => {
-  function entry(path: string, names: string[]): CertEntry {
-    return { path, names, certPem: '', keyPem: '', dhPem: null, info: null as unknown as CertInfo };
-  }
-
-  test('exact names first (any case), then a wildcard for one label; the first certificate wins', () => {
-    const a = entry('a', ['a.test', 'www.example.com']);
-    const w = entry('w', ['*.example.com']);
-    const a2 = entry('a2', ['a.test']);
-    const idx = new CertIndex([a, w, a2]);
-    assert.equal(idx.lookup('A.TEST'), a);
-    assert.equal(idx.lookup('www.example.com'), a);
-    assert.equal(idx.lookup('mail.Example.com'), w);
-    assert.equal(idx.lookup('example.com'), null);
-    assert.equal(idx.lookup('a.b.example.com'), null);
-    assert.equal(idx.lookup('other.test'), null);
   });
 });
 
@@ -181,17 +164,18 @@ describe('ClientHello SNI', () => {
 
   test('the name sent, none, and a hello arriving in pieces', async () => {
     const h = await hello('Sni.Example.test');
-    assert.deepEqual(peekClientHello(h), { kind: 'done', sni: 'Sni.Example.test' });
+    // Node offers ECDSA and RSA PKCS#1 signatures, and ECDHE-ECDSA ciphers.
+    assert.deepEqual(peekClientHello(h), { kind: 'done', sni: 'Sni.Example.test', sigs: Sig.Ecdsa | Sig.Rsa });
     assert.deepEqual(peekClientHello(h.subarray(0, 4)), { kind: 'incomplete' });
     assert.deepEqual(peekClientHello(h.subarray(0, h.length - 1)), { kind: 'incomplete' });
     // Node sends no SNI for an IP address.
-    assert.deepEqual(peekClientHello(await hello(undefined)), { kind: 'done', sni: null });
+    assert.deepEqual(peekClientHello(await hello(undefined)), { kind: 'done', sni: null, sigs: Sig.Ecdsa | Sig.Rsa });
   });
 
   test('not a ClientHello: no name, the TLS library decides', () => {
-    assert.deepEqual(peekClientHello(Buffer.from('GET / HTTP/1.1\r\n\r\n')), { kind: 'done', sni: null });
-    assert.deepEqual(peekClientHello(Buffer.from([0x16, 3, 1, 0x60, 0])), { kind: 'done', sni: null });
-    assert.deepEqual(peekClientHello(Buffer.from([0x16, 3, 1, 0, 4, 2, 0, 0, 0])), { kind: 'done', sni: null });
+    assert.deepEqual(peekClientHello(Buffer.from('GET / HTTP/1.1\r\n\r\n')), { kind: 'done', sni: null, sigs: Sig.Rsa });
+    assert.deepEqual(peekClientHello(Buffer.from([0x16, 3, 1, 0x60, 0])), { kind: 'done', sni: null, sigs: Sig.Rsa });
+    assert.deepEqual(peekClientHello(Buffer.from([0x16, 3, 1, 0, 4, 2, 0, 0, 0])), { kind: 'done', sni: null, sigs: Sig.Rsa });
   });
 
   test('any bytes after a handshake record header: an answer, never an exception', () => {
@@ -312,7 +296,7 @@ backend be
     assert.deepEqual(msgs, [
       `ALERT config : parsing [t.cfg:7] : 'bind :8443' in section 'frontend' : 'verify' : unknown verify method 'sometimes', only 'none', 'optional', and 'required' are supported`,
       `ALERT config : parsing [t.cfg:8] : 'bind :8444' in section 'frontend' : 'npn' : library does not support TLS NPN extension`,
-      `ALERT config : parsing [t.cfg:9] : 'bind :8445' : 'crt-list' is a HAProxy bind option that Turnpike does not support yet.`,
+      `ALERT config : parsing [t.cfg:9] : 'bind :8445' in section 'frontend' : 'crt-list' : cannot open file 'x.lst' : No such file or directory`,
       `ALERT config : Couldn't open the ca-file '${dir}/nothere' (No such file or directory).`,
       `ALERT config : parsing [t.cfg:10] : 'bind :8446' in section 'frontend' : 'ca-file' : unable to load ${dir}/nothere`,
       `ALERT config : parsing [t.cfg:13] : 'server be/s1' : error detected while parsing sni expression : unknown fetch method 'foo'`,
