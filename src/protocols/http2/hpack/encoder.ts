@@ -19,7 +19,7 @@ const NEVER_INDEXED = 2;
 const COOKIE = 3;
 const COOKIE_SENSITIVE_LENGTH = 20;
 
-/** How fields are represented by name; names not listed are indexed. */
+/** How fields are represented by name; names not listed are indexed. All of these are static-table names. */
 const FIELD_MODES: ReadonlyMap<string, number> = new Map([
   [':path', NOT_INDEXED],
   ['age', NOT_INDEXED],
@@ -33,6 +33,17 @@ const FIELD_MODES: ReadonlyMap<string, number> = new Map([
   ['set-cookie', NEVER_INDEXED],
   ['cookie', COOKIE],
 ]);
+
+/** A static-table name as the encoder sees it: one Map probe per field gives its index, entries and mode. */
+interface KnownName {
+  readonly index: number;
+  readonly values: ReadonlyMap<string, number>;
+  readonly mode: number;
+}
+
+const KNOWN_NAMES: ReadonlyMap<string, KnownName> = new Map(
+  [...STATIC_BY_NAME].map(([name, st]) => [name, { index: st.index, values: st.values, mode: FIELD_MODES.get(name) ?? INDEXED }]),
+);
 
 /** SETTINGS_HEADER_TABLE_SIZE's initial value: the peer's decoder starts with a table this large. */
 const DEFAULT_TABLE_SIZE = 4096;
@@ -76,15 +87,16 @@ export class HpackEncoder {
       const value = fields[i + 1]!;
       // First byte (up to 6 bytes of index) + two literals (length up to 6 bytes each).
       w.reserve(18 + name.length + value.length);
-      const st = STATIC_BY_NAME.get(name);
-      if (st !== undefined) {
-        const index = st.values.get(value);
+      const known = KNOWN_NAMES.get(name);
+      let mode = INDEXED;
+      if (known !== undefined) {
+        const index = known.values.get(value);
         if (index !== undefined) {
           w.int(0x80, 7, index);
           continue;
         }
+        mode = known.mode;
       }
-      let mode = FIELD_MODES.get(name) ?? INDEXED;
       if (mode === COOKIE) mode = value.length < COOKIE_SENSITIVE_LENGTH ? NEVER_INDEXED : INDEXED;
       if (mode === INDEXED) {
         const found = table.find(name, value);
@@ -96,7 +108,7 @@ export class HpackEncoder {
         if (4 * (ENTRY_OVERHEAD + name.length + value.length) > 3 * table.maxSize) mode = NOT_INDEXED;
       }
       let nameIndex = 0;
-      if (st !== undefined) nameIndex = st.index;
+      if (known !== undefined) nameIndex = known.index;
       else {
         const dyn = table.findName(name);
         if (dyn !== 0) nameIndex = STATIC_COUNT + dyn;
