@@ -237,3 +237,15 @@ test('decoding mutated valid blocks only ever throws HpackError', () => {
     { numRuns: 1000 },
   );
 });
+
+test('huge fields: blocks of several hundred KiB encode and decode (shared buffers grow, then shrink back)', () => {
+  const e = new HpackEncoder();
+  const d = new HpackDecoder(4096, 1 << 24);
+  const fields = ['x-huge', 'abc'.repeat(100_000), 'x-raw', '\u00ff'.repeat(70_000), 'x-small', 'ok'];
+  for (let i = 0; i < 2; i++) {
+    const block = e.encode(fields);
+    assert.ok(block.length > 250_000 && block.length < 300_000 + 70_010);
+    assert.deepEqual(decode(d, block), fields);
+  }
+  assert.deepEqual(decode(d, e.encode(['x-small', 'ok'])), ['x-small', 'ok']);
+});

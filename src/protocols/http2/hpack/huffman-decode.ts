@@ -13,15 +13,17 @@ const FAIL = 1 << 26;
 
 const { transitions: TRANSITIONS, accepting: ACCEPTING } = buildMachine();
 
-/** Decoded output goes here first, then becomes one latin1 string. Grows to the longest string seen. */
+/** Decoded output goes here first, then becomes one latin1 string. Grows up to SCRATCH_MAX. */
 let scratch = Buffer.allocUnsafe(256);
+/** Longer strings get a buffer of their own, so that one huge header does not stay in memory. */
+const SCRATCH_MAX = 65536;
 
 /** Decodes the Huffman-coded string in src[start, end). Throws HpackError on EOS or invalid padding. */
 export function huffmanDecode(src: Uint8Array, start: number, end: number): string {
   // Every code is at least 5 bits long, which bounds the output.
   const maxOut = Math.ceil(((end - start) * 8) / 5);
-  if (scratch.length < maxOut) scratch = Buffer.allocUnsafe(Math.max(maxOut, scratch.length * 2));
-  const out = scratch;
+  if (scratch.length < maxOut && maxOut <= SCRATCH_MAX) scratch = Buffer.allocUnsafe(Math.min(SCRATCH_MAX, Math.max(maxOut, scratch.length * 2)));
+  const out = maxOut <= scratch.length ? scratch : Buffer.allocUnsafe(maxOut);
   let n = 0;
   let state = 0;
   for (let i = start; i < end; i++) {
