@@ -9,6 +9,7 @@ import type { CaptureSlot } from '../actions/http/capture.ts';
 import type { ErrorDirective, HttpErrorsSection } from '../protocols/http1/errors.ts';
 import { GlobalLogSettings, ProxyLogSettings } from '../observe/log/settings.ts';
 import { cloneServerTls, newGlobalTls, newServerTls, type BindTls, type GlobalTls, type ServerTls } from '../protocols/tls/settings.ts';
+import { newH2GlobalSettings, type H2GlobalSettings } from '../protocols/http2/settings.ts';
 
 export type Mode = 'tcp' | 'http';
 
@@ -443,6 +444,8 @@ export interface GlobalConfig {
   readonly seen: Set<string>;
   /** ssl-default-bind-*, ssl-default-server-*, ca-base, crt-base, ssl-server-verify... */
   tls: GlobalTls;
+  /** tune.h2.* */
+  h2: H2GlobalSettings;
 }
 
 export interface Config {
@@ -467,6 +470,7 @@ export function defaultGlobal(): GlobalConfig {
     statsSockets: [], statsTimeout: 10000, statsMaxconn: 10, cliFrontend: false,
     seen: new Set(),
     tls: newGlobalTls(),
+    h2: newH2GlobalSettings(),
   };
 }
 

@@ -30,6 +30,7 @@ import '../observe/log/keywords.ts';
 import '../observe/cli/keywords.ts';
 import '../observe/stats/stats-keywords.ts';
 import '../protocols/tls/global-keywords.ts';
+import '../protocols/http2/keywords.ts';
 
 const PROXY_SECTIONS: ReadonlySet<string> = new Set(['defaults', 'frontend', 'backend', 'listen']);
 
