@@ -112,7 +112,8 @@ export function readKeyPem(text: string): string | null {
   return pemBlocks(text).find((b) => isKey(b.type))?.text ?? null;
 }
 
-function publicKeyInfo(x509: X509Certificate): { keyType: KeyType; algorithm: string | null } {
+/** The key type and "show ssl cert" algorithm of a certificate's public key. */
+export function publicKeyInfo(x509: X509Certificate): { keyType: KeyType; algorithm: string | null } {
   const k = x509.publicKey;
   const d = k.asymmetricKeyDetails;
   switch (k.asymmetricKeyType) {

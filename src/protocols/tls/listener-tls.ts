@@ -8,6 +8,7 @@ import { logDate } from '../../observe/log/dates.ts';
 import { Level } from '../../observe/log/targets.ts';
 import { TlsAcceptor, HandshakeError, type AcceptedClient } from './accept.ts';
 import { bindCerts } from './bind-certs.ts';
+import { shareCertStore } from './cert-sync.ts';
 
 /** The acceptor of a listener whose bind line has "ssl"; null for a plain one. */
 export function listenerTls(l: Listener): TlsAcceptor | null {
@@ -16,6 +17,7 @@ export function listenerTls(l: Listener): TlsAcceptor | null {
   const built = bindCerts(t);
   // The configuration check refused anything else.
   if (!built.ok) throw new Error(`TLS contexts of bind '${l.bind.text}' could not be built`);
+  shareCertStore(t.global.store);
   const fe = l.proxy;
   return new TlsAcceptor(built.certs, { timeoutMs: fe.cfg.timeouts.client ?? 0, acceptProxy: l.bind.acceptProxy }, {
     secure: (sock: TLSSocket) => l.host.accept(l, sock),

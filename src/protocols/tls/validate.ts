@@ -40,9 +40,6 @@ function validateBind(px: ProxyConfig, b: BindConfig, t: BindTls, diag: Diagnost
     diag.alert(null, `${proxy}: no SSL certificate specified ${where} (use 'crt').`);
     return;
   }
-  if (px.mode === 'http' && t.alpn?.includes('h2')) {
-    diag.alert(null, `${proxy}: 'alpn h2' ${where} needs HTTP/2, which Turnpike does not support yet.`);
-  }
   const opts = bindOptions(t);
   for (const w of opts.warnings) {
     if (w === 'ignored') diag.warning(null, `${proxy}: no-sslv3/no-tlsv1x are ignored ${where}. Use only 'ssl-min-ver' and 'ssl-max-ver' to fix.`);
@@ -70,8 +67,9 @@ function validateServer(px: ProxyConfig, s: ServerConfig, diag: Diagnostics): vo
     diag.alert(null, `${label} : verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default.`);
     return;
   }
-  if (px.mode === 'http' && t.ssl && t.alpn?.includes('h2')) {
-    diag.alert(null, `${label} : 'alpn h2' needs HTTP/2 to the server, which Turnpike does not support yet.`);
+  // The protocol to a server is known before connecting ("proto", or "alpn h2" alone): letting ALPN choose is not done yet.
+  if (px.mode === 'http' && t.ssl && s.proto === null && t.alpn && t.alpn.length > 1 && t.alpn.includes('h2')) {
+    diag.alert(null, `${label} : 'alpn ${t.alpn.join(',')}' lets the server choose between HTTP/2 and HTTP/1, which Turnpike does not support yet: use 'alpn h2' (or 'proto h2') for HTTP/2.`);
   }
   const r = serverContext(t);
   if (r.ignoredFlags) diag.warning(null, `${label} : no-sslv3/no-tlsv1x are ignored for this server. Use only 'ssl-min-ver' and 'ssl-max-ver' to fix.`);
