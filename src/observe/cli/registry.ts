@@ -42,7 +42,8 @@ export interface CliCommand {
   readonly words: readonly string[];
   /** The "help" line (HAProxy's usage text, aligned), or null for help/prompt/quit. */
   readonly usage: string | null;
-  run(args: readonly string[], s: CliSession): CliOutput | Promise<CliOutput>;
+  /** `payload`: the lines sent after a command ending with "<<" (null without). */
+  run(args: readonly string[], s: CliSession, payload: string | null): CliOutput | Promise<CliOutput>;
 }
 
 const commands: CliCommand[] = [];

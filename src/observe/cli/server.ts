@@ -16,6 +16,7 @@ import { cliConnections } from './misc-commands.ts';
 import './stat-commands.ts';
 import './server-commands.ts';
 import './frontend-commands.ts';
+import './ssl-commands.ts';
 
 const LEVELS: Readonly<Record<StatsSocketConfig['level'], Level>> = { user: Level.User, operator: Level.Operator, admin: Level.Admin };
 const SEVERITY_NAMES = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug'];
@@ -41,6 +42,30 @@ export function nextCommand(buf: string): { line: string; rest: string } | null 
   return null;
 }
 
+/** A command ending with "<<" takes the lines after it, up to an empty line, as its payload (management.txt 9.3). */
+export function startsPayload(line: string): boolean {
+  return line.endsWith('<<');
+}
+
+/**
+ * Cuts a payload from `buf`: the lines up to an empty one, joined by line feeds (without the
+ * last one, CRs before line feeds removed). Returns it and the rest, or null when the empty
+ * line has not arrived; `lines` counts the lines already there.
+ */
+export function nextPayload(buf: string): { payload: string; rest: string } | { lines: number } {
+  const lines: string[] = [];
+  let pos = 0;
+  for (;;) {
+    const lf = buf.indexOf('\n', pos);
+    if (lf < 0) return { lines: lines.length };
+    let line = buf.slice(pos, lf);
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    pos = lf + 1;
+    if (line === '') return { payload: lines.join('\n'), rest: buf.slice(pos) };
+    lines.push(line);
+  }
+}
+
 /** Splits a command into words: blanks separate them, a backslash escapes the next character. */
 export function splitArgs(line: string): string[] {
   const args: string[] = [];
@@ -58,13 +83,21 @@ export function splitArgs(line: string): string[] {
   return args;
 }
 
-/** Runs one command line and returns what it prints. */
-export async function runCommandLine(line: string, s: CliSession): Promise<CliOutput> {
+/**
+ * Runs one command line and returns what it prints. A payload goes to the command only when
+ * "<<" is a word of its own ending the line; glued to the last word, it is not recognized
+ * (the payload is still read, then ignored), as in HAProxy.
+ */
+export async function runCommandLine(line: string, s: CliSession, payload: string | null = null): Promise<CliOutput> {
   const args = splitArgs(line);
+  if (payload !== null) {
+    if (args[args.length - 1] === '<<') args.pop();
+    else payload = null;
+  }
   const cmd = findCommand(args);
   if (!cmd) return { text: usageMessage(args), severity: Severity.Info };
   try {
-    return await cmd.run(args, s);
+    return await cmd.run(args, s, payload);
   } catch (e) {
     return err(`Internal error: ${(e as Error).message}\n`);
   }
@@ -78,6 +111,9 @@ class CliConnection {
   private readonly cfg: StatsSocketConfig;
   private readonly onClose: () => void;
   private buf = '';
+  /** A command waiting for the end of its payload; "+ " prompts already written for it. */
+  private inPayload = false;
+  private payloadPrompts = 0;
   private busy = false;
   private ended = false;
   private closed = false;
@@ -92,8 +128,9 @@ class CliConnection {
     sock.setTimeout(timeout);
     sock.on('data', (d: string) => {
       this.buf += d;
-      // A command longer than a buffer is refused, as HAProxy closes on a full request buffer.
-      if (this.buf.length > rt.bufsize && !this.buf.includes('\n')) this.finish();
+      // A command (or a command with its payload) longer than a buffer is refused, as HAProxy
+      // closes on a full request buffer.
+      if (this.buf.length > rt.bufsize && (this.inPayload || !this.buf.includes('\n'))) this.finish();
       else void this.pump();
     });
     sock.on('end', () => {
@@ -121,9 +158,24 @@ class CliConnection {
     for (;;) {
       const next = nextCommand(this.buf);
       if (!next) break;
-      this.buf = next.rest;
       const s = this.session;
-      const out = await runCommandLine(next.line, s);
+      let payload: string | null = null;
+      let rest = next.rest;
+      if (startsPayload(next.line)) {
+        const p = nextPayload(next.rest);
+        if ('lines' in p) {
+          this.inPayload = true;
+          // Interactive mode prompts "+ " after the command line and each payload line.
+          if (s.prompt) for (; this.payloadPrompts <= p.lines; this.payloadPrompts++) this.sock.write('+ ');
+          break;
+        }
+        this.inPayload = false;
+        this.payloadPrompts = 0;
+        payload = p.payload;
+        rest = p.rest;
+      }
+      this.buf = rest;
+      const out = await runCommandLine(next.line, s, payload);
       if (this.closed) return;
       this.write(out);
       if (s.quit) return this.finish();
