@@ -167,7 +167,8 @@ frontend fe
     assert.match(detail, /\nSubject Alternative Name: DNS:a\.test, DNS:alt\.a\.test\nAlgorithm: EC256\n/);
     assert.match(detail, new RegExp(`\nSHA1 FingerPrint: ${fingerprintOf(aPem)}\nSubject: /CN=a.test\nIssuer: /C=FR/O=Test CA/CN=Test Root\nOCSP Response Key: \n\n$`));
     assert.equal(await cli(sock, 'show ssl crt-list\n'), `${list}\n\n`);
-    assert.equal(await cli(sock, `show ssl crt-list -n ${list}\n`), [
+    // HAProxy 2.6 writes a NUL byte after an ALPN list (a bug Turnpike does not copy).
+    assert.equal((await cli(sock, `show ssl crt-list -n ${list}\n`)).replaceAll('\0', ''), [
       `# ${list}`,
       `${aPem}:2 !*`,
       `${join(certs.certsDir, 'b.pem')}:4 [alpn x-test,http/1.1 ssl-min-ver TLSv1.3] b.test other.test`,
