@@ -38,6 +38,8 @@ export interface BindConfig {
   unixGid: number | null;
   /** TLS settings (ssl, crt, alpn, verify...); null when the line has none. */
   tls: BindTls | null;
+  /** "proto": the multiplexer forced on the connections (h1, h2), null to pick it (ALPN, HTTP/2 preface). */
+  proto: 'h1' | 'h2' | 'fcgi' | null;
 }
 
 export type InitAddr = 'last' | 'libc' | 'none' | { ip: string };
@@ -83,6 +85,8 @@ export interface ServerConfig {
   /** "cookie <value>": the persistence cookie value of this server (null: none). */
   cookie: string | null;
   sendProxy: 0 | 1 | 2;
+  /** "proto": the protocol spoken to the server (h1, h2); null: HTTP/1.1, or HTTP/2 when "alpn h2" alone. */
+  proto: 'h1' | 'h2' | null;
   observe: 'layer4' | null;
   errorLimit: number;
   onError: 'fastinter' | 'fail-check' | 'sudden-death' | 'mark-down';
@@ -481,7 +485,7 @@ export function defaultServerConfig(loc: Loc): ServerConfig {
     check: { enabled: false, inter: 2000, fastinter: null, downinter: null, rise: 2, fall: 3, port: null, addr: null, sendProxy: false },
     agent: { enabled: false, port: 0, inter: 2000, addr: null, send: null },
     cookie: null,
-    sendProxy: 0, observe: null, errorLimit: 10, onError: 'fail-check', onMarkedDown: null, onMarkedUp: null,
+    sendProxy: 0, proto: null, observe: null, errorLimit: 10, onError: 'fail-check', onMarkedDown: null, onMarkedUp: null,
     initAddr: ['last', 'libc'], source: null, tcpka: false, poolMaxConn: -1, poolPurgeDelay: 5000, maxReuse: -1,
     tls: newServerTls(),
   };

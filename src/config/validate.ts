@@ -59,6 +59,13 @@ function checkFrontend(px: ProxyConfig, config: Config, diag: Diagnostics): void
   if (px.binds.length === 0) {
     diag.warning(null, `${px.kind} '${px.name}' has no 'bind' directive. Please declare it as a backend if this was intended.`);
   }
+  for (const b of px.binds) {
+    // h1 and h2 multiplex HTTP; fcgi only talks to servers.
+    const mux = b.proto;
+    if (mux !== null && (px.mode !== 'http' || mux === 'fcgi')) {
+      diag.alert(null, `frontend '${px.name}' : MUX protocol '${mux}' is not usable for 'bind ${b.text}' at [${b.loc.file}:${b.loc.line}].`);
+    }
+  }
   if (px.defaultBackend) {
     const be = findBackend(config, px.defaultBackend.name);
     if (!be) diag.alert(null, `Proxy '${px.name}': unable to find required default_backend: '${px.defaultBackend.name}'.`);

@@ -77,7 +77,7 @@ registerProxyKeywords({
     if (typeof addrs === 'string') return addrs;
     const proto: BindConfig = {
       loc: ctx.loc, text, addr: addrs[0]!, name: null, id: null, maxconn: 0, backlog: 0, v4v6: false, v6only: false,
-      acceptProxy: false, unixMode: null, unixUid: null, unixGid: null, tls: null,
+      acceptProxy: false, unixMode: null, unixUid: null, unixGid: null, tls: null, proto: null,
     };
     for (let i = 2; i < args.length; i++) {
       const opt = args[i]!;
@@ -85,6 +85,14 @@ registerProxyKeywords({
       if (typeof tlsEnd === 'string') return `'bind ${text}' in section '${px.kind}' : ${tlsEnd}`;
       if (tlsEnd !== null) {
         i = tlsEnd;
+        continue;
+      }
+      if (opt === 'proto') {
+        const mux = args[++i];
+        if (mux === undefined) return `'bind ${text}' in section '${px.kind}' : 'proto' : missing value.`;
+        if (mux !== 'h1' && mux !== 'h2' && mux !== 'fcgi') return `'bind ${text}' in section '${px.kind}' : 'proto' :  unknown MUX protocol '${mux}'`;
+        // fcgi exists, but only towards servers: refused with the mode check (validate.ts).
+        proto.proto = mux;
         continue;
       }
       if (!BIND_OPTIONS.has(opt)) return unknownBindOptionMessage(`bind ${text}`, px.kind, opt);

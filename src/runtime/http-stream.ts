@@ -40,11 +40,18 @@ import { tlsServerName } from '../protocols/tls/connect.ts';
 import { balanceKey } from '../lb/http-keys.ts';
 import { isStatsRequest } from '../observe/stats/page.ts';
 import type { ServiceName, ServiceTarget } from '../actions/http/service.ts';
+import type { H2Handover, H2Session } from './h2-session.ts';
+import type { H2Settings } from '../protocols/http2/settings.ts';
+import { upstreamPool, speaksH2, type UpstreamOwner, type UpstreamStream } from './h2-upstream.ts';
 
 export interface HttpStreamHost extends Omit<StreamHost, 'streamEnded'> {
   /** Soft stop in progress: keep-alive connections close after their current response. */
   readonly stopping: boolean;
-  streamEnded(s: HttpStream): void;
+  streamEnded(s: HttpStream | H2Session): void;
+  /** HTTP/2 connection settings (tune.h2.*, tune.bufsize). */
+  readonly h2Settings: H2Settings;
+  /** The client chose HTTP/2: its connection continues as an H2Session (h2-session.ts). */
+  startH2(from: H2Handover, pending: Buffer): void;
   /** h1-case-adjust names, null when none are configured. */
   readonly caseAdjust: CaseAdjust | null;
   /** The stats page (stats uri) for `px`'s stats settings. */
@@ -62,7 +69,7 @@ const CRLF = Buffer.from('\r\n');
 const CONTINUE_100 = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n');
 const EMPTY = Buffer.alloc(0);
 
-export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, BackendWaiter, ServerStream, ServerConnOwner {
+export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, BackendWaiter, ServerStream, ServerConnOwner, UpstreamOwner {
   readonly world: SampleWorld;
   readonly host: HttpStreamHost;
   readonly frontend: Proxy;
@@ -155,6 +162,8 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
 
   // ---- server side ----
   conn: ServerConn | null = null;
+  /** The request's stream when the server speaks HTTP/2 (h2-upstream.ts); then `conn` is null. */
+  private up: UpstreamStream | null = null;
   private connReused = false;
   private srvBuf: Buffer = EMPTY;
   private resKind: BodyKind = BodyKind.None;
@@ -274,6 +283,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   // ---- phase 1: wait for and parse a request head ---------------------------------------------
 
   private waitRequest(): void {
+    if (this.requestCount === 0 && this.speaksH2()) return this.handOverToH2();
     this.phase = Phase.WaitHead;
     const t = this.frontend.cfg.timeouts;
     // The first request has "timeout http-request"; an idle keep-alive connection "timeout http-keep-alive".
@@ -314,6 +324,12 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
           const t = this.frontend.cfg.timeouts;
           this.setTimer(t.httpRequest ?? t.client ?? 0, this.onRequestTimeout);
         }
+      }
+      if (this.requestCount === 0 && this.scanned === 0 && this.listener.bind.proto !== 'h1') {
+        // The HTTP/2 preface on a connection that did not negotiate a protocol: prior knowledge.
+        const p = matchH2Preface(this.inBuf);
+        if (p === 0) return;
+        if (p > 0) return this.handOverToH2();
       }
       const r = parseRequestHead(this.inBuf, this.opts, this.scanned);
       if (r === null) {
@@ -621,6 +637,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     // http-reuse safe: a connection's first request never goes over another client's connection.
     const mayReuse = be.httpReuse !== 'never' && (be.httpReuse !== 'safe' || this.requestCount > 1) && this.retriesDone === 0;
     const sni = tlsServerName(server.cfg.tls, this);
+    if (speaksH2(server.cfg)) return this.connectUpstream(server, sni, mayReuse);
     let c = mayReuse ? pool.take(sni) : null;
     while (c && !c.reusable) {
       c.destroy();
@@ -647,9 +664,34 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     c.sock.setTimeout(be.timeouts.connect ?? 0);
   }
 
+  /** HTTP/2 server: a stream on a shared connection (a new one when none has room or reuse is not allowed). */
+  private connectUpstream(server: Server, sni: string | null, mayShare: boolean): void {
+    const be = this.backend!.cfg;
+    const t = server.target!;
+    const src = server.cfg.source ?? be.source;
+    const port = 'path' in t ? 0 : t.offset ? this.dstPort + t.port : t.port;
+    const pool = upstreamPool(server, this.host.h2Settings);
+    const opened = pool.size;
+    this.up = pool.open(this, port, { localAddress: src?.host, localPort: src?.port || undefined, keepAlive: be.option('tcpka') || be.option('srvtcpka'), sni }, mayShare);
+    this.connReused = pool.size === opened;
+    if (this.connReused) {
+      server.counters.reuses++;
+      this.backend!.counters.reuses++;
+    } else {
+      server.counters.connects++;
+      this.backend!.counters.connects++;
+    }
+    if (this.up.connected) this.onServerConnect();
+    else this.setTimer(be.timeouts.connect ?? 0, this.onUpstreamTimeout);
+  }
+
+  private onUpstreamTimeout = (): void => {
+    this.onServerTimeout();
+  };
+
   onServerConnect(): void {
     this.logs.tConnect = this.logs.elapsed();
-    const sock = this.conn!.sock;
+    const sock = this.conn ? this.conn.sock : this.up!.sock;
     this.srvTls = tlsInfoOf(sock);
     this.logs.srvAddr = sock.remoteAddress ?? null;
     this.logs.srvPort = sock.remotePort ?? 0;
@@ -687,6 +729,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   // ---- phase 4: request to the server ---------------------------------------------------------
 
   private sendRequest(): void {
+    if (this.up) return this.sendUpstreamRequest();
     const c = this.conn!;
     const be = this.backend!.cfg;
     const req = this.req!;
@@ -715,6 +758,25 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     }
     c.sock.uncork();
     c.sock.resume();
+  }
+
+  /** The request to an HTTP/2 server: HEADERS, then the body as DATA frames (not replayable by retry-on). */
+  private sendUpstreamRequest(): void {
+    const up = this.up!;
+    const be = this.backend!.cfg;
+    this.phase = Phase.Exchange;
+    this.srvBuf = EMPTY;
+    this.resBytes = 0;
+    this.resDone = false;
+    this.resHeadSent = false;
+    this.res = null;
+    this.keepServer = false;
+    this.replay = null;
+    if (!this.headersPrepared) prepareRequestHeaders(this.req!, this, true, false);
+    this.headersPrepared = true;
+    up.sendHead(this.req!, this.server!.cfg.tls.ssl ? 'https' : 'http', this.reqDone);
+    this.setTimer(be.timeouts.server ?? 0, this.onUpstreamTimeout);
+    if (!this.reqDone) this.pumpRequestBody();
   }
 
   /** retry-on: whether a failure seen before any response byte went to the client may be retried. */
@@ -754,7 +816,10 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
         this.inBuf = this.inBuf.subarray(n);
         this.reqRemaining -= n;
         this.requestBodyConsumed(n);
-        if (this.reqRemaining === 0) this.reqDone = true;
+        if (this.reqRemaining === 0) {
+          this.reqDone = true;
+          this.up?.end(null);
+        }
       } else if (this.reqKind === BodyKind.UntilClose) {
         // A body whose end the client signals (HTTP/2 END_STREAM): chunked towards the server.
         const n = this.inBuf.length;
@@ -775,13 +840,13 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
         this.inBuf = this.inBuf.subarray(n);
         if (this.reqChunked!.done) {
           this.reqDone = true;
-          if (!this.trailersSent) this.writeServer(LAST_CHUNK);
+          if (!this.trailersSent) this.endRequestBody(null);
         }
       }
     }
     if (!this.reqDone && this.reqKind === BodyKind.UntilClose && this.clientEnded) {
       this.reqDone = true;
-      if (!this.trailersSent) this.writeServer(this.lastRequestChunk() ?? LAST_CHUNK);
+      if (!this.trailersSent) this.endRequestBody(this.requestTrailers());
     }
     if (this.reqDone) {
       // Pipelined bytes wait until the response is done (read ahead up to tune.bufsize).
@@ -795,6 +860,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   }
 
   private forwardRequestData(data: Buffer): void {
+    if (this.up) return this.writeServer(data);
     this.writeServer(chunkHeader(data.length));
     this.writeServer(data);
     this.writeServer(CRLF);
@@ -802,12 +868,27 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
 
   private forwardRequestTrailers(trailers: HttpHeaders): void {
     this.trailersSent = true;
-    this.writeServer(lastChunkWithTrailers(trailers));
+    this.endRequestBody(trailers);
+  }
+
+  /** The end of a chunked or client-delimited request body: last chunk (HTTP/1), END_STREAM or trailers (HTTP/2). */
+  private endRequestBody(trailers: HttpHeaders | null): void {
+    if (this.up) this.up.end(trailers);
+    else this.writeServer(trailers ? lastChunkWithTrailers(trailers) : LAST_CHUNK);
   }
 
   private writeServer(data: Buffer, record = true): void {
     const c = this.conn;
-    if (!c) return;
+    if (!c) {
+      if (this.up) {
+        this.countIn(data.length);
+        if (!this.up.write(data) && !this.serverWaitsDrain) {
+          this.serverWaitsDrain = true;
+          this.pauseClient();
+        }
+      }
+      return;
+    }
     this.countIn(data.length);
     if (record && this.replay) {
       this.replayLen += data.length;
@@ -843,6 +924,56 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     this.corkClient();
     this.processResponse();
     this.uncorkClient();
+  }
+
+  // The response of an HTTP/2 server arrives decoded (UpstreamOwner).
+
+  onUpstreamResponse(res: HttpResponse, kind: BodyKind, length: number): void {
+    if (this.phase !== Phase.Exchange) return;
+    this.resBytes++;
+    this.setTimer(this.backend!.cfg.timeouts.server ?? 0, this.onUpstreamTimeout);
+    if (res.status < 200) return this.sendHead(res);
+    this.corkClient();
+    this.onResponseHead(res, kind, length, 0);
+    if (this.phase === Phase.Exchange) this.pumpResponseBody();
+    this.uncorkClient();
+  }
+
+  onUpstreamData(data: Buffer, end: boolean): void {
+    if (this.phase !== Phase.Exchange || !this.resHeadSent) return;
+    this.resBytes += data.length;
+    if (data.length > 0) {
+      this.setTimer(this.backend!.cfg.timeouts.server ?? 0, this.onUpstreamTimeout);
+      this.srvBuf = this.srvBuf.length === 0 ? data : Buffer.concat([this.srvBuf, data]);
+      this.pumpResponseBody();
+    }
+    if (end && this.phase === Phase.Exchange && !this.resDone) this.upstreamEnded();
+  }
+
+  onUpstreamTrailers(trailers: HttpHeaders): void {
+    if (this.phase !== Phase.Exchange || !this.resHeadSent) return;
+    // Trailers need a chunked body (HTTP/1.1) or HTTP/2 towards the client; else they are dropped.
+    if (this.resKind === BodyKind.UntilClose && this.carriesTrailers()) this.forwardResponseTrailers(trailers);
+    if (!this.resDone) this.upstreamEnded();
+  }
+
+  /** END_STREAM from the server: a body without length ends; one with a length was cut short. */
+  private upstreamEnded(): void {
+    this.clearTimer();
+    if (this.resKind !== BodyKind.UntilClose) {
+      this.backend!.counters.serverAborts++;
+      this.server!.counters.serverAborts++;
+      return this.abort('S', 'D');
+    }
+    if (this.resChunkOut && !this.trailersSent) this.endChunkedResponse();
+    this.resDone = true;
+    if (!this.reqDone) this.keepClient = false;
+    this.endTransaction();
+  }
+
+  /** Whether response trailers can reach the client: only in a chunked HTTP/1.1 body here. */
+  protected carriesTrailers(): boolean {
+    return this.resChunkOut;
   }
 
   private processResponse(): void {
@@ -969,13 +1100,17 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     if (!this.clientWrite(data) && !this.clientWaitsDrain) {
       this.clientWaitsDrain = true;
       this.conn?.sock.pause();
+      this.up?.pause();
     }
   }
 
   protected onClientDrain = (): void => {
     if (!this.clientWaitsDrain) return;
     this.clientWaitsDrain = false;
-    if (this.phase === Phase.Exchange || this.phase === Phase.Tunnel) this.conn?.sock.resume();
+    if (this.phase === Phase.Exchange || this.phase === Phase.Tunnel) {
+      this.conn?.sock.resume();
+      this.up?.resume();
+    }
   };
 
   onServerEnd(): void {
@@ -1184,6 +1319,11 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   }
 
   private endTransaction(): void {
+    if (this.up) {
+      this.clearTimer();
+      this.up.release();
+      this.up = null;
+    }
     const c = this.conn;
     if (c) {
       this.conn = null;
@@ -1237,8 +1377,8 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     this.client.resume();
   }
 
-  /** The end of a request body the client delimited itself, with its trailers; null: no trailers. */
-  protected lastRequestChunk(): Buffer | null {
+  /** The trailers of a request body the client delimited itself (HTTP/2), null: none. */
+  protected requestTrailers(): HttpHeaders | null {
     return null;
   }
 
@@ -1293,6 +1433,32 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     this.keepServer = false;
     this.dropConn();
     this.close(cause, phase);
+  }
+
+  // ---- HTTP/2 ---------------------------------------------------------------------------------
+
+  /** HTTP/2 from the start: forced on the bind line, or chosen by ALPN. */
+  private speaksH2(): boolean {
+    return this.listener.bind.proto === 'h2' || this.tls?.alpn === 'h2';
+  }
+
+  /** The connection continues as an H2Session, with the bytes read so far; this object is done. */
+  private handOverToH2(): void {
+    const c = this.client;
+    c.pause();
+    c.off('error', this.onClientError);
+    c.off('close', this.onClientClose);
+    c.off('end', this.onClientEnd);
+    c.off('data', this.onClientData);
+    c.off('timeout', this.onClientTimeout);
+    c.off('drain', this.onClientDrain);
+    this.phase = Phase.Closed;
+    this.timerFn = null;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    const pending = this.inBuf;
+    this.inBuf = EMPTY;
+    this.host.startH2(this, pending);
   }
 
   // ---- client events -------------------------------------------------------------------------
@@ -1398,6 +1564,12 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   }
 
   private dropConn(): void {
+    const u = this.up;
+    if (u) {
+      this.up = null;
+      this.serverWaitsDrain = false;
+      u.release();
+    }
     const c = this.conn;
     if (!c) return;
     this.conn = null;
@@ -1442,6 +1614,15 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
 }
 
 function noop(): void {}
+
+const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+
+/** 1: `buf` starts with the HTTP/2 client preface; 0: it may (too short to tell); -1: it does not. */
+function matchH2Preface(buf: Buffer): number {
+  const n = Math.min(buf.length, H2_PREFACE.length);
+  if (buf.compare(H2_PREFACE, 0, n, 0, n) !== 0) return -1;
+  return n === H2_PREFACE.length ? 1 : 0;
+}
 
 /** HAProxy keeps tune.maxrewrite (1024, at most half the buffer) free: a head may use the rest. */
 function headLimit(bufsize: number): number {

@@ -9,6 +9,8 @@ import { Proxy } from './proxy.ts';
 import { Listener, type ListenerHost } from './listener.ts';
 import { Stream } from './stream.ts';
 import { HttpStream, type HttpStreamHost } from './http-stream.ts';
+import { H2Session, type H2Handover } from './h2-session.ts';
+import { h2Settings, type H2Settings } from '../protocols/http2/settings.ts';
 import type { HttpRequest } from '../protocols/http1/message.ts';
 import type { CaseAdjust } from '../protocols/http1/serialize.ts';
 import type { HttpReply } from '../actions/http-rule-target.ts';
@@ -30,8 +32,9 @@ export class Runtime implements HttpStreamHost, ListenerHost {
   readonly config: Config;
   readonly proxies: Proxy[];
   readonly listeners: Listener[] = [];
-  readonly streams = new Set<Stream | HttpStream>();
+  readonly streams = new Set<Stream | HttpStream | H2Session>();
   readonly bufsize: number;
+  readonly h2Settings: H2Settings;
   readonly caseAdjust: CaseAdjust | null;
   /** Global maxconn; "set maxconn global" changes it within hardMaxconn. */
   maxconn: number;
@@ -54,6 +57,7 @@ export class Runtime implements HttpStreamHost, ListenerHost {
     this.config = config;
     this.fdLimit = fdLimit;
     this.bufsize = config.global.bufsize;
+    this.h2Settings = h2Settings(config.global.h2, this.bufsize);
     this.caseAdjust = config.global.caseAdjust.size > 0 ? { map: config.global.caseAdjust } : null;
     this.proxies = config.proxies.filter((p) => !p.disabled).map((p) => new Proxy(p));
     for (const p of this.proxies) {
@@ -168,7 +172,15 @@ export class Runtime implements HttpStreamHost, ListenerHost {
     s.start();
   }
 
-  streamEnded(s: Stream | HttpStream): void {
+  /** An HTTP connection continues as HTTP/2: same connection slot, new object. */
+  startH2(from: H2Handover, pending: Buffer): void {
+    this.streams.delete(from as HttpStream);
+    const s = new H2Session(from);
+    this.streams.add(s);
+    s.start(pending);
+  }
+
+  streamEnded(s: Stream | HttpStream | H2Session): void {
     if (!this.streams.delete(s)) return;
     s.listener.cur--;
     s.frontend.counters.feCur--;

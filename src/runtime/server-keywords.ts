@@ -60,6 +60,11 @@ const VALUE_OPTIONS: ReadonlyMap<string, Setter> = new Map<string, Setter>([
     s.weight = n;
   }],
   ['maxconn', uint((s, n) => { s.maxconn = n; }, 'maxconn')],
+  ['proto', (s, v) => {
+    if (v === 'fcgi') return `'proto' : FastCGI servers (fcgi-app) are not supported by Turnpike yet.`;
+    if (v !== 'h1' && v !== 'h2') return `'proto' :  unknown MUX protocol '${v}'.`;
+    s.proto = v;
+  }],
   ['minconn', uint((s, n) => { s.minconn = n; }, 'minconn')],
   ['maxqueue', uint((s, n) => { s.maxqueue = n; }, 'maxqueue')],
   ['slowstart', time((s, t) => { s.slowstart = t; }, 'slowstart', false)],

@@ -29,5 +29,6 @@ export function serializeRequestHead(req: HttpRequest, adjust: CaseAdjust | null
 /** Interim (1xx) and 204 responses are written without Content-Length and Transfer-Encoding, as HAProxy does. */
 export function serializeResponseHead(res: HttpResponse, adjust: CaseAdjust | null): Buffer {
   const bodyless = res.status < 200 || res.status === 204;
-  return Buffer.from(`${res.version} ${res.status} ${res.reason}\r\n${headerLines(res.headers, adjust, bodyless)}\r\n`, 'latin1');
+  const version = res.version === 'HTTP/2.0' ? 'HTTP/1.1' : res.version;
+  return Buffer.from(`${version} ${res.status} ${res.reason}\r\n${headerLines(res.headers, adjust, bodyless)}\r\n`, 'latin1');
 }

@@ -1,0 +1,331 @@
+// HTTP/2 through the proxy: clients speaking h2 in clear (prior knowledge, "proto h2") and over
+// TLS (ALPN), the same rules, error pages and counters as HTTP/1, request bodies with and
+// without a length, h2load's multiplexed load, and HTTP/2 to servers ("proto h2") with a
+// gRPC-style exchange whose status travels in trailers. Clients: curl (nghttp2), h2load and
+// Node's http2 module; servers: Node http/1 and http2 servers started by the test.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { connect as h2connect, createServer as createH2Server, type Http2Server, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { tempDir, writeConfig, freePort, startTurnpike, runTurnpike, type RunningProxy } from './harness.ts';
+import { makeTestCerts, type TestCerts } from '../unit/protocols/tls-certs.ts';
+
+interface H2Result {
+  status: number;
+  headers: IncomingHttpHeaders;
+  trailers: IncomingHttpHeaders | null;
+  body: Buffer;
+}
+
+/** One request on `session`; never hangs (5 s). */
+function h2request(session: ClientHttp2Session, headers: Record<string, string>, body: Buffer | null = null, opts: { endWithTrailers?: Record<string, string> } = {}): Promise<H2Result> {
+  return new Promise((resolve, reject) => {
+    const req = session.request(headers, { endStream: body === null && !opts.endWithTrailers, waitForTrailers: Boolean(opts.endWithTrailers) });
+    const timer = setTimeout(() => { req.close(); reject(new Error('timeout')); }, 5000);
+    const chunks: Buffer[] = [];
+    let head: IncomingHttpHeaders = {};
+    let trailers: IncomingHttpHeaders | null = null;
+    req.on('response', (h) => { head = h; });
+    req.on('trailers', (t) => { trailers = t; });
+    req.on('data', (d: Buffer) => chunks.push(d));
+    req.on('end', () => {
+      clearTimeout(timer);
+      resolve({ status: Number(head[':status']), headers: head, trailers, body: Buffer.concat(chunks) });
+    });
+    req.on('error', (e) => { clearTimeout(timer); reject(e); });
+    if (opts.endWithTrailers) req.on('wantTrailers', () => req.sendTrailers(opts.endWithTrailers!));
+    if (body !== null) req.end(body);
+    else if (opts.endWithTrailers) req.end();
+  });
+}
+
+function run(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { timeout: 30_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** An HTTP/1.1 server answering with what it received: method, path, version, headers and the body's sha256. */
+async function echoHttp(): Promise<{ server: HttpServer; port: number }> {
+  const server = createHttpServer((req, res) => {
+    const h = createHash('sha256');
+    let n = 0;
+    req.on('data', (d: Buffer) => { h.update(d); n += d.length; });
+    req.on('end', () => {
+      const info = JSON.stringify({ method: req.method, url: req.url, version: req.httpVersion, headers: req.headers, trailers: req.trailers, length: n, sha256: h.digest('hex') });
+      if (req.url === '/chunked') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write(info.slice(0, 10));
+        res.end(info.slice(10));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json', 'x-backend': 'h1', connection: 'keep-alive' });
+      res.end(info);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+/** A gRPC-like HTTP/2 server: echoes the request message, status in trailers. */
+async function grpcServer(): Promise<{ server: Http2Server; port: number }> {
+  const server = createH2Server();
+  server.on('stream', (stream, headers) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (d: Buffer) => chunks.push(d));
+    stream.on('end', () => {
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'x-path': String(headers[':path']), 'x-te': String(headers.te ?? '') }, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0', 'grpc-message': 'ok' }));
+      stream.end(Buffer.concat(chunks));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+/** A gRPC message: compressed flag, 4-byte length, payload. */
+function grpcFrame(payload: Buffer): Buffer {
+  const b = Buffer.alloc(5 + payload.length);
+  b.writeUInt32BE(payload.length, 1);
+  payload.copy(b, 5);
+  return b;
+}
+
+describe('HTTP/2 clients', () => {
+  const dir = tempDir();
+  let certs: TestCerts;
+  let backend: { server: HttpServer; port: number };
+  let grpc: { server: Http2Server; port: number };
+  let tp: RunningProxy;
+  let clear: number;
+  let forced: number;
+  let tls: number;
+  let toGrpc: number;
+
+  before(async () => {
+    certs = makeTestCerts(dir.path);
+    backend = await echoHttp();
+    grpc = await grpcServer();
+    [clear, forced, tls, toGrpc] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const cfg = writeConfig(dir.path, `
+global
+  stats socket ${dir.path}/cli.sock level admin
+defaults
+  mode http
+  timeout connect 2s
+  timeout client 10s
+  timeout server 10s
+frontend clear
+  bind 127.0.0.1:${clear}
+  bind 127.0.0.1:${forced} proto h2
+  bind 127.0.0.1:${tls} ssl crt ${certs.certsDir}/a.pem alpn h2,http/1.1
+  http-request deny deny_status 403 if { path /deny }
+  http-request return status 200 content-type text/plain lf-string "returned %[req.ver]" if { path /return }
+  http-request set-header x-proto %[req.ver]
+  http-response set-header x-via turnpike
+  use_backend grpc if { path_beg /grpc. }
+  use_backend dead if { path /dead }
+  default_backend web
+backend web
+  server s1 127.0.0.1:${backend.port}
+backend dead
+  server s1 127.0.0.1:1
+backend grpc
+  server g1 127.0.0.1:${grpc.port} proto h2
+frontend grpc_direct
+  bind 127.0.0.1:${toGrpc} proto h2
+  default_backend grpc
+`);
+    tp = await startTurnpike(cfg, [clear, forced, tls, toGrpc]);
+  });
+
+  after(async () => {
+    await tp?.stop();
+    backend?.server.close();
+    grpc?.server.close();
+    dir.cleanup();
+  });
+
+  test('prior knowledge on a plain bind, and "proto h2": requests go to an HTTP/1.1 server', async () => {
+    for (const port of [clear, forced]) {
+      const s = h2connect(`http://127.0.0.1:${port}`);
+      try {
+        const r = await h2request(s, { ':method': 'GET', ':path': '/a?b=c', ':authority': 'example.test', cookie: 'a=1' });
+        assert.equal(r.status, 200);
+        assert.equal(r.headers['x-via'], 'turnpike');
+        assert.equal(r.headers['x-backend'], 'h1');
+        assert.equal(r.headers.connection, undefined);
+        const info = JSON.parse(r.body.toString());
+        assert.equal(info.url, '/a?b=c');
+        assert.equal(info.version, '1.1');
+        assert.equal(info.headers.host, 'example.test');
+        assert.equal(info.headers['x-proto'], '2.0');
+      } finally {
+        s.close();
+      }
+    }
+  });
+
+  test('plain HTTP/1.1 still works on the same bind', async () => {
+    const r = await run('curl', ['-s', '-i', `http://127.0.0.1:${clear}/h1`]);
+    assert.match(r.stdout, /^HTTP\/1\.1 200/);
+    assert.match(r.stdout, /"x-proto":"1.1"/);
+  });
+
+  test('curl: --http2-prior-knowledge, and --http2 over TLS (ALPN), with HTTP/1.1 still offered by ALPN', async () => {
+    const a = await run('curl', ['-s', '-i', '--http2-prior-knowledge', `http://127.0.0.1:${clear}/curl`]);
+    assert.match(a.stdout, /^HTTP\/2 200/);
+    const b = await run('curl', ['-s', '-i', '-k', '--http2', `https://127.0.0.1:${tls}/tls`]);
+    assert.match(b.stdout, /^HTTP\/2 200/);
+    assert.match(b.stdout, /x-via: turnpike/);
+    const c = await run('curl', ['-s', '-i', '-k', '--http1.1', `https://127.0.0.1:${tls}/tls`]);
+    assert.match(c.stdout, /^HTTP\/1\.1 200/);
+  });
+
+  test('rules and error pages answer HTTP/2 clients', async () => {
+    const s = h2connect(`http://127.0.0.1:${clear}`);
+    try {
+      const deny = await h2request(s, { ':method': 'GET', ':path': '/deny' });
+      assert.equal(deny.status, 403);
+      assert.match(deny.body.toString(), /403 Forbidden/);
+      const ret = await h2request(s, { ':method': 'GET', ':path': '/return' });
+      assert.equal(ret.status, 200);
+      assert.equal(ret.body.toString(), 'returned 2.0');
+      const dead = await h2request(s, { ':method': 'GET', ':path': '/dead' });
+      assert.equal(dead.status, 503);
+      // The connection survives its streams' errors.
+      const ok = await h2request(s, { ':method': 'GET', ':path': '/after' });
+      assert.equal(ok.status, 200);
+    } finally {
+      s.close();
+    }
+  });
+
+  test('request bodies: with content-length, without (chunked to the server), 1 MiB under flow control, and a chunked response', async () => {
+    const s = h2connect(`http://127.0.0.1:${clear}`);
+    try {
+      const small = Buffer.from('hello');
+      const a = await h2request(s, { ':method': 'POST', ':path': '/post', 'content-length': '5' }, small);
+      const ia = JSON.parse(a.body.toString());
+      assert.equal(ia.length, 5);
+      assert.equal(ia.headers['content-length'], '5');
+      const big = Buffer.alloc(1 << 20, 'x');
+      const b = await h2request(s, { ':method': 'POST', ':path': '/post' }, big);
+      const ib = JSON.parse(b.body.toString());
+      assert.equal(ib.length, big.length);
+      assert.equal(ib.sha256, createHash('sha256').update(big).digest('hex'));
+      assert.equal(ib.headers['transfer-encoding'], 'chunked');
+      const c = await h2request(s, { ':method': 'GET', ':path': '/chunked' });
+      assert.equal(c.status, 200);
+      assert.equal(JSON.parse(c.body.toString()).url, '/chunked');
+    } finally {
+      s.close();
+    }
+  });
+
+  test('h2load: 2000 multiplexed requests on 10 connections all succeed', async () => {
+    const r = await run('h2load', ['-n', '2000', '-c', '10', '-m', '10', `http://127.0.0.1:${clear}/load`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /requests: 2000 total, 2000 started, 2000 done, 2000 succeeded, 0 failed, 0 errored/);
+    assert.match(r.stdout, /status codes: 2000 2xx/);
+  });
+
+  test('HTTP/2 to the server ("proto h2"): a gRPC round trip with trailers', async () => {
+    const s = h2connect(`http://127.0.0.1:${toGrpc}`);
+    try {
+      const msg = grpcFrame(Buffer.from('ping'));
+      for (let i = 0; i < 3; i++) {
+        const r = await h2request(s, { ':method': 'POST', ':path': '/grpc.Echo/Say', 'content-type': 'application/grpc', te: 'trailers' }, msg);
+        assert.equal(r.status, 200);
+        assert.equal(r.headers['content-type'], 'application/grpc');
+        assert.equal(r.headers['x-path'], '/grpc.Echo/Say');
+        assert.equal(r.headers['x-te'], 'trailers');
+        assert.deepEqual(r.body, msg);
+        assert.equal(r.trailers?.['grpc-status'], '0');
+        assert.equal(r.trailers?.['grpc-message'], 'ok');
+      }
+    } finally {
+      s.close();
+    }
+  });
+
+  test('an HTTP/1.1 client reaches the HTTP/2 server, trailers go out in the chunked body', async () => {
+    const r = await run('curl', ['-s', '-i', '--raw', '-H', 'TE: trailers', '--data-binary', 'abc', `http://127.0.0.1:${clear}/grpc.Echo/Say`]);
+    assert.match(r.stdout, /^HTTP\/1\.1 200/);
+    assert.match(r.stdout, /transfer-encoding: chunked/i);
+    assert.match(r.stdout, /grpc-status: 0/);
+  });
+
+  test('the stats count HTTP/2 requests like the others', async () => {
+    const r = await run('sh', ['-c', `echo "show stat" | socat stdio unix-connect:${dir.path}/cli.sock`]);
+    const lines = r.stdout.split('\n');
+    const col = lines[0]!.replace(/^# /, '').split(',').indexOf('req_tot');
+    const line = lines.find((l) => l.startsWith('clear,FRONTEND,'));
+    assert.ok(col > 0 && line, r.stdout);
+    // h2load alone sent 2000 requests over HTTP/2.
+    assert.ok(Number(line!.split(',')[col]) > 2000, line);
+  });
+});
+
+
+describe('HTTP/2 configuration', () => {
+  test('"proto" on bind and server lines is checked as haproxy -c does', async () => {
+    const dir = tempDir();
+    try {
+      const cfg = writeConfig(dir.path, `
+defaults
+  mode http
+  timeout connect 1s
+  timeout client 1s
+  timeout server 1s
+frontend f
+  bind 127.0.0.1:1 proto foo
+  default_backend b
+frontend t
+  mode tcp
+  bind 127.0.0.1:2 proto h2
+  default_backend tb
+backend b
+  server s1 127.0.0.1:80 proto h3
+backend tb
+  mode tcp
+  server s1 127.0.0.1:80
+`);
+      const r = runTurnpike(['-c', '-f', cfg]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /test\.cfg:8\] : 'bind 127\.0\.0\.1:1' in section 'frontend' : 'proto' : {2}unknown MUX protocol 'foo'/);
+      assert.match(r.stderr, /'server b\/s1' : 'proto' : {2}unknown MUX protocol 'h3'/);
+      const ok = writeConfig(dir.path, `
+defaults
+  mode http
+  timeout connect 1s
+  timeout client 1s
+  timeout server 1s
+frontend f
+  bind 127.0.0.1:1 proto h2
+  bind 127.0.0.1:2 proto h1
+  default_backend b
+frontend t
+  mode tcp
+  bind 127.0.0.1:3 proto h2
+  default_backend tb
+backend b
+  server s1 127.0.0.1:80 proto h2
+backend tb
+  mode tcp
+  server s1 127.0.0.1:80
+`, 'tcp.cfg');
+      const t = runTurnpike(['-c', '-f', ok]);
+      assert.equal(t.code, 1);
+      assert.match(t.stderr, /frontend 't' : MUX protocol 'h2' is not usable for 'bind 127\.0\.0\.1:3' at \[.*tcp\.cfg:13\]/);
+      assert.doesNotMatch(t.stderr, /frontend 'f'/);
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
