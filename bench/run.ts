@@ -10,11 +10,13 @@ import { parseArgs } from 'node:util';
 import { installCleanupHandlers } from './lib.ts';
 import { runTcp, type Mode } from './tcp.ts';
 import { runHttp, HTTP_PROXIES, HTTP_SCENARIOS, type HttpProxy, type HttpScenario } from './http.ts';
+import { runTls } from './tls.ts';
 
 const USAGE = `usage: node bench/run.ts [tcp|http] [options]     (npm run bench -- [options])
 
   tcp                the TCP benchmark (default)
   http, --http       the HTTP benchmark
+  tls, --tls         the TLS benchmark (handshakes/s and HTTPS keep-alive req/s vs HAProxy)
 
   --quick            one short round (2 s per test), unpinned only
   --pinned           pinned mode only (proxy on cpu 0, nginx + wrk on cpu 1)
@@ -55,6 +57,7 @@ async function main(): Promise<number> {
     allowPositionals: true,
     options: {
       http: { type: 'boolean', default: false },
+      tls: { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
       pinned: { type: 'boolean', default: false },
       unpinned: { type: 'boolean', default: false },
@@ -77,8 +80,8 @@ async function main(): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const which = positionals[0] ?? (values.http ? 'http' : 'tcp');
-  if (!['tcp', 'http'].includes(which) || positionals.length > 1 || (values.http && which !== 'http')) {
+  const which = positionals[0] ?? (values.http ? 'http' : values.tls ? 'tls' : 'tcp');
+  if (!['tcp', 'http', 'tls'].includes(which) || positionals.length > 1 || (values.http && which !== 'http')) {
     process.stderr.write(`unknown benchmark ${JSON.stringify(positionals.join(' '))}\n${USAGE}`);
     return 2;
   }
@@ -114,6 +117,7 @@ async function main(): Promise<number> {
 
   installCleanupHandlers();
   if (which === 'tcp') return runTcp(common);
+  if (which === 'tls') return runTls(common);
   const proxies: HttpProxy[] = values.profile ? ['turnpike'] : (list(values.proxies, HTTP_PROXIES, 'proxies') ?? [...HTTP_PROXIES]);
   const scenarios: HttpScenario[] = list(values.scenarios, HTTP_SCENARIOS, 'scenarios') ?? (values.profile ? ['ka50'] : [...HTTP_SCENARIOS]);
   return runHttp({
