@@ -928,14 +928,18 @@ export class H2Connection {
     this.cut();
     const out = this.out;
     const sock = this.sock;
-    if (out.length === 1) sock.write(out[0]);
-    else if (out.length > 1) {
+    this.outBytes = 0;
+    // The list is emptied before writing: a write may run the peer, and us again, at once.
+    if (out.length === 1) {
+      const b = out[0]!;
+      out.length = 0;
+      sock.write(b);
+    } else if (out.length > 1) {
+      const list = out.splice(0);
       sock.cork();
-      for (let i = 0; i < out.length; i++) sock.write(out[i]);
+      for (let i = 0; i < list.length; i++) sock.write(list[i]);
       sock.uncork();
     }
-    out.length = 0;
-    this.outBytes = 0;
     if (!this.readingPaused && sock.writableLength > SOCKET_HIGH_WATER) {
       // The peer does not read: stop reading it too (and moving DATA) until the socket drains.
       this.readingPaused = true;
