@@ -62,8 +62,8 @@ const OPTIONS: ReadonlyMap<string, OptionParser> = new Map<string, OptionParser>
     const path = withBase(ctx.config.global.tls.crtBase, v);
     const isDir = statCertPath(path);
     if (typeof isDir === 'string') return isDir;
-    // A directory cannot be read as a certificate file.
-    const store = isDir ? `unable to load certificate from file '${path}'.` : ctx.config.global.tls.store.load(path);
+    // A directory is no certificate file (HAProxy's text, errno being 0 then).
+    const store = isDir ? `unable to stat SSL certificate from file '${path}' : Success.` : ctx.config.global.tls.store.load(path);
     if (typeof store === 'string') return store;
     t.crt = store;
     return { used: 1 };
