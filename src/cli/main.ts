@@ -10,6 +10,7 @@ import { Runtime } from '../runtime/runtime.ts';
 import { events } from '../runtime/events.ts';
 import { PRODUCT, VERSION } from '../version.ts';
 import { parseArgs, USAGE, type CliOptions } from './args.ts';
+import { enableDebugTrace } from '../observe/debug-trace.ts';
 import { versionText } from './version.ts';
 import {
   DAEMON_ENV, daemonize, dropPrivileges, fdLimit, installSignals, migrateReqEnabled, signalOldProcesses, writePidfile,
@@ -122,6 +123,7 @@ async function main(argv: readonly string[]): Promise<number> {
   if (masterSocket) config.global.statsSockets.push(masterSocket);
 
   events.configure({ quiet });
+  if (o.debug) enableDebugTrace();
   // Node cannot change RLIMIT_NOFILE: ulimit-n may only lower the budget maxconn is computed from.
   const hardLimit = fdLimit();
   const ulimitN = config.global.ulimitN;

@@ -40,6 +40,7 @@ import { tlsServerName } from '../protocols/tls/connect.ts';
 import { balanceKey } from '../lb/http-keys.ts';
 import { isStatsRequest } from '../observe/stats/page.ts';
 import type { ServiceName, ServiceTarget } from '../actions/http/service.ts';
+import { debugTrace, fdOf, traceAccept, traceClose, traceId, traceRequest, traceResponse } from '../observe/debug-trace.ts';
 import type { H2Handover, H2Session } from './h2-session.ts';
 import type { H2Settings } from '../protocols/http2/settings.ts';
 import { upstreamPool, speaksH2, type UpstreamOwner, type UpstreamStream } from './h2-upstream.ts';
@@ -109,6 +110,8 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   private timerFn: (() => void) | null = null;
   /** Requests started on this connection (the first one may not reuse others' connections). */
   requestCount = 0;
+  /** -d: the transaction's number in the debug output (-1 when none yet). */
+  protected traceNo = -1;
 
   // ---- current transaction (SampleHttpTxn) ----
   req: HttpRequest | null = null;
@@ -236,6 +239,10 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     client.on('drain', this.onClientDrain);
     if (fe.option('tcpka') || fe.option('clitcpka')) client.setKeepAlive(true);
     client.setTimeout(fe.timeouts.client ?? 0);
+    if (debugTrace.on) {
+      this.traceNo = traceId();
+      traceAccept(this.traceNo, this.frontend.name, this.listener.fd, fdOf(client), this.srcAddr, this.srcPort, this.tls?.alpn ?? null);
+    }
     const verdict = evalConnectionRules(fe.tcpRequestConnection, this);
     if (verdict === 'reject') {
       this.frontend.counters.deniedConn++;
@@ -389,6 +396,10 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     this.req = req;
     this.reqLine = `${req.method} ${req.uri} ${req.version}`;
     this.logs.requestLine = this.reqLine;
+    if (debugTrace.on) {
+      if (this.traceNo < 0) this.traceNo = traceId();
+      traceRequest(this.traceNo, this.frontend.name, fdOf(this.client), -1, this.reqLine, req.headers);
+    }
     this.logs.tRequest = this.logs.elapsed();
     this.logs.status = -1;
     const fe = this.frontend.cfg;
@@ -999,6 +1010,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   }
 
   private onResponseHead(res: HttpResponse, kind: BodyKind, length: number, conn: number): void {
+    if (debugTrace.on) traceResponse(this.traceNo, this.backend!.name, fdOf(this.client), this.serverFd, `${res.version} ${res.status} ${res.reason}`, res.headers);
     const retryBit = retryStatusBit(res.status);
     if (retryBit !== 0 && this.mayRetry(retryBit)) return this.retryRequest();
     this.res = res;
@@ -1319,6 +1331,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   }
 
   private endTransaction(): void {
+    if (debugTrace.on) this.traceEnd();
     if (this.up) {
       this.clearTimer();
       this.up.release();
@@ -1530,6 +1543,16 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
 
   // ---- resources -----------------------------------------------------------------------------
 
+  private get serverFd(): number {
+    return fdOf(this.conn ? this.conn.sock : this.up?.sock);
+  }
+
+  /** -d: the transaction's closes; the next request on the connection gets a new number. */
+  private traceEnd(): void {
+    traceClose(this.traceNo, (this.backend ?? this.frontend).name, fdOf(this.client), this.serverFd);
+    this.traceNo = -1;
+  }
+
   /**
    * One timer per connection, re-armed with refresh() when the delay is unchanged (the
    * http-request timeout of each request): no timer object per request. Disarming only forgets
@@ -1593,6 +1616,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     // A connection that never sent a request is logged too (<BADREQ>, unless dontlognull); an
     // idle keep-alive connection closing after its requests is not.
     const inTxn = this.req !== null || this.reqStarted || (!this.loggedOnce && this.phase !== Phase.Handshake);
+    if (debugTrace.on && inTxn) this.traceEnd();
     this.phase = Phase.Closed;
     this.termCause = cause;
     this.termPhase = phase;

@@ -30,6 +30,12 @@ export class Listener {
   private readonly tls: TlsAcceptor | null;
   private server: NetServer | null = null;
 
+  /** The listening socket's descriptor (-d output), -1 when not listening. */
+  get fd(): number {
+    const fd = (this.server as unknown as { _handle?: { fd?: number } | null } | null)?._handle?.fd;
+    return typeof fd === 'number' ? fd : -1;
+  }
+
   constructor(bind: BindConfig, proxy: Proxy, host: ListenerHost, globalMaxconn: number) {
     this.bind = bind;
     this.proxy = proxy;

@@ -21,6 +21,7 @@ import { LOG_SILENT, StreamLog } from '../observe/log/loggable.ts';
 import { logConnect, logSessionError, logStream, proxyHeaderErrorText, ProxyHeaderError } from '../observe/log/logger.ts';
 import { logTlsClient, tlsInfoOf, type TlsInfo } from '../protocols/tls/info.ts';
 import { connectServerTls, tlsServerName } from '../protocols/tls/connect.ts';
+import { debugTrace, fdOf, traceAccept, traceClose, traceId } from '../observe/debug-trace.ts';
 
 /** HAProxy's termination state: who ended it, and in which phase (first two log chars). */
 export type TermCause = '-' | 'C' | 'S' | 'P' | 'L' | 'R' | 'I' | 'D' | 'K' | 'c' | 's';
@@ -71,6 +72,8 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
   private serverEnded = false;
   private inspectFinal = false;
   private timer: NodeJS.Timeout | null = null;
+  /** -d: the stream's number in the debug output. */
+  private traceNo = -1;
   /** Continuation while waiting for more data during inspection. */
   private resumeInspection: (() => void) | null = null;
 
@@ -138,6 +141,10 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
   start(): void {
     const fe = this.frontend.cfg;
     this.client.setTimeout(fe.timeouts.client ?? 0);
+    if (debugTrace.on) {
+      this.traceNo = traceId();
+      traceAccept(this.traceNo, this.frontend.name, this.listener.fd, fdOf(this.client), this.srcAddr, this.srcPort, this.tls?.alpn ?? null);
+    }
     const verdict = evalConnectionRules(fe.tcpRequestConnection, this);
     if (verdict === 'reject') {
       this.frontend.counters.deniedConn++;
@@ -568,6 +575,7 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
       for (const s of be.servers) s.queue.remove(this);
     }
     const linger = !(this.frontend.cfg.option('nolinger') || this.backend?.cfg.option('nolinger'));
+    if (debugTrace.on) traceClose(this.traceNo, (this.backend ?? this.frontend).name, fdOf(this.client), fdOf(this.srv));
     if (this.srv) {
       const s = this.srv;
       this.srv = null;
