@@ -60,6 +60,7 @@ export interface H2ConnectionOwner {
   onClose(err: Error | null): void;
 }
 
+const EMPTY = Buffer.alloc(0);
 /** Output bytes beyond which no more DATA is moved into the socket and reading pauses. */
 const SOCKET_HIGH_WATER = 256 * 1024;
 /** Size of the output slabs frames are serialized into. */
@@ -158,6 +159,8 @@ export class H2Connection {
   private pendingNeed = 0;
   private readonly fh: FrameHeader = { length: 0, type: 0, flags: 0, streamId: 0 };
   private inInput = false;
+  /** Input processing stopped on the output bound, the rest waits in `pending`. */
+  private held = false;
 
   // A header block being assembled from HEADERS + CONTINUATION frames.
   private blockStream = 0;
@@ -204,6 +207,7 @@ export class H2Connection {
   private readonly onSockDrain = (): void => this.drained();
   private readonly flushBound = (): void => this.flush();
   private readonly destroyBound = (): void => this.destroy();
+  private readonly resumeInputBound = (): void => this.resumeInput();
 
   constructor(sock: Duplex, owner: H2ConnectionOwner, settings: H2Settings, role: 'server' | 'client') {
     this.sock = sock;
@@ -381,6 +385,7 @@ export class H2Connection {
       this.pendingLength = 0;
     }
     this.inInput = true;
+    this.held = false;
     let off = 0;
     try {
       if (this.prefaceLeft > 0) off = this.preface(buf);
@@ -394,6 +399,12 @@ export class H2Connection {
       this.pendingLength = buf.length - off;
     }
     this.flush();
+    // Frames held back for the output bound: the rest once the socket drains, or next turn.
+    if (this.held && !this.readingPaused) setImmediate(this.resumeInputBound);
+  }
+
+  private resumeInput(): void {
+    if (this.pendingLength > 0 && !this.readingPaused) this.receive(EMPTY);
   }
 
   /** Checks the client preface; returns the offset after what it used. */
@@ -413,6 +424,12 @@ export class H2Connection {
     const fh = this.fh;
     const maxFrame = this.settings.maxFrameSize;
     while (!this.closing) {
+      if (this.outBytes > SOCKET_HIGH_WATER) {
+        // A peer sending faster than it reads our answers (PING, SETTINGS...): stop here.
+        this.held = true;
+        this.pendingNeed = 0;
+        break;
+      }
       const avail = buf.length - off;
       if (avail < FRAME_HEADER_LENGTH) {
         this.pendingNeed = FRAME_HEADER_LENGTH;
@@ -956,6 +973,7 @@ export class H2Connection {
     this.readingPaused = false;
     if (!this.closing) this.sock.resume();
     this.flush();
+    this.resumeInput();
   }
 
   /**

@@ -287,3 +287,20 @@ test('DATA after END_STREAM is a stream STREAM_CLOSED; DATA of a stream without 
   await peer.next((f) => f.type === FrameType.PING, 'PING ACK');
   assert.equal(peer.frames.some((f) => f.type === FrameType.RST_STREAM && f.streamId === 3), false);
 });
+
+test('a peer that does not read: output stays bounded, its input waits; everything flows once it reads', async () => {
+  const { peer, sock } = await ready(testSettings({ floodBurst: 1e9 }));
+  const before = peer.frames.length;
+  peer.sock.pause();
+  const ping = frameBytes(FrameType.PING, 0, 0, Buffer.alloc(8));
+  const count = 60000;
+  peer.write(Buffer.concat(Array(count).fill(ping)));
+  await new Promise((r) => setTimeout(r, 100));
+  // About 1 MiB of PING ACKs would be due: reading stopped past the bound instead.
+  assert.ok(sock.writableLength < 512 * 1024, `server output ${sock.writableLength}`);
+  // Answered so far: what sits in the two buffers between us and the peer.
+  const answered = (sock.writableLength + peer.sock.readableLength) / 17;
+  assert.ok(answered < count / 2, `answered ${answered} of ${count} PINGs while the peer did not read`);
+  peer.sock.resume();
+  await until(() => peer.frames.length - before === count, 'every PING ACK', 10000);
+});

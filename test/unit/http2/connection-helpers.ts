@@ -246,15 +246,15 @@ export class RawPeer {
   }
 }
 
-/** A server-role H2Connection with a raw client peer (preface not yet sent). */
-export function rawServer(settings = testSettings()): { conn: H2Connection; owner: OwnerRecorder; peer: RawPeer } {
+/** A server-role H2Connection (on `sock`) with a raw client peer (preface not yet sent). */
+export function rawServer(settings = testSettings()): { conn: H2Connection; owner: OwnerRecorder; peer: RawPeer; sock: Duplex } {
   const [a, b] = duplexPair();
   const owner = new OwnerRecorder();
   const conn = new H2Connection(a, owner, settings, 'server');
   owner.conn = conn;
   const peer = new RawPeer(b);
   conn.start();
-  return { conn, owner, peer };
+  return { conn, owner, peer, sock: a };
 }
 
 /** A client-role H2Connection with a raw server peer. */
