@@ -11,12 +11,14 @@ import { installCleanupHandlers } from './lib.ts';
 import { runTcp, type Mode } from './tcp.ts';
 import { runHttp, HTTP_PROXIES, HTTP_SCENARIOS, type HttpProxy, type HttpScenario } from './http.ts';
 import { runTls } from './tls.ts';
+import { runH2 } from './h2.ts';
 
-const USAGE = `usage: node bench/run.ts [tcp|http] [options]     (npm run bench -- [options])
+const USAGE = `usage: node bench/run.ts [tcp|http|tls|h2] [options]     (npm run bench -- [options])
 
   tcp                the TCP benchmark (default)
   http, --http       the HTTP benchmark
   tls, --tls         the TLS benchmark (handshakes/s and HTTPS keep-alive req/s vs HAProxy)
+  h2, --h2           the HTTP/2 benchmark (h2load: clear-text h2 -m 10 and -m 1, h2 over TLS -m 10, vs HAProxy)
 
   --quick            one short round (2 s per test), unpinned only
   --pinned           pinned mode only (proxy on cpu 0, nginx + wrk on cpu 1)
@@ -58,6 +60,7 @@ async function main(): Promise<number> {
     options: {
       http: { type: 'boolean', default: false },
       tls: { type: 'boolean', default: false },
+      h2: { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
       pinned: { type: 'boolean', default: false },
       unpinned: { type: 'boolean', default: false },
@@ -80,8 +83,8 @@ async function main(): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const which = positionals[0] ?? (values.http ? 'http' : values.tls ? 'tls' : 'tcp');
-  if (!['tcp', 'http', 'tls'].includes(which) || positionals.length > 1 || (values.http && which !== 'http')) {
+  const which = positionals[0] ?? (values.http ? 'http' : values.tls ? 'tls' : values.h2 ? 'h2' : 'tcp');
+  if (!['tcp', 'http', 'tls', 'h2'].includes(which) || positionals.length > 1 || (values.http && which !== 'http')) {
     process.stderr.write(`unknown benchmark ${JSON.stringify(positionals.join(' '))}\n${USAGE}`);
     return 2;
   }
@@ -118,6 +121,7 @@ async function main(): Promise<number> {
   installCleanupHandlers();
   if (which === 'tcp') return runTcp(common);
   if (which === 'tls') return runTls(common);
+  if (which === 'h2') return runH2(common);
   const proxies: HttpProxy[] = values.profile ? ['turnpike'] : (list(values.proxies, HTTP_PROXIES, 'proxies') ?? [...HTTP_PROXIES]);
   const scenarios: HttpScenario[] = list(values.scenarios, HTTP_SCENARIOS, 'scenarios') ?? (values.profile ? ['ka50'] : [...HTTP_SCENARIOS]);
   return runHttp({
