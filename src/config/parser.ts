@@ -27,6 +27,7 @@ import '../sample/keywords.ts';
 import '../checks/keywords.ts';
 import '../runtime/persistence-keywords.ts';
 import '../observe/log/keywords.ts';
+import '../observe/log/unique-id.ts';
 import '../observe/cli/keywords.ts';
 import '../observe/stats/stats-keywords.ts';
 import '../protocols/tls/global-keywords.ts';

@@ -5,6 +5,7 @@ import type { Config, ProxyConfig } from './model.ts';
 import { checkSampleRefs } from '../sample/refs.ts';
 import { serverCheckPortError, validateTcpChecks } from '../checks/tcp-check.ts';
 import { checkProxyLogging } from '../observe/log/keywords.ts';
+import { checkUniqueIds } from '../observe/log/unique-id.ts';
 import { validateBalance } from '../lb/keywords.ts';
 import { validateHttpChecks } from '../checks/http-check.ts';
 import { validateServerAgents } from '../runtime/server-keywords.ts';
@@ -27,6 +28,7 @@ export function validateConfig(config: Config, diag: Diagnostics): void {
     if (refs) diag.alert(null, `Proxy '${px.name}': ${refs}`);
   }
   checkProxyLogging(config, diag);
+  checkUniqueIds(config, diag);
   // As HAProxy, HTTP rules and error pages are resolved only in a configuration without errors.
   if (diag.alerts === 0) checkHttpConfig(config, diag);
 }

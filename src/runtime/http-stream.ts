@@ -40,6 +40,7 @@ import { tlsServerName } from '../protocols/tls/connect.ts';
 import { balanceKey } from '../lb/http-keys.ts';
 import { isStatsRequest } from '../observe/stats/page.ts';
 import type { ServiceName, ServiceTarget } from '../actions/http/service.ts';
+import { uniqueIdOf } from '../observe/log/unique-id.ts';
 import { debugTrace, fdOf, traceAccept, traceClose, traceId, traceRequest, traceResponse } from '../observe/debug-trace.ts';
 import type { H2Handover, H2Session } from './h2-session.ts';
 import type { H2Settings } from '../protocols/http2/settings.ts';
@@ -216,6 +217,10 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
 
   get reqDataFinal(): boolean {
     return true;
+  }
+
+  uniqueId(): string | null {
+    return uniqueIdOf(this);
   }
 
   vars(scope: VarScope): Map<string, Sample> {
@@ -403,6 +408,8 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     this.logs.tRequest = this.logs.elapsed();
     this.logs.status = -1;
     const fe = this.frontend.cfg;
+    // As HAProxy: the request's unique ID exists from the start, for every rule to read.
+    if (fe.log.compiledUniqueId) this.uniqueId();
     if (fe.reqCaptures.length > 0) {
       this.reqCaptures = new Array(fe.reqCaptures.length).fill(null);
       captureHeaders(fe.reqCaptures, req.headers, this.reqCaptures);
@@ -1687,6 +1694,11 @@ function prepareRequestHeaders(req: HttpRequest, s: HttpStream, keepServer: bool
   if (ff && s.family !== 'unix' && !(ff.ifNone && h.has(ff.header)) && !inNetwork(s.srcAddr, ff.except)) h.add(ff.header, s.srcAddr);
   const ot = be.originalTo ?? fe.originalTo;
   if (ot && s.family !== 'unix' && !inNetwork(s.dstAddr, ot.except)) h.add(ot.header, s.dstAddr);
+  const uh = fe.log.uniqueIdHeader;
+  if (uh !== null) {
+    const id = s.uniqueId();
+    if (id !== null) h.add(uh, id);
+  }
 }
 
 function prepareResponseHeaders(res: HttpResponse, req: HttpRequest | undefined, keepClient: boolean, chunkOut: boolean, upgraded: boolean): void {

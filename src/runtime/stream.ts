@@ -21,6 +21,7 @@ import { LOG_SILENT, StreamLog } from '../observe/log/loggable.ts';
 import { logConnect, logSessionError, logStream, proxyHeaderErrorText, ProxyHeaderError } from '../observe/log/logger.ts';
 import { logTlsClient, tlsInfoOf, type TlsInfo } from '../protocols/tls/info.ts';
 import { connectServerTls, tlsServerName } from '../protocols/tls/connect.ts';
+import { uniqueIdOf } from '../observe/log/unique-id.ts';
 import { debugTrace, fdOf, traceAccept, traceClose, traceId } from '../observe/debug-trace.ts';
 
 /** HAProxy's termination state: who ended it, and in which phase (first two log chars). */
@@ -128,6 +129,10 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
 
   get reqDataFinal(): boolean {
     return this.inspectFinal || this.clientEnded || this.pendingLen >= this.host.bufsize;
+  }
+
+  uniqueId(): string | null {
+    return uniqueIdOf(this);
   }
 
   vars(scope: VarScope): Map<string, Sample> {
@@ -602,7 +607,11 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
     L.termCause = this.termCause;
     L.termPhase = this.termPhase;
     L.tClose = L.elapsed();
-    if (!awaitingProxyHeader) return logStream(this);
+    if (!awaitingProxyHeader) {
+      // The ID of a TCP connection is built when first needed, at the latest for its log line.
+      if (this.frontend.cfg.log.compiledUniqueId) this.uniqueId();
+      return logStream(this);
+    }
     if (L.level === LOG_SILENT) return;
     logSessionError(this, this.termCause === 'c' ? ProxyHeaderError.Timeout : L.bytesIn > 0 ? ProxyHeaderError.Truncated : ProxyHeaderError.Closed);
   }

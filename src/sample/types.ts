@@ -132,6 +132,8 @@ export interface SampleStream {
   readonly tls?: TlsInfo | null;
   /** The server connection's TLS layer (ssl_bc*, ssl_s_*), once connected; null or absent when it is not TLS. */
   readonly srvTls?: TlsInfo | null;
+  /** unique-id-format's value for this request (HTTP) or connection (TCP); null without a format. */
+  uniqueId?(): string | null;
 }
 
 /** A userlist as HTTP authentication reads it (config's Userlist fits). */

@@ -30,6 +30,10 @@ export class ProxyLogSettings {
   format: FormatText | null = null;
   formatSd: FormatText | null = null;
   errorFormat: FormatText | null = null;
+  /** unique-id-format and unique-id-header (unique-id.ts). */
+  uniqueIdFormat: FormatText | null = null;
+  uniqueIdHeader: string | null = null;
+  compiledUniqueId: LogFormat | null = null;
   // Set by checkProxyLogging():
   compiled: LogFormat | null = null;
   compiledSd: LogFormat | null = null;
@@ -47,6 +51,8 @@ export class ProxyLogSettings {
     p.format = this.format;
     p.formatSd = this.formatSd;
     p.errorFormat = this.errorFormat;
+    p.uniqueIdFormat = this.uniqueIdFormat;
+    p.uniqueIdHeader = this.uniqueIdHeader;
     return p;
   }
 }
