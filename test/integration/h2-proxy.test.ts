@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { connect as h2connect, createServer as createH2Server, type Http2Server, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import { connect as netConnect, type AddressInfo } from 'node:net';
 import { tempDir, writeConfig, freePort, startTurnpike, runTurnpike, type RunningProxy } from './harness.ts';
 import { makeTestCerts, type TestCerts } from '../unit/protocols/tls-certs.ts';
 
@@ -259,6 +259,45 @@ frontend grpc_direct
     assert.match(r.stdout, /^HTTP\/1\.1 200/);
     assert.match(r.stdout, /transfer-encoding: chunked/i);
     assert.match(r.stdout, /grpc-status: 0/);
+  });
+
+  test('rapid reset (CVE-2023-44487): the connection ends with GOAWAY ENHANCE_YOUR_CALM, the proxy goes on', async () => {
+    const frame = (type: number, flags: number, id: number, payload: Buffer): Buffer => {
+      const h = Buffer.alloc(9);
+      h.writeUIntBE(payload.length, 0, 3);
+      h[3] = type;
+      h[4] = flags;
+      h.writeUInt32BE(id, 5);
+      return Buffer.concat([h, payload]);
+    };
+    // GET / over http, :authority "x": static-table indexes and one literal (RFC 7541).
+    const block = Buffer.from([0x82, 0x86, 0x84, 0x41, 0x01, 0x78]);
+    const rst = Buffer.alloc(4);
+    rst.writeUInt32BE(0x8, 0);
+    const parts = [Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), frame(0x4, 0, 0, Buffer.alloc(0))];
+    for (let id = 1; id < 2 * 3000; id += 2) parts.push(frame(0x1, 0x5, id, block), frame(0x3, 0, id, rst));
+    const sock = netConnect(clear, '127.0.0.1');
+    const got: Buffer[] = [];
+    sock.on('data', (d: Buffer) => got.push(d));
+    sock.on('error', () => {});
+    sock.write(Buffer.concat(parts));
+    await new Promise((r) => { sock.on('close', r); setTimeout(r, 5000); });
+    sock.destroy();
+    // Find a GOAWAY frame (type 7) and read its error code.
+    const all = Buffer.concat(got);
+    let code = -1;
+    for (let i = 0; i + 9 <= all.length;) {
+      const len = all.readUIntBE(i, 3);
+      if (all[i + 3] === 0x7 && i + 9 + 8 <= all.length) code = all.readUInt32BE(i + 9 + 4);
+      i += 9 + len;
+    }
+    assert.equal(code, 0xb, 'GOAWAY ENHANCE_YOUR_CALM expected');
+    const s = h2connect(`http://127.0.0.1:${clear}`);
+    try {
+      assert.equal((await h2request(s, { ':method': 'GET', ':path': '/after-flood' })).status, 200);
+    } finally {
+      s.close();
+    }
   });
 
   test('the stats count HTTP/2 requests like the others', async () => {
