@@ -36,6 +36,8 @@ class H2Upstream implements H2ConnectionOwner {
   connected = false;
   /** No new streams: GOAWAY received, or the connection failed. */
   closing = false;
+  /** http-reuse never: the connection serves the stream it was opened for, then closes. */
+  privateConn = false;
   readonly streams = new Map<number, UpstreamStream>();
   /** Streams waiting for the connection to be established. */
   private readonly waiting: UpstreamStream[] = [];
@@ -275,12 +277,18 @@ export class H2UpstreamPool {
     return this.conns.length;
   }
 
-  /** A stream for `owner`; unless already `connected`, `owner.onServerConnect()` follows once its connection is up. */
-  open(owner: UpstreamOwner, port: number, opts: ConnectOptions, mayShare: boolean): UpstreamStream {
+  /**
+   * A stream for `owner`; unless already `connected`, `owner.onServerConnect()` follows once its
+   * connection is up. `reuse`: share a connection with room ("shared"), open a new one that
+   * others may share later ("new", http-reuse safe's first request), or one for this stream only
+   * ("private", http-reuse never).
+   */
+  open(owner: UpstreamOwner, port: number, opts: ConnectOptions, reuse: 'shared' | 'new' | 'private'): UpstreamStream {
     let up: H2Upstream | undefined;
-    if (mayShare) up = this.conns.find((c) => c.sni === opts.sni && c.hasRoom);
+    if (reuse === 'shared') up = this.conns.find((c) => c.sni === opts.sni && !c.privateConn && c.hasRoom);
     if (!up) {
       up = new H2Upstream(this, this.server, port, opts, this.settings);
+      up.privateConn = reuse === 'private';
       this.conns.push(up);
     }
     this.idleSince.delete(up);
@@ -291,7 +299,7 @@ export class H2UpstreamPool {
 
   idle(up: H2Upstream): void {
     const delay = this.server.cfg.poolPurgeDelay;
-    if (delay <= 0) return up.close();
+    if (delay <= 0 || up.privateConn) return up.close();
     this.idleSince.set(up, Date.now());
     if (!this.timer) {
       this.timer = setInterval(this.purge, delay);

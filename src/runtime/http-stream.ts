@@ -690,7 +690,8 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     const port = 'path' in t ? 0 : t.offset ? this.dstPort + t.port : t.port;
     const pool = upstreamPool(server, this.host.h2Settings);
     const opened = pool.size;
-    this.up = pool.open(this, port, { localAddress: src?.host, localPort: src?.port || undefined, keepAlive: be.option('tcpka') || be.option('srvtcpka'), sni }, mayShare);
+    const reuse = mayShare ? 'shared' : be.httpReuse === 'never' ? 'private' : 'new';
+    this.up = pool.open(this, port, { localAddress: src?.host, localPort: src?.port || undefined, keepAlive: be.option('tcpka') || be.option('srvtcpka'), sni }, reuse);
     this.connReused = pool.size === opened;
     if (this.connReused) {
       server.counters.reuses++;

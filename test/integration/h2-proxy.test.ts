@@ -72,9 +72,11 @@ async function echoHttp(): Promise<{ server: HttpServer; port: number }> {
   return { server, port: (server.address() as AddressInfo).port };
 }
 
-/** A gRPC-like HTTP/2 server: echoes the request message, status in trailers. */
-async function grpcServer(): Promise<{ server: Http2Server; port: number }> {
+/** A gRPC-like HTTP/2 server: echoes the request message, status in trailers; counts its connections. */
+async function grpcServer(): Promise<{ server: Http2Server; port: number; sessions(): number }> {
   const server = createH2Server();
+  let sessions = 0;
+  server.on('session', () => { sessions++; });
   server.on('stream', (stream, headers) => {
     const chunks: Buffer[] = [];
     stream.on('data', (d: Buffer) => chunks.push(d));
@@ -85,7 +87,7 @@ async function grpcServer(): Promise<{ server: Http2Server; port: number }> {
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, port: (server.address() as AddressInfo).port };
+  return { server, port: (server.address() as AddressInfo).port, sessions: () => sessions };
 }
 
 /** A gRPC message: compressed flag, 4-byte length, payload. */
@@ -100,18 +102,19 @@ describe('HTTP/2 clients', () => {
   const dir = tempDir();
   let certs: TestCerts;
   let backend: { server: HttpServer; port: number };
-  let grpc: { server: Http2Server; port: number };
+  let grpc: { server: Http2Server; port: number; sessions(): number };
   let tp: RunningProxy;
   let clear: number;
   let forced: number;
   let tls: number;
   let toGrpc: number;
+  let toGrpcPrivate: number;
 
   before(async () => {
     certs = makeTestCerts(dir.path);
     backend = await echoHttp();
     grpc = await grpcServer();
-    [clear, forced, tls, toGrpc] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    [clear, forced, tls, toGrpc, toGrpcPrivate] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
     const cfg = writeConfig(dir.path, `
 global
   stats socket ${dir.path}/cli.sock level admin
@@ -134,14 +137,21 @@ frontend clear
 backend web
   server s1 127.0.0.1:${backend.port}
 backend dead
+  retries 0
   server s1 127.0.0.1:1
 backend grpc
   server g1 127.0.0.1:${grpc.port} proto h2
 frontend grpc_direct
   bind 127.0.0.1:${toGrpc} proto h2
   default_backend grpc
+frontend grpc_private
+  bind 127.0.0.1:${toGrpcPrivate} proto h2
+  default_backend grpc_never
+backend grpc_never
+  http-reuse never
+  server g1 127.0.0.1:${grpc.port} proto h2
 `);
-    tp = await startTurnpike(cfg, [clear, forced, tls, toGrpc]);
+    tp = await startTurnpike(cfg, [clear, forced, tls, toGrpc, toGrpcPrivate]);
   });
 
   after(async () => {
@@ -252,6 +262,28 @@ frontend grpc_direct
     } finally {
       s.close();
     }
+  });
+
+  test('server-side HTTP/2 connections: shared by requests (http-reuse safe), one per request with http-reuse never', async () => {
+    const msg = grpcFrame(Buffer.from('x'));
+    const headers = { ':method': 'POST', ':path': '/grpc.Echo/Say', 'content-type': 'application/grpc', te: 'trailers' };
+    const before = grpc.sessions();
+    const s = h2connect(`http://127.0.0.1:${toGrpc}`);
+    try {
+      for (let i = 0; i < 5; i++) assert.equal((await h2request(s, headers, msg)).trailers?.['grpc-status'], '0');
+    } finally {
+      s.close();
+    }
+    // The first request of the client connection opens its own; the next ones share (one at most).
+    assert.ok(grpc.sessions() - before <= 1, `${grpc.sessions() - before} server connections for 5 requests`);
+    const mid = grpc.sessions();
+    const p = h2connect(`http://127.0.0.1:${toGrpcPrivate}`);
+    try {
+      for (let i = 0; i < 3; i++) assert.equal((await h2request(p, headers, msg)).trailers?.['grpc-status'], '0');
+    } finally {
+      p.close();
+    }
+    assert.equal(grpc.sessions() - mid, 3);
   });
 
   test('an HTTP/1.1 client reaches the HTTP/2 server, trailers go out in the chunked body', async () => {
