@@ -43,12 +43,14 @@ export class H2Stream extends HttpStream implements H2StreamHandler {
 
   /**
    * The request HEADERS (already validated by the connection: pseudo-headers first, no
-   * connection-specific fields). The request becomes HTTP/2.0 with a Host taken from :authority
-   * and its cookie crumbs joined (RFC 9113 8.2.3), so that rules and HTTP/1 servers see one message.
+   * connection-specific fields). The request becomes HTTP/2.0 with an absolute URI and a Host
+   * taken from :authority, and its cookie crumbs joined (RFC 9113 8.2.3), so that rules and
+   * HTTP/1 servers see one message.
    */
   begin(fields: readonly string[], endStream: boolean): void {
     const headers = new HttpHeaders();
     let method = '';
+    let scheme = '';
     let path = '';
     let authority: string | null = null;
     let cookie: string | null = null;
@@ -58,6 +60,7 @@ export class H2Stream extends HttpStream implements H2StreamHandler {
       const value = fields[i + 1]!;
       if (name.charCodeAt(0) === 0x3a) {
         if (name === ':method') method = value;
+        else if (name === ':scheme') scheme = value;
         else if (name === ':path') path = value;
         else if (name === ':authority') authority = value;
         continue;
@@ -93,7 +96,9 @@ export class H2Stream extends HttpStream implements H2StreamHandler {
       headers.add('transfer-encoding', 'chunked');
     }
     this.reqStarted = true;
-    this.startTransaction(new HttpRequest(method, path, 'HTTP/2.0', headers), 0, false);
+    // As HAProxy, the target is absolute ("https://host/path"); HTTP/1 servers get the origin form.
+    const uri = authority !== null ? `${scheme}://${authority}${path}` : path;
+    this.startTransaction(new HttpRequest(method, uri, 'HTTP/2.0', headers), 0, false);
   }
 
   private badRequest(): void {

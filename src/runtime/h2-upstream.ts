@@ -3,7 +3,7 @@
 // needs this: its servers speak HTTP/2 only, and its status travels in response trailers.
 import { connect, type Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
-import { BodyKind, HttpHeaders, HttpResponse, type HttpRequest } from '../protocols/http1/message.ts';
+import { BodyKind, HttpHeaders, HttpResponse, originForm, type HttpRequest } from '../protocols/http1/message.ts';
 import { httpReason } from '../protocols/http1/reason.ts';
 import { H2Connection, type H2ConnectionOwner, type H2StreamHandler } from '../protocols/http2/connection.ts';
 import { H2Code, type H2Error } from '../protocols/http2/errors.ts';
@@ -345,13 +345,4 @@ export function speaksH2(cfg: ServerConfig): boolean {
   if (cfg.proto !== null) return cfg.proto === 'h2';
   const alpn = cfg.tls.ssl ? cfg.tls.alpn : null;
   return alpn !== null && alpn.length === 1 && alpn[0] === 'h2';
-}
-
-/** HTTP/2 carries the origin form in :path; an absolute-form URI gives its path. */
-function originForm(uri: string): string {
-  if (uri.charCodeAt(0) === 0x2f || uri === '*') return uri;
-  const scheme = uri.indexOf('://');
-  if (scheme < 0) return uri;
-  const slash = uri.indexOf('/', scheme + 3);
-  return slash < 0 ? '/' : uri.slice(slash);
 }

@@ -130,6 +130,7 @@ frontend clear
   http-request deny deny_status 403 if { path /deny }
   http-request return status 200 content-type text/plain lf-string "returned %[req.ver]" if { path /return }
   http-request set-header x-proto %[req.ver]
+  http-request set-header x-url %[url]
   http-response set-header x-via turnpike
   use_backend grpc if { path_beg /grpc. }
   use_backend dead if { path /dead }
@@ -172,6 +173,8 @@ backend grpc_never
         assert.equal(r.headers.connection, undefined);
         const info = JSON.parse(r.body.toString());
         assert.equal(info.url, '/a?b=c');
+        // As HAProxy: the request's URL is absolute for the rules, origin-form for the server.
+        assert.equal(info.headers['x-url'], 'http://example.test/a?b=c');
         assert.equal(info.version, '1.1');
         assert.equal(info.headers.host, 'example.test');
         assert.equal(info.headers['x-proto'], '2.0');

@@ -128,3 +128,12 @@ export const BodyKind = {
   UntilClose: 3,
 } as const;
 export type BodyKind = (typeof BodyKind)[keyof typeof BodyKind];
+
+/** The origin form of a request target: an absolute-form URI ("http://h/p?q") gives its path and query. */
+export function originForm(uri: string): string {
+  if (uri.charCodeAt(0) === 0x2f || uri === '*') return uri;
+  const scheme = uri.indexOf('://');
+  if (scheme < 0) return uri;
+  const slash = uri.indexOf('/', scheme + 3);
+  return slash < 0 ? '/' : uri.slice(slash);
+}

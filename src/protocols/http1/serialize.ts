@@ -1,6 +1,6 @@
 // HTTP/1.1 heads out, as HAProxy 2.x's H1 multiplexer writes them: header names in lower case
 // (unless h1-case-adjust maps them), "name: value" lines, one Buffer per head.
-import type { HttpHeaders, HttpRequest, HttpResponse } from './message.ts';
+import { originForm, type HttpHeaders, type HttpRequest, type HttpResponse } from './message.ts';
 
 export interface CaseAdjust {
   /** lower-case name -> name to emit (h1-case-adjust) */
@@ -21,9 +21,10 @@ export function headerLines(headers: HttpHeaders, adjust: CaseAdjust | null, ski
 }
 
 export function serializeRequestHead(req: HttpRequest, adjust: CaseAdjust | null): Buffer {
-  // An HTTP/2 request goes to HTTP/1 servers as HTTP/1.1.
-  const version = req.version === 'HTTP/2.0' ? 'HTTP/1.1' : req.version;
-  return Buffer.from(`${req.method} ${req.uri} ${version}\r\n${headerLines(req.headers, adjust)}\r\n`, 'latin1');
+  // An HTTP/2 request (absolute URI from :scheme and :authority) goes to HTTP/1 servers in origin form, as HTTP/1.1.
+  const h2 = req.version === 'HTTP/2.0';
+  const uri = h2 && req.method !== 'CONNECT' ? originForm(req.uri) : req.uri;
+  return Buffer.from(`${req.method} ${uri} ${h2 ? 'HTTP/1.1' : req.version}\r\n${headerLines(req.headers, adjust)}\r\n`, 'latin1');
 }
 
 /** Interim (1xx) and 204 responses are written without Content-Length and Transfer-Encoding, as HAProxy does. */
