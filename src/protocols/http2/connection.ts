@@ -627,6 +627,7 @@ export class H2Connection {
     }
     const length = validateRequest(fields, this.settings.enableConnectProtocol);
     if (length === MALFORMED) {
+      this.glitch();
       this.writeRst(sid, H2Code.PROTOCOL_ERROR);
       return;
     }

@@ -38,8 +38,8 @@ export interface H2Settings {
   maxContinuations: number;
   /**
    * Abuse budget: frames that cost us work without doing any (resets of unanswered streams
-   * (CVE-2023-44487), refused streams, PING, SETTINGS, PRIORITY, empty DATA, frames on closed
-   * streams, unknown frames) each take one token from a bucket of `floodBurst` tokens refilled
+   * (CVE-2023-44487), refused or malformed requests, PING, SETTINGS, PRIORITY, empty DATA, frames
+   * on closed streams, unknown frames) each take one token from a bucket of `floodBurst` tokens refilled
    * at `floodRate` per second; an empty bucket ends the connection with ENHANCE_YOUR_CALM.
    */
   floodBurst: number;
