@@ -116,7 +116,8 @@ export class H2Stream extends HttpStream implements H2StreamHandler {
   onData(data: Buffer, endStream: boolean): void {
     this.logs.bytesIn += data.length;
     this.listener.counters.bytesIn += data.length;
-    if (this.phase === Phase.Closed) return;
+    // A body arriving after the response ended is dropped; its bytes still reopen the connection's window.
+    if (this.phase === Phase.Closed) return this.session.conn.consumed(this.id, data.length);
     if (data.length > 0) this.inBuf = this.inBuf.length === 0 ? data : Buffer.concat([this.inBuf, data]);
     if (endStream) this.clientEnded = true;
     this.processBody();
