@@ -32,3 +32,18 @@ export function parseUint(text: string, what: string, max = 2 ** 31 - 1): number
   if (n > max) return `${what} value '${text}' is too large (max ${max})`;
   return n;
 }
+
+/**
+ * C's atoi() as glibc implements it ((int) strtol(s, NULL, 10)): leading blanks, a sign and the
+ * digits that follow count, anything after is ignored, no digits is 0; the value saturates at
+ * the 64-bit limits, then wraps to 32 bits. HAProxy reads many numbers this way.
+ */
+export function atoi(s: string | undefined): number {
+  const m = /^[ \t\n\v\f\r]*([+-]?\d+)/.exec(s ?? '');
+  if (!m) return 0;
+  const max = (1n << 63n) - 1n;
+  let v = BigInt(m[1]!);
+  if (v > max) v = max;
+  else if (v < -max - 1n) v = -max - 1n;
+  return Number(BigInt.asIntN(32, v));
+}

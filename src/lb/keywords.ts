@@ -7,6 +7,7 @@ import type { BalanceConfig, HashTypeConfig, ProxyConfig } from '../config/model
 import type { Diagnostics } from '../config/diagnostics.ts';
 // The RDP cookie fetches, which configurations using "balance rdp-cookie" need in their rules.
 import './rdp-cookie.ts';
+import { atoi } from '../config/units.ts';
 
 /** Parses the words after "balance"; returns the configuration or an error text. */
 export function parseBalance(args: readonly string[]): BalanceConfig | string {
@@ -88,17 +89,6 @@ function parseUri(args: readonly string[]): BalanceConfig | string {
     }
   }
   return cfg;
-}
-
-/** glibc's atoi(): (int) strtol(s, NULL, 10), saturating at the 64-bit limits, then wrapped to 32 bits. */
-function atoi(s: string): number {
-  const m = /^[ \t\n\v\f\r]*([+-]?\d+)/.exec(s);
-  if (!m) return 0;
-  let v = BigInt(m[1]!);
-  const max = (1n << 63n) - 1n;
-  if (v > max) v = max;
-  else if (v < -max - 1n) v = -max - 1n;
-  return Number(BigInt.asIntN(32, v));
 }
 
 /** Algorithms needing an HTTP request (HAProxy's BE_LB_NEED_HTTP). */

@@ -4,6 +4,7 @@ import { events } from '../../runtime/events.ts';
 import type { Proxy } from '../../runtime/proxy.ts';
 import { Level, err, needLevel, registerCliCommands, type CliOutput, type CliSession } from './registry.ts';
 import { frontendArg } from './lookup.ts';
+import { atoi } from '../../config/units.ts';
 
 function adminFrontend(s: CliSession, ref: string | undefined): Proxy | CliOutput {
   return needLevel(s, Level.Admin) ?? frontendArg(s.rt, ref);
@@ -11,12 +12,6 @@ function adminFrontend(s: CliSession, ref: string | undefined): Proxy | CliOutpu
 
 function isProxy(x: Proxy | CliOutput): x is Proxy {
   return typeof x === 'object' && 'listeners' in x;
-}
-
-/** C's atoi(). */
-function atoi(text: string): number {
-  const n = parseInt(text, 10);
-  return Number.isNaN(n) ? 0 : n;
 }
 
 registerCliCommands(

@@ -14,6 +14,7 @@ import type { Proxy } from '../../runtime/proxy.ts';
 import { Level, err, needLevel, registerCliCommands, type CliSession } from './registry.ts';
 import { findBackend, findProxy } from './lookup.ts';
 import { cliStats } from './sessions.ts';
+import { atoi } from '../../config/units.ts';
 
 function statsContext(s: CliSession, countServers: boolean): StatsContext {
   return { rt: s.rt, now: Date.now(), legends: s.level >= Level.Operator, countServers };
@@ -47,12 +48,6 @@ function serverStateLine(px: Proxy, s: Server, now: number): string {
     status, result, health, chkState, 0, 0, 0, '-', port, '-', 0, s.cfg.check.port ?? 0,
     s.cfg.check.addr ?? '-', '-', 0,
   ].join(' ');
-}
-
-/** C's atoi(): the leading integer, 0 when there is none. */
-function atoi(text: string): number {
-  const n = parseInt(text, 10);
-  return Number.isNaN(n) ? 0 : n;
 }
 
 function backendsArg(s: CliSession, ref: string | undefined): Proxy[] | string {

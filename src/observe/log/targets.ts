@@ -4,6 +4,7 @@
 // same line gives the same first error.
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Loc } from '../../config/diagnostics.ts';
+import { atoi } from '../../config/units.ts';
 
 export const FACILITIES = [
   'kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'auth2', 'ftp',
@@ -109,12 +110,6 @@ export class LogTarget {
   get destination(): string {
     return this.addr.kind === 'fd' ? `fd@${this.addr.fd}` : `udp@${this.addr.host}:${this.addr.port}`;
   }
-}
-
-/** atoi(): leading digits, 0 when there are none. */
-function atoi(s: string | undefined): number {
-  const m = /^\s*[+-]?\d+/.exec(s ?? '');
-  return m ? parseInt(m[0], 10) : 0;
 }
 
 /** read_uint() over a whole token: the number, or null when it is not only digits. */

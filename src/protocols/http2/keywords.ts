@@ -2,17 +2,7 @@
 // value with atoi(), so "abc" is 0 and "1k" is 1; its range checks and messages are kept.
 import { expectArgs, registerGlobalKeywords, type GlobalKeyword } from '../../config/registry.ts';
 import type { H2GlobalSettings } from './settings.ts';
-
-/** glibc's atoi(): (int) strtol(s, NULL, 10), saturating at the 64-bit limits, then wrapped to 32 bits. */
-function atoi(s: string): number {
-  const m = /^[ \t\n\v\f\r]*([+-]?\d+)/.exec(s);
-  if (!m) return 0;
-  const limit = (1n << 63n) - 1n;
-  let v = BigInt(m[1]!);
-  if (v > limit) v = limit;
-  else if (v < -limit - 1n) v = -limit - 1n;
-  return Number(BigInt.asIntN(32, v));
-}
+import { atoi } from '../../config/units.ts';
 
 function h2Keyword(name: string, key: keyof H2GlobalSettings, min: number, max: number): GlobalKeyword {
   const range = max === 0x7fffffff ? 'a positive numeric value' : `a numeric value between ${min} and ${max}`;
