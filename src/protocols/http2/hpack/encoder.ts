@@ -37,12 +37,16 @@ const FIELD_MODES: ReadonlyMap<string, number> = new Map([
 /** A static-table name as the encoder sees it: one Map probe per field gives its index, entries and mode. */
 interface KnownName {
   readonly index: number;
-  readonly values: ReadonlyMap<string, number>;
+  /** Its entries by value, or null when its only entry has an empty value (most names: no second probe). */
+  readonly values: ReadonlyMap<string, number> | null;
   readonly mode: number;
 }
 
 const KNOWN_NAMES: ReadonlyMap<string, KnownName> = new Map(
-  [...STATIC_BY_NAME].map(([name, st]) => [name, { index: st.index, values: st.values, mode: FIELD_MODES.get(name) ?? INDEXED }]),
+  [...STATIC_BY_NAME].map(([name, st]) => [
+    name,
+    { index: st.index, values: st.values.size === 1 && st.values.has('') ? null : st.values, mode: FIELD_MODES.get(name) ?? INDEXED },
+  ]),
 );
 
 /** SETTINGS_HEADER_TABLE_SIZE's initial value: the peer's decoder starts with a table this large. */
@@ -90,7 +94,7 @@ export class HpackEncoder {
       const known = KNOWN_NAMES.get(name);
       let mode = INDEXED;
       if (known !== undefined) {
-        const index = known.values.get(value);
+        const index = known.values === null ? (value === '' ? known.index : undefined) : known.values.get(value);
         if (index !== undefined) {
           w.int(0x80, 7, index);
           continue;
