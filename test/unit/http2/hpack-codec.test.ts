@@ -156,6 +156,27 @@ test('table size updates: the smallest since the last block, then the final one;
   assert.equal(tableOf(dz).size, 0);
 });
 
+test('a table advertised over 4096 starts at 4096: the peer grows it only with a size update', () => {
+  const d = new HpackDecoder(65536, 1 << 20);
+  const e = new HpackEncoder(); // caps its table at 4096: no update is sent
+  e.setPeerMaxTableSize(65536);
+  const fields: string[] = [];
+  for (let i = 0; i < 20; i++) fields.push(`x-f${i}`, String(i).repeat(400));
+  assert.deepEqual(decode(d, e.encode(fields)), fields);
+  assert.deepEqual(tableOf(d), tableOf(e));
+  assert.equal(tableOf(d).maxSize, 4096);
+  // A peer that wants more says so; over what we advertised is refused.
+  assert.deepEqual(decode(d, '3f e1 ff 03 82'), [':method', 'GET']); // 65536
+  assert.equal(tableOf(d).maxSize, 65536);
+  assert.throws(() => decode(d, '3f e2 ff 03'), HpackError); // 65537
+  const big = new HpackEncoder(65536);
+  big.setPeerMaxTableSize(65536);
+  const d2 = new HpackDecoder(65536, 1 << 20);
+  assert.deepEqual(decode(d2, big.encode(fields)), fields);
+  assert.deepEqual(tableOf(d2), tableOf(big));
+  assert.equal(tableOf(d2).entries.length, 40);
+});
+
 test('the Huffman option: off, literals are raw; on, only when shorter', () => {
   const fields = ['user-agent', 'curl/8.5.0', 'x-bin', '\u00ff\u00fe\u00fd'];
   const raw = new HpackEncoder(4096, { huffman: false }).encode(fields);
@@ -177,8 +198,8 @@ const fieldList = fc.array(fc.tuple(fieldName, fieldValue), { maxLength: 12 }).m
 test('encode -> decode round trip over several blocks, random table sizes and size changes', () => {
   fc.assert(
     fc.property(
-      fc.integer({ min: 0, max: 8192 }), // our decoder's advertised size
-      fc.integer({ min: 0, max: 8192 }), // encoder cap
+      fc.oneof(fc.constantFrom(4096, 65536), fc.integer({ min: 0, max: 8192 })), // our decoder's advertised size
+      fc.oneof(fc.constantFrom(0, 4096, 65536), fc.integer({ min: 0, max: 8192 })), // encoder cap
       fc.boolean(),
       fc.array(fc.tuple(fc.option(fc.integer({ min: 0, max: 8192 }), { freq: 3 }), fc.array(fieldList, { minLength: 1, maxLength: 3 })), { minLength: 1, maxLength: 8 }),
       (advertised, cap, huffman, rounds) => {

@@ -5,6 +5,9 @@ import { DynamicTable, ENTRY_OVERHEAD } from './dynamic-table.ts';
 import { HpackError, HpackListTooLargeError } from './error.ts';
 import { STATIC_COUNT, STATIC_NAMES, STATIC_VALUES } from './static-table.ts';
 
+/** SETTINGS_HEADER_TABLE_SIZE's initial value (RFC 9113 6.5.2). */
+const INITIAL_TABLE_SIZE = 4096;
+
 export class HpackDecoder {
   private readonly table: DynamicTable;
   private readonly maxTableSize: number;
@@ -12,14 +15,17 @@ export class HpackDecoder {
   private readonly reader = new BlockReader();
 
   /**
-   * maxTableSize: the SETTINGS_HEADER_TABLE_SIZE we advertise (the table starts at that size; the peer's
-   * size updates may not exceed it). maxListSize: bound on the decoded list, counting name + value + 32 per
-   * field as SETTINGS_MAX_HEADER_LIST_SIZE does.
+   * maxTableSize: the SETTINGS_HEADER_TABLE_SIZE we advertise: the peer's size updates may not exceed it.
+   * The table starts at min(maxTableSize, 4096): the peer's encoder starts at 4096 (the setting's initial
+   * value) and only uses more after a size update. (Advertising less than 4096 would also need blocks sent
+   * before our SETTINGS are acknowledged to be decoded at 4096: Turnpike, as HAProxy, never does.)
+   * maxListSize: bound on the decoded list, counting name + value + 32 per field as
+   * SETTINGS_MAX_HEADER_LIST_SIZE does.
    */
   constructor(maxTableSize: number, maxListSize: number) {
     this.maxTableSize = maxTableSize;
     this.maxListSize = maxListSize;
-    this.table = new DynamicTable(maxTableSize);
+    this.table = new DynamicTable(Math.min(maxTableSize, INITIAL_TABLE_SIZE));
   }
 
   /**
