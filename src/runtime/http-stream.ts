@@ -1372,21 +1372,21 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     this.reqStarted = false;
     this.termCause = '-';
     this.termPhase = '-';
-    this.logs = new StreamLog();
-    this.logs.tHandshake = 0;
-    this.logs.listenerId = listenerLogId(this.listener);
-    if (this.tls) logTlsClient(this.logs, this.tls, false);
     this.srvTls = null;
-    if (this.reqCaptures.length > 0) this.reqCaptures = [];
-    if (this.resCaptures.length > 0) this.resCaptures = [];
     this.nextTransaction();
   }
 
   // ---- the client side (HTTP/1 here; an HTTP/2 stream overrides these, see h2-stream.ts) ------
 
-  /** After a transaction: the next request on a keep-alive connection, or the end. */
+  /** After a transaction: the next request on a keep-alive connection (with a log record of its own), or the end. */
   protected nextTransaction(): void {
     if (!this.keepClient || this.clientEnded || this.host.stopping) return this.closeGracefully();
+    this.logs = new StreamLog();
+    this.logs.tHandshake = 0;
+    this.logs.listenerId = listenerLogId(this.listener);
+    if (this.tls) logTlsClient(this.logs, this.tls, false);
+    if (this.reqCaptures.length > 0) this.reqCaptures = [];
+    if (this.resCaptures.length > 0) this.resCaptures = [];
     this.waitRequest();
   }
 
