@@ -39,7 +39,7 @@ const CONNECTIONS = 50;
 function config(port: number, pem: string, proxy: Proxy): string {
   return [
     'global',
-    '  maxconn 10000',
+    '  maxconn 5000',
     ...(proxy === 'haproxy' ? ['  tune.ssl.cachesize 0'] : []),
     'defaults',
     '  mode http',
