@@ -11,7 +11,7 @@ import { BIND_OPTIONS } from '../config/known-keywords.ts';
 import { describeErrno } from '../runtime/listener.ts';
 import { SOCKET_OPTIONS } from '../observe/cli/keywords.ts';
 import { LEVEL_NAMES, Level, usageMessage, type UsageEntry } from '../observe/cli/registry.ts';
-import { nextCommand, splitArgs } from '../observe/cli/server.ts';
+import { nextCommand, nextPayload, splitArgs, startsPayload } from '../observe/cli/server.ts';
 import { listenCliSocket } from '../observe/cli/listen.ts';
 import { VERSION } from '../version.ts';
 
@@ -221,8 +221,17 @@ class MasterConnection {
     for (;;) {
       const next = nextCommand(this.buf);
       if (!next) break;
-      this.buf = next.rest;
-      await this.run(next.line);
+      // A payload ("<<" then lines up to an empty one) goes to the worker with its command.
+      let line = next.line;
+      let rest = next.rest;
+      if (startsPayload(line)) {
+        const p = nextPayload(rest);
+        if ('lines' in p) break;
+        line = `${line}\n${p.payload}\n`;
+        rest = p.rest;
+      }
+      this.buf = rest;
+      await this.run(line);
       if (this.closed) return;
     }
     this.busy = false;

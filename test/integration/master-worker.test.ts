@@ -11,6 +11,7 @@ import {
   tempDir, writeConfig, freePort, startTurnpike, echoServer, replyServer, exchange, openClient, sleep, until,
   isAlive, waitListening, listeningOn, useMigrateReq, TURNPIKE, DEFAULTS, REFERENCE, type Client, type RunningProxy,
 } from './harness.ts';
+import { makeTestCerts } from '../unit/protocols/tls-certs.ts';
 
 interface Procs {
   master: number;
@@ -313,6 +314,21 @@ describe('master-worker mode', () => {
       }
       assert.ok(worker === 0 || await waitGone(worker, 5000), 'the worker survived its master');
       await srv.close();
+    }
+  });
+
+  test('a command payload ("<<" then lines up to an empty one) is forwarded to the worker with its command', async () => {
+    const certs = makeTestCerts(dir.path);
+    const port = await freePort();
+    const pem = join(certs.certsDir, 'a.pem');
+    const { tp, sock } = await startMaster(`${DEFAULTS}frontend f\n  bind 127.0.0.1:${port} ssl crt ${pem}\n  default_backend b\nbackend b\n  server s 127.0.0.1:1\n`);
+    try {
+      await currentWorker(sock, port);
+      const payload = readFileSync(join(certs.certsDir, 'b.pem'), 'latin1').trim();
+      assert.equal(await cli(sock, `@1 set ssl cert ${pem} <<\n${payload}\n`), `Transaction created for certificate ${pem}!\n\n`);
+      assert.equal(await cli(sock, `@1 abort ssl cert ${pem}`), `Transaction aborted for certificate '${pem}'!\n\n`);
+    } finally {
+      await tp.stop();
     }
   });
 
