@@ -4,7 +4,8 @@
 //   handshakes: a new connection and a full handshake per request (Connection: close; tickets
 //               and HAProxy's session cache off, so no handshake is resumed), 50 connections;
 //   keepalive:  HTTPS keep-alive requests on 50 connections.
-// Both run with their default thread count. Rounds alternate the proxies; each measurement
+// Both run one thread, pinned to cpu 0 (wrk on cpu 1): the per-core figure, since HAProxy's
+// default is one thread per CPU and Turnpike's is one. Rounds alternate the proxies; each measurement
 // waits for the machine to be quiet (lib.ts). Prints a table with the Turnpike/HAProxy ratio
 // and writes bench/results/tls-<date>.md.
 import * as fs from 'node:fs';
@@ -13,7 +14,7 @@ import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import {
   consoleTable, describeMachine, ensurePackages, fmt, freePort, machineMarkdown, markdownTable, median, noiseBudget,
-  parseWrk, registerTempDir, run, start, stop, waitForPort, waitForQuiet, which, type WrkResult,
+  parseWrk, pin, registerTempDir, run, start, stop, waitForPort, waitForQuiet, which, type WrkResult,
 } from './lib.ts';
 
 export const TLS_SCENARIOS = ['handshakes', 'keepalive'] as const;
@@ -40,6 +41,7 @@ function config(port: number, pem: string, proxy: Proxy): string {
   return [
     'global',
     '  maxconn 5000',
+    '  nbthread 1',
     ...(proxy === 'haproxy' ? ['  tune.ssl.cachesize 0'] : []),
     'defaults',
     '  mode http',
@@ -54,7 +56,7 @@ function config(port: number, pem: string, proxy: Proxy): string {
 }
 
 function wrkArgs(s: TlsScenario, url: string, durationS: number): string[] {
-  const args = ['-t', '2', '-c', String(CONNECTIONS), '-d', `${durationS}s`, '--latency'];
+  const args = ['-t', '1', '-c', String(CONNECTIONS), '-d', `${durationS}s`, '--latency'];
   if (s === 'handshakes') args.push('-H', 'Connection: close');
   return [...args, url];
 }
@@ -82,15 +84,16 @@ export async function runTls(o: TlsOptions): Promise<number> {
       const port = await freePort();
       const cfg = path.join(dir, `${proxy}.cfg`);
       fs.writeFileSync(cfg, config(port, pem, proxy));
-      const p = proxy === 'haproxy' ? start('haproxy', '/usr/sbin/haproxy', ['-db', '-f', cfg]) : start('turnpike', o.turnpikeBin, ['-db', '-f', cfg]);
+      const [cmd, args] = pin(0, proxy === 'haproxy' ? '/usr/sbin/haproxy' : o.turnpikeBin, ['-db', '-f', cfg]);
+      const p = start(proxy, cmd, args);
       try {
         await waitForPort(port, p);
         const url = `https://127.0.0.1:${port}/`;
-        await run('wrk-warmup', wrkBin, wrkArgs('keepalive', url, o.warmupS), (o.warmupS + 15) * 1000);
+        await run('wrk-warmup', ...pin(1, wrkBin, wrkArgs('keepalive', url, o.warmupS)), (o.warmupS + 15) * 1000);
         for (const scenario of TLS_SCENARIOS) {
           const quiet = await waitForQuiet(noise);
           if (quiet) log(`bench: ${quiet}`);
-          const r = await run('wrk', wrkBin, wrkArgs(scenario, url, o.durationS), (o.durationS + 20) * 1000);
+          const r = await run('wrk', ...pin(1, wrkBin, wrkArgs(scenario, url, o.durationS)), (o.durationS + 20) * 1000);
           let w: WrkResult;
           try {
             w = parseWrk(r.output);
@@ -129,7 +132,7 @@ export async function runTls(o: TlsOptions): Promise<number> {
     '',
     `\`${o.command}\`: ${o.rounds} round(s) of ${o.durationS} s per scenario, median req/s; wrk -c ${CONNECTIONS}, RSA-2048 certificate,`,
     '"handshakes" is one full handshake per request (Connection: close, no tickets, no session cache), "keepalive" HTTPS keep-alive.',
-    'Both proxies answer with http-request return (no server), each with its default thread count.',
+    'Both proxies answer with http-request return (no server), one thread each (nbthread 1), pinned: proxy on cpu 0, wrk on cpu 1.',
     '',
     markdownTable(headers, numeric, rows),
     '',
