@@ -50,7 +50,7 @@ import {
   type WrkResult, consoleTable, markdownTable } from './lib.ts';
 
 export type Mode = 'unpinned' | 'pinned';
-export const HTTP_PROXIES = ['haproxy', 'turnpike', 'node-http-proxy'] as const;
+export const HTTP_PROXIES = ['haproxy', 'turnpike', 'node-http-proxy', 'haproxy-nbthread2', 'turnpike-nbthread2'] as const;
 export type HttpProxy = (typeof HTTP_PROXIES)[number];
 export const HTTP_SCENARIOS = ['ka50', 'ka200', 'big', 'close'] as const;
 export type HttpScenario = (typeof HTTP_SCENARIOS)[number];
@@ -118,14 +118,19 @@ interface Measurement {
   warnings: string[];
 }
 
-function proxyConfig(proxyPort: number, backendPort: number): string {
+/** The "-nbthread2" rows run the same configuration with two threads, unpinned (they need both CPUs). */
+function threadsOf(p: HttpProxy): number {
+  return p.endsWith('-nbthread2') ? 2 : 1;
+}
+
+function proxyConfig(proxyPort: number, backendPort: number, nbthread = 1): string {
   // Only what both HAProxy 2.6 and Turnpike accept; `http-reuse safe` and keep-alive
   // on both sides are HAProxy's defaults. maxconn 4000 keeps HAProxy's computed FD
   // need (2*maxconn + a few) under the 20,000 open-files limit.
   return [
     'global',
     '    maxconn 4000',
-    '    nbthread 1',
+    `    nbthread ${nbthread}`,
     '',
     'defaults',
     '    mode http',
@@ -201,6 +206,8 @@ export async function runHttp(opts: HttpOptions): Promise<number> {
   const cfgText = proxyConfig(proxyPort, backendPort);
   const cfgFile = path.join(dir, 'proxy.cfg');
   writeFileSync(cfgFile, cfgText);
+  const cfgFile2 = path.join(dir, 'proxy-nbthread2.cfg');
+  writeFileSync(cfgFile2, proxyConfig(proxyPort, backendPort, 2));
   const nginxConf = path.join(dir, 'nginx.conf');
   writeFileSync(nginxConf, nginxConfig(dir, backendPort));
 
@@ -212,8 +219,10 @@ export async function runHttp(opts: HttpOptions): Promise<number> {
       opts.nodeBin,
       ['--disable-warning=DEP0060', nodeProxyScript, '--listen', `127.0.0.1:${proxyPort}`, '--target', `127.0.0.1:${backendPort}`],
     ],
+    'haproxy-nbthread2': [haproxyBin, ['-db', '-f', cfgFile2]],
+    'turnpike-nbthread2': opts.standIn ? [haproxyBin, ['-db', '-f', cfgFile2]] : [opts.turnpikeBin, ['-db', '-f', cfgFile2]],
   };
-  const label = (p: HttpProxy): string => (p === 'turnpike' && opts.standIn ? 'turnpike*' : p);
+  const label = (p: HttpProxy): string => (p.startsWith('turnpike') && opts.standIn ? `${p}*` : p);
   // Profile mode: Turnpike's node writes a .cpuprofile when it exits (SIGTERM → process.exit).
   const proxyEnv = (p: HttpProxy): NodeJS.ProcessEnv | undefined =>
     opts.profileDir && p === 'turnpike' && !opts.standIn
@@ -251,7 +260,7 @@ export async function runHttp(opts: HttpOptions): Promise<number> {
           for (const scenario of opts.scenarios) results.push({ mode, round, proxy, scenario, failure: 'skipped: did not start earlier', warnings: [] });
           continue;
         }
-        const [cmd, args] = pin(proxyCpu, ...proxyCmd[proxy]);
+        const [cmd, args] = pin(threadsOf(proxy) > 1 ? undefined : proxyCpu, ...proxyCmd[proxy]);
         log(`bench: [${mode} round ${round}/${opts.rounds}] ${label(proxy)}: ${[cmd, ...args].join(' ')}`);
         const p = start(label(proxy), cmd, args, undefined, proxyEnv(proxy));
         try {

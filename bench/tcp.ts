@@ -34,7 +34,13 @@ import {
   type WrkResult, consoleTable, markdownTable, noiseBudget, waitForQuiet, NOISE_PCT, QUIET_PCT } from './lib.ts';
 
 export type Mode = 'unpinned' | 'pinned';
-export type ProxyName = 'haproxy' | 'turnpike';
+export type ProxyName = 'haproxy' | 'turnpike' | 'haproxy-nbthread2' | 'turnpike-nbthread2';
+const PROXY_NAMES: readonly ProxyName[] = ['haproxy', 'turnpike', 'haproxy-nbthread2', 'turnpike-nbthread2'];
+
+/** The "-nbthread2" rows run the same configuration with two threads, unpinned (they need both CPUs). */
+function threadsOf(p: ProxyName): number {
+  return p.endsWith('-nbthread2') ? 2 : 1;
+}
 export type Scenario = 'short' | 'bulk';
 
 export interface TcpOptions {
@@ -94,13 +100,13 @@ interface Measurement {
   warnings: string[];
 }
 
-function proxyConfig(proxyPort: number, backendPort: number): string {
+function proxyConfig(proxyPort: number, backendPort: number, nbthread = 1): string {
   // Only what both HAProxy 2.6 and Turnpike accept. maxconn 4000 keeps HAProxy's
   // computed FD need (2*maxconn + a few) under the 20,000 open-files limit.
   return [
     'global',
     '    maxconn 4000',
-    '    nbthread 1',
+    `    nbthread ${nbthread}`,
     '',
     'defaults',
     '    mode tcp',
@@ -191,14 +197,18 @@ export async function runTcp(opts: TcpOptions): Promise<number> {
   const cfgText = proxyConfig(proxyPort, backendPort);
   const cfgFile = path.join(dir, 'proxy.cfg');
   writeFileSync(cfgFile, cfgText);
+  const cfgFile2 = path.join(dir, 'proxy-nbthread2.cfg');
+  writeFileSync(cfgFile2, proxyConfig(proxyPort, backendPort, 2));
   const nginxConf = path.join(dir, 'nginx.conf');
   writeFileSync(nginxConf, nginxConfig(dir, backendPort));
 
   const proxyCmd: Record<ProxyName, [string, string[]]> = {
     haproxy: [haproxyBin, ['-db', '-f', cfgFile]],
     turnpike: opts.standIn ? [haproxyBin, ['-db', '-f', cfgFile]] : [opts.turnpikeBin, ['-db', '-f', cfgFile]],
+    'haproxy-nbthread2': [haproxyBin, ['-db', '-f', cfgFile2]],
+    'turnpike-nbthread2': opts.standIn ? [haproxyBin, ['-db', '-f', cfgFile2]] : [opts.turnpikeBin, ['-db', '-f', cfgFile2]],
   };
-  const label = (p: ProxyName): string => (p === 'turnpike' && opts.standIn ? 'turnpike*' : p);
+  const label = (p: ProxyName): string => (p.startsWith('turnpike') && opts.standIn ? `${p}*` : p);
 
   const results: Measurement[] = [];
   const noise = noiseBudget(opts.quietWaitS, opts.noisyRetries);
@@ -222,14 +232,14 @@ export async function runTcp(opts: TcpOptions): Promise<number> {
     }
 
     for (let round = 1; round <= opts.rounds; round++) {
-      for (const proxy of ['haproxy', 'turnpike'] as const) {
+      for (const proxy of PROXY_NAMES) {
         if (startFailures[proxy]) {
           for (const scenario of ['short', 'bulk'] as const) {
             results.push({ mode, round, proxy, scenario, failure: 'skipped: did not start earlier', warnings: [] });
           }
           continue;
         }
-        const [cmd, args] = pin(proxyCpu, ...proxyCmd[proxy]);
+        const [cmd, args] = pin(threadsOf(proxy) > 1 ? undefined : proxyCpu, ...proxyCmd[proxy]);
         log(`bench: [${mode} round ${round}/${opts.rounds}] ${label(proxy)}: ${[cmd, ...args].join(' ')}`);
         const p = start(label(proxy), cmd, args);
         try {
@@ -418,7 +428,7 @@ function summarize(results: Measurement[], opts: TcpOptions): Row[] {
   for (const mode of opts.modes) {
     for (const scenario of ['short', 'bulk'] as const) {
       const byProxy: Partial<Record<ProxyName, Row>> = {};
-      for (const proxy of ['haproxy', 'turnpike'] as const) {
+      for (const proxy of PROXY_NAMES) {
         const ms = results.filter((r) => r.mode === mode && r.scenario === scenario && r.proxy === proxy);
         const ok = ms.filter((r) => !r.failure && r.value !== undefined);
         const sum = (f: (r: Measurement) => number): number => ok.reduce((a, r) => a + f(r), 0);
@@ -460,12 +470,15 @@ function summarize(results: Measurement[], opts: TcpOptions): Row[] {
         byProxy[proxy] = row;
         rows.push(row);
       }
+      // Every Turnpike row against HAProxy nbthread 1 of the same run; the target applies to nbthread 1.
       const ha = byProxy.haproxy!;
-      const tp = byProxy.turnpike!;
-      tp.target = SCENARIOS[scenario].target;
-      if (ha.value && tp.value !== undefined) {
-        tp.ratio = tp.value / ha.value;
-        tp.met = tp.ratio >= tp.target;
+      for (const name of ['turnpike', 'turnpike-nbthread2'] as const) {
+        const tp = byProxy[name]!;
+        if (name === 'turnpike') tp.target = SCENARIOS[scenario].target;
+        if (ha.value && tp.value !== undefined) {
+          tp.ratio = tp.value / ha.value;
+          if (tp.target !== undefined) tp.met = tp.ratio >= tp.target;
+        }
       }
     }
   }
@@ -477,7 +490,8 @@ const NUMERIC_COLS = new Set([4, 6, 7, 8, 9, 10, 11, 13]);
 
 function rowCells(r: Row, label: (p: ProxyName) => string): string[] {
   const s = SCENARIOS[r.scenario];
-  const isTp = r.proxy === 'turnpike';
+  const isTp = r.proxy.startsWith('turnpike');
+  const hasTarget = r.target !== undefined;
   return [
     r.mode,
     s.title,
@@ -493,8 +507,8 @@ function rowCells(r: Row, label: (p: ProxyName) => string): string[] {
     fmt(r.otherCpu),
     r.errors,
     isTp ? (r.ratio === undefined ? '—' : `${r.ratio.toFixed(2)}×`) : '',
-    isTp ? `≥ ${r.target!.toFixed(1)}×` : '',
-    isTp ? (r.met === undefined ? 'n/a' : r.met ? 'yes' : 'NO') : '',
+    hasTarget ? `≥ ${r.target!.toFixed(1)}×` : '',
+    hasTarget ? (r.met === undefined ? 'n/a' : r.met ? 'yes' : 'NO') : '',
   ];
 }
 

@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Runtime } from '../runtime/runtime.ts';
+import type { ThreadPool } from '../runtime/threads/pool.ts';
 import { events } from '../runtime/events.ts';
 
 /** Open-file limit of this process (Node exposes no getrlimit; /proc tells the same). */
@@ -23,9 +24,11 @@ export function migrateReqEnabled(): boolean | null {
   }
 }
 
-export function installSignals(rt: Runtime, exit: (code: number) => void): void {
+/** `pool`: the other threads (nbthread), which every operation reaches too. */
+export function installSignals(rt: Runtime, pool: ThreadPool | null, exit: (code: number) => void): void {
   let hardStopTimer: NodeJS.Timeout | null = null;
   const hardStop = (): void => {
+    pool?.hardStop();
     rt.hardStop();
     exit(0);
   };
@@ -39,10 +42,18 @@ export function installSignals(rt: Runtime, exit: (code: number) => void): void 
         hardStop();
       }, after);
     }
-    rt.softStop(() => exit(0));
+    // The process ends once every thread finished its streams.
+    const others = pool ? pool.softStop() : Promise.resolve();
+    rt.softStop(() => void others.then(() => exit(0)));
   });
-  process.on('SIGTTOU', () => rt.pause());
-  process.on('SIGTTIN', () => void rt.resume());
+  process.on('SIGTTOU', () => {
+    pool?.pause();
+    rt.pause();
+  });
+  process.on('SIGTTIN', () => {
+    pool?.resume();
+    void rt.resume();
+  });
   // SIGHUP in HAProxy dumps server states to the logs; here it is ignored so a terminal hangup does not kill us.
   process.on('SIGHUP', () => {});
 }

@@ -1,10 +1,10 @@
 // Entry point: HAProxy's command line, configuration loading, and the running process.
 import { hostname } from 'node:os';
-import { formatMessage, Diagnostics } from '../config/diagnostics.ts';
-import { listConfigFiles } from '../config/reader.ts';
+import { randomBytes } from 'node:crypto';
+import { formatMessage } from '../config/diagnostics.ts';
 import { tokenizeLine } from '../config/tokenizer.ts';
 import { evalIfCondition } from '../config/if-condition.ts';
-import { parseConfigFiles } from '../config/parser.ts';
+import { loadConfig } from './load-config.ts';
 import type { Config } from '../config/model.ts';
 import { Runtime } from '../runtime/runtime.ts';
 import { events } from '../runtime/events.ts';
@@ -16,6 +16,10 @@ import {
   DAEMON_ENV, daemonize, dropPrivileges, fdLimit, installSignals, migrateReqEnabled, signalOldProcesses, writePidfile,
 } from './lifecycle.ts';
 import { runMaster } from './master.ts';
+import { defaultThreadCount, setThread, threads } from '../runtime/threads/context.ts';
+import { createSlab } from '../runtime/threads/slab.ts';
+import { joinThreads } from '../runtime/threads/join.ts';
+import { ThreadPool } from '../runtime/threads/pool.ts';
 import { WORKER_ENV, masterFacingSocket, reportReady, saveCompiledCode } from './worker.ts';
 
 /** The log formats HAProxy exposes to configurations (management.txt, HAPROXY_*_LOG_FMT). */
@@ -89,7 +93,7 @@ async function main(argv: readonly string[]): Promise<number> {
   // The master reads the configuration again at each reload, from the same environment.
   const baseEnv = { ...process.env };
   // The master printed the configuration's warnings already.
-  const loaded = loadConfig(o, process.env, isWorker);
+  const loaded = loadConfig(o, process.env, isWorker ? 'alerts' : 'all');
   if (!loaded) return 1;
   const { config, quiet } = loaded;
   if (!isWorker) for (const n of o.notes) if (!quiet) process.stderr.write(formatMessage('NOTICE', n) + '\n');
@@ -107,7 +111,7 @@ async function main(argv: readonly string[]): Promise<number> {
       argv, env: baseEnv, cliArgs: o.masterCli, pidfile: o.pidfile ?? config.global.pidfile, quiet,
       softStopPids: o.softStopPids, hardStopPids: o.hardStopPids,
       load() {
-        const r = loadConfig(o, { ...baseEnv }, false);
+        const r = loadConfig(o, { ...baseEnv }, 'all');
         if (r && !hasEnabledListener(r.config)) {
           process.stderr.write(formatMessage('ALERT', NO_LISTENER) + '\n');
           return null;
@@ -129,11 +133,35 @@ async function main(argv: readonly string[]): Promise<number> {
   const ulimitN = config.global.ulimitN;
   if (ulimitN !== null && ulimitN > hardLimit) fatal(`[haproxy.main()] Cannot raise FD limit to ${ulimitN}, limit is ${hardLimit}.`);
   const limit = ulimitN ?? hardLimit;
+  const nbthread = config.global.nbthread ?? defaultThreadCount();
+  setThread(0, nbthread);
+  if (nbthread > 1) threads.ticketKeys = randomBytes(48);
   const rt = new Runtime(config, limit);
+  const slab = nbthread > 1 ? createSlab(rt.slotBlocks(), nbthread) : null;
+  if (slab) {
+    const err = joinThreads(rt, slab, 0);
+    if (err) fatal(err);
+  }
   if (config.global.maxconn && config.global.maxconn * 2 + 20 > limit) {
     events.warning(`[haproxy.main()] FD limit (${limit}) too low for maxconn=${config.global.maxconn}. Please raise 'ulimit-n' to ${config.global.maxconn * 2 + 20} or more to avoid any trouble.`);
   }
-  const errors = await rt.start();
+  // Threads 2..N read the configuration again and build their runtime meanwhile; they open their
+  // own sockets on the same addresses once this thread listens (with its checks and CLI).
+  let pool: ThreadPool | null = null;
+  const errors: string[] = [];
+  if (slab) {
+    const started = await ThreadPool.start({ count: nbthread, argv, env: baseEnv, fdLimit: limit, buffer: slab.buffer, ticketKeys: threads.ticketKeys! });
+    if (Array.isArray(started)) errors.push(...started);
+    else pool = started;
+  }
+  if (errors.length === 0) {
+    errors.push(...(await rt.start()));
+    if (errors.length) pool?.hardStop();
+    else if (pool) {
+      errors.push(...(await pool.listen()));
+      if (errors.length) rt.hardStop();
+    }
+  }
   if (errors.length) {
     for (const e of errors) process.stderr.write(formatMessage('ALERT', e) + '\n');
     process.stderr.write(formatMessage('ALERT', '[haproxy.main()] Some protocols failed to start their listeners! Exiting.') + '\n');
@@ -154,7 +182,7 @@ async function main(argv: readonly string[]): Promise<number> {
   if (isWorker) saveCompiledCode();
   const privErr = dropPrivileges(config.global.uid, config.global.gid);
   if (privErr) fatal(privErr);
-  installSignals(rt, (code) => process.exit(code));
+  installSignals(rt, pool, (code) => process.exit(code));
   if (masterSocket) reportReady(rt, masterSocket);
   if (process.env[DAEMON_ENV] && process.send) {
     process.send('ready');
@@ -167,48 +195,6 @@ const NO_LISTENER = '[haproxy.main()] No enabled listener found (check for \'bin
 
 function hasEnabledListener(config: Config): boolean {
   return config.proxies.some((p) => p.isFrontend && !p.disabled);
-}
-
-/**
- * Reads the configuration files with `env` (which "setenv" lines change), prints their
- * messages (only the alerts with `alertsOnly`) and returns the configuration, or null when
- * it has errors (or warnings under zero-warning).
- */
-function loadConfig(o: CliOptions, env: NodeJS.ProcessEnv, alertsOnly: boolean): { config: Config; quiet: boolean; warnings: number } | null {
-  const diag = new Diagnostics();
-  diag.diagMode = o.diagMode;
-  const files = listConfigFiles(o.files, diag);
-  env.HAPROXY_CFGFILES = files.join(';');
-  const config = parseConfigFiles(files, diag, env);
-  applyCommandLine(config, o);
-  const zeroWarning = o.zeroWarning || config.global.zeroWarning;
-  const quiet = (o.quiet || config.global.quiet) && !o.verbose;
-  printMessages(diag, quiet || alertsOnly);
-  if (diag.alerts > 0 || (zeroWarning && diag.warnings > 0)) {
-    if (diag.alerts === 0) process.stderr.write(formatMessage('ALERT', 'config : Some warnings were found and \'zero-warning\' is set. Aborting.') + '\n');
-    else process.stderr.write(formatMessage('ALERT', 'config : Fatal errors found in configuration.') + '\n');
-    return null;
-  }
-  return { config, quiet, warnings: diag.warnings };
-}
-
-/** -N and -n override the configuration, as in HAProxy. */
-function applyCommandLine(config: Config, o: CliOptions): void {
-  if (o.maxconn !== null) config.global.maxconn = o.maxconn;
-  if (o.proxyMaxconn !== null) {
-    for (const p of config.proxies) if (p.isFrontend && p.maxconn === 0) p.maxconn = o.proxyMaxconn;
-  }
-}
-
-function printMessages(diag: Diagnostics, quiet: boolean): void {
-  if (diag.messages.length === 0) return;
-  const lines: string[] = [];
-  if (diag.alerts > 0) lines.push(formatMessage('NOTICE', `${PRODUCT.toLowerCase()} version is ${VERSION}`), formatMessage('NOTICE', `path to executable is ${process.argv[1]}`));
-  for (const m of diag.messages) {
-    if (quiet && m.level !== 'ALERT') continue;
-    lines.push(formatMessage(m.level, m.text));
-  }
-  if (lines.length) process.stderr.write(lines.join('\n') + '\n');
 }
 
 main(process.argv.slice(2)).then(

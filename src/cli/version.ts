@@ -1,5 +1,6 @@
 // -v / -vv output, in the shape of HAProxy's.
 import { release, machine, version as osVersion } from 'node:os';
+import { MAX_THREADS, defaultThreadCount } from '../runtime/threads/context.ts';
 import { FEATURES, HAPROXY_COMPAT_VERSION, PRODUCT, RELEASE_DATE, VERSION } from '../version.ts';
 
 export function versionText(verbose: boolean): string {
@@ -19,7 +20,7 @@ export function versionText(verbose: boolean): string {
     'Default settings :',
     '  bufsize = 16384, maxrewrite = 1024, maxpollevents = 200',
     '',
-    'Built without multi-threading support (nbthread 1 only).',
+    `Built with multi-threading support (MAX_THREADS=${MAX_THREADS}, default=${defaultThreadCount()}).`,
     'Regular expressions : V8 with the linear-time engine (no backtracking on patterns it accepts)',
     '',
     'Available polling systems :',

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { registerGlobalKeywords, expectArgs, type GlobalKeyword, type ParseContext } from './registry.ts';
 import type { GlobalConfig } from './model.ts';
 import { parseTime, parseUint, parseSize } from './units.ts';
+import { MAX_THREADS } from '../runtime/threads/context.ts';
 
 /** HAProxy warns ("already specified. Continuing.") when a unique global keyword repeats. */
 function once(g: GlobalConfig, ctx: ParseContext, name: string): string | undefined {
@@ -31,6 +32,21 @@ function uintKw(name: string, set: (g: GlobalConfig, n: number) => void): Global
       if (args.length !== 2) return `'${name}' expects an integer argument.`;
       const n = parseUint(args[1]!, `'${name}'`);
       if (typeof n === 'string') return n;
+      set(g, n);
+    },
+  };
+}
+
+/** nbthread and thread-groups: an integer from 1 to `max`, worded as HAProxy's parse_nbthread(). */
+function threadCountKw(name: string, max: number, set: (g: GlobalConfig, n: number) => void): GlobalKeyword {
+  return {
+    name,
+    parse(g, args) {
+      const text = args[1] ?? '';
+      if (!/^\d+$/.test(text)) return `'${name}' passed a missing or unparsable integer value in '${text}'`;
+      if (args.length > 2) return `'${name}' cannot handle unexpected argument '${args[2]}'.`;
+      const n = Number(text);
+      if (n < 1 || n > max) return `'${name}' value must be between 1 and ${max} (was ${n})`;
       set(g, n);
     },
   };
@@ -88,18 +104,15 @@ registerGlobalKeywords(
   flag('zero-warning', (g) => { g.zeroWarning = true; }),
   uintKw('maxconn', (g, n) => { g.maxconn = n; }),
   uintKw('ulimit-n', (g, n) => { g.ulimitN = n; }),
+  threadCountKw('nbthread', MAX_THREADS, (g, n) => { g.nbthread = n; }),
+  // One group holds every thread: what HAProxy 2.6 itself allows.
+  threadCountKw('thread-groups', 1, () => {}),
   {
-    name: 'nbthread',
-    parse(g, args, ctx) {
-      const dup = once(g, ctx, 'nbthread');
-      if (dup) return dup;
-      if (args.length !== 2) return `'nbthread' expects an integer argument.`;
-      const n = parseUint(args[1]!, `'nbthread'`);
-      if (typeof n === 'string') return n;
-      if (n < 1) return `'nbthread' must be at least 1.`;
-      // Worker threads with shared server state arrive with the performance issue; one thread now.
-      if (n > 1) return `'nbthread ${n}': Turnpike does not support more than one thread yet (use nbthread 1 or remove the line).`;
-      g.nbthread = n;
+    name: 'cpu-map',
+    parse(_g, args) {
+      if (args.length < 3) return "cpu-map expects a process number  ('all', 'odd', 'even', a number from 1 to 64 or a range),  followed by a list of CPU ranges with numbers from 0 to 63.";
+      // Node.js exposes neither sched_setaffinity() nor the system ids of its worker threads.
+      return "'cpu-map' cannot be honoured: Turnpike cannot bind its threads to CPUs (Node.js has no CPU affinity API); start the whole process under 'taskset' instead.";
     },
   },
   {

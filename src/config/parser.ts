@@ -32,6 +32,7 @@ import '../observe/cli/keywords.ts';
 import '../observe/stats/stats-keywords.ts';
 import '../protocols/tls/global-keywords.ts';
 import '../protocols/http2/keywords.ts';
+import '../runtime/threads/fetches.ts';
 
 const PROXY_SECTIONS: ReadonlySet<string> = new Set(['defaults', 'frontend', 'backend', 'listen']);
 

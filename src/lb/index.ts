@@ -8,15 +8,20 @@ import { FirstLb } from './first.ts';
 import { RandomLb } from './random.ts';
 import { SourceHashLb } from './source.ts';
 import { KeyHashLb } from './key-hash.ts';
+import { SharedSequenceLb, type SharedTicket } from './shared-rr.ts';
 
 export type { LbAlgorithm, LbServer } from './types.ts';
 
-/** `balanceFactor` is "hash-balance-factor" (bounded loads on consistent hashing and random). */
-export function createLbAlgorithm(balance: BalanceConfig, hashType: HashTypeConfig, balanceFactor = 0): LbAlgorithm {
+/**
+ * `balanceFactor` is "hash-balance-factor" (bounded loads on consistent hashing and random).
+ * `shared` is given when several threads balance the same backend: round-robin orders then
+ * follow one ticket counter, and leastconn reads connection counts other threads change.
+ */
+export function createLbAlgorithm(balance: BalanceConfig, hashType: HashTypeConfig, balanceFactor = 0, shared: SharedTicket | null = null): LbAlgorithm {
   switch (balance.algo) {
-    case 'roundrobin': return new RoundRobinLb();
-    case 'static-rr': return new StaticRoundRobinLb();
-    case 'leastconn': return new LeastConnLb();
+    case 'roundrobin': return shared ? new SharedSequenceLb(() => new RoundRobinLb(), shared) : new RoundRobinLb();
+    case 'static-rr': return shared ? new SharedSequenceLb(() => new StaticRoundRobinLb(), shared) : new StaticRoundRobinLb();
+    case 'leastconn': return new LeastConnLb(shared !== null);
     case 'first': return new FirstLb();
     case 'random': return new RandomLb(balance.draws, Math.random, balanceFactor);
     case 'source': return new SourceHashLb(hashType, balanceFactor);

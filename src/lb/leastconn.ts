@@ -4,6 +4,8 @@
 // the least load relative to its weight comes first, while idle servers all rank first (key 0)
 // whatever their weight. A server that takes or releases a connection is re-queued behind the
 // servers of equal rank (connChanged()), which makes servers of equal load take turns.
+// With several threads, other threads change the connection counts: each pick first re-ranks
+// the servers whose count changed since they were ranked (a scan of the servers).
 import type { LbAlgorithm, LbServer } from './types.ts';
 import { NodeHeap, type HeapNode } from './heap.ts';
 import { SRV_EWGHT_MAX, isFull, scaledWeight } from './common.ts';
@@ -13,6 +15,8 @@ interface LcNode extends HeapNode {
   /** Scaled weight (0 = not usable, not queued). */
   ew: number;
   listed: boolean;
+  /** The connection count the node was ranked with. */
+  ranked: number;
 }
 
 export class LeastConnLb implements LbAlgorithm {
@@ -21,13 +25,18 @@ export class LeastConnLb implements LbAlgorithm {
   private readonly tree = new NodeHeap<LcNode>();
   /** Servers popped while looking past full or avoided ones, put back afterwards. */
   private readonly skipped: LcNode[] = [];
+  private readonly shared: boolean;
+
+  constructor(shared = false) {
+    this.shared = shared;
+  }
 
   rebuild(servers: readonly LbServer[]): void {
     for (const node of this.nodes.values()) node.listed = false;
     for (const s of servers) {
       let node = this.nodes.get(s);
       if (!node) {
-        node = { srv: s, ew: 0, listed: false, key: 0, seq: 0, heapIdx: -1 };
+        node = { srv: s, ew: 0, listed: false, ranked: 0, key: 0, seq: 0, heapIdx: -1 };
         this.nodes.set(s, node);
       }
       node.listed = true;
@@ -56,6 +65,7 @@ export class LeastConnLb implements LbAlgorithm {
   }
 
   pick(_key: Buffer | string | null, avoid: LbServer | null): LbServer | null {
+    if (this.shared) this.rerank();
     const tree = this.tree;
     const first = tree.peek();
     if (!first) return null;
@@ -79,8 +89,17 @@ export class LeastConnLb implements LbAlgorithm {
     return found ?? avoided;
   }
 
+  private rerank(): void {
+    for (const node of this.nodes.values()) {
+      if (node.ew === 0 || node.ranked === node.srv.curConns) continue;
+      this.tree.remove(node);
+      this.queue(node);
+    }
+  }
+
   private queue(node: LcNode): void {
     const inflight = node.srv.curConns;
+    node.ranked = inflight;
     node.key = inflight > 0 ? Math.floor(((inflight + 1) * SRV_EWGHT_MAX) / node.ew) : 0;
     this.tree.push(node);
   }

@@ -1,5 +1,7 @@
 // A backend at run time: its servers, the load-balancing algorithm over the eligible ones,
 // and the queue of streams waiting for a slot (HAProxy's backend.c + queue.c).
+// With several threads, slots are taken atomically on the shared counts, and a thread that
+// frees a slot it cannot use itself rings the threads that have streams waiting for it.
 import type { ProxyConfig } from '../config/model.ts';
 import type { LbAlgorithm } from '../lb/types.ts';
 import { createLbAlgorithm } from '../lb/index.ts';
@@ -7,6 +9,9 @@ import type { ProxyCounters } from '../observe/counters.ts';
 import { WaitQueue, type Waiter } from './queue.ts';
 import { Server, type ServerOwner } from './server.ts';
 import { events } from './events.ts';
+import { SlotBlock } from './threads/slab.ts';
+import { threads } from './threads/context.ts';
+import { ringOthers } from './threads/doorbell.ts';
 
 /** A stream waiting for a server; `grant` hands it a server whose slot is already taken. */
 export interface BackendWaiter extends Waiter {
@@ -20,7 +25,9 @@ export class Backend implements ServerOwner {
   readonly cfg: ProxyConfig;
   readonly servers: Server[];
   readonly byName = new Map<string, Server>();
-  readonly queue = new WaitQueue<BackendWaiter>();
+  /** Shared with the other threads: the backend queue's length, the round-robin ticket. */
+  readonly shared = new SlotBlock(2, 0);
+  readonly queue = new WaitQueue<BackendWaiter>(this.shared, 0);
   readonly lb: LbAlgorithm;
   readonly counters: ProxyCounters;
   /** Fullconn as configured, or HAProxy's default: 10 % of the maxconn of frontends using it. */
@@ -35,7 +42,7 @@ export class Backend implements ServerOwner {
     this.name = cfg.name;
     this.cfg = cfg;
     this.counters = counters;
-    this.lb = createLbAlgorithm(cfg.balance, cfg.hashType, cfg.hashBalanceFactor);
+    this.lb = createLbAlgorithm(cfg.balance, cfg.hashType, cfg.hashBalanceFactor, threads.count > 1 ? { block: this.shared, index: 1 } : null);
     this.servers = cfg.servers.map((s) => new Server(s, this));
     for (const s of this.servers) this.byName.set(s.name, s);
     this.fullconn = cfg.fullconn;
@@ -70,10 +77,10 @@ export class Backend implements ServerOwner {
     if (has !== this.hadServer) {
       const now = Date.now();
       if (has) this.downTime += now - this.lastChange;
-      else this.counters.beDownTransitions++;
+      else if (!threads.applyingRemote) this.counters.beDownTransitions++;
       this.lastChange = now;
     }
-    if (!has && this.hadServer) events.noServer(this);
+    if (!has && this.hadServer && !threads.applyingRemote) events.noServer(this);
     this.hadServer = has;
   }
 
@@ -115,43 +122,44 @@ export class Backend implements ServerOwner {
    */
   assign(key: Buffer | string | null, avoid: Server | null, waiter: BackendWaiter): Assignment {
     if (this.eligible.length === 0) return 'no-server';
-    // FIFO fairness: while others wait, newcomers queue behind them.
-    if (this.queue.length === 0) {
+    // FIFO fairness: while others (of any thread) wait, newcomers queue behind them.
+    if (this.queue.globalLength === 0) {
       const s = this.lb.pick(key, avoid) as Server | null;
       if (s) {
-        if (!s.isFull) {
-          this.take(s);
-          return s;
-        }
+        if (this.tryTake(s)) return s;
         // Hash-based choices are deterministic: wait for that server, as HAProxy's server queues.
         if (this.lb.needsKey) {
-          if (s.cfg.maxqueue > 0 && s.queue.length >= s.cfg.maxqueue) return 'queue-full';
-          s.queue.push(waiter);
-          if (s.queue.length > s.counters.queueMax) s.counters.queueMax = s.queue.length;
-          return 'queued';
+          return this.queueOn(s, waiter);
         }
       }
     }
     this.queue.push(waiter);
-    if (this.queue.length > this.counters.queueMax) this.counters.queueMax = this.queue.length;
+    const n = this.queue.globalLength;
+    if (n > this.counters.queueMax) this.counters.queueMax = n;
+    // Queued behind other threads' waiters: a slot free now goes to them, else to ours.
+    if (threads.count > 1 && !this.wakeOthersIfRoom()) this.dispatchAll();
     return 'queued';
   }
 
   /** A stream must go to `s` (persistence cookie): a slot on it now, or a place in its queue. */
   assignTo(s: Server, waiter: BackendWaiter): Assignment {
-    if (!s.isFull) {
-      this.take(s);
-      return s;
-    }
-    if (s.cfg.maxqueue > 0 && s.queue.length >= s.cfg.maxqueue) return 'queue-full';
+    if (this.tryTake(s)) return s;
+    return this.queueOn(s, waiter);
+  }
+
+  private queueOn(s: Server, waiter: BackendWaiter): Assignment {
+    if (s.cfg.maxqueue > 0 && s.queue.globalLength >= s.cfg.maxqueue) return 'queue-full';
     s.queue.push(waiter);
-    if (s.queue.length > s.counters.queueMax) s.counters.queueMax = s.queue.length;
+    const n = s.queue.globalLength;
+    if (n > s.counters.queueMax) s.counters.queueMax = n;
     return 'queued';
   }
 
-  take(s: Server): void {
-    s.curConns++;
-    if (s.curConns > s.counters.max) s.counters.max = s.curConns;
+  /** Takes a slot on `s` unless it is full. */
+  private tryTake(s: Server): boolean {
+    if (!s.tryTakeConn()) return false;
+    const cur = s.curConns;
+    if (cur > s.counters.max) s.counters.max = cur;
     s.counters.total++;
     s.counters.lbTotal++;
     const now = Date.now();
@@ -160,26 +168,49 @@ export class Backend implements ServerOwner {
     this.counters.lbTotal++;
     this.counters.lastSess = now;
     this.lb.connChanged?.(s);
+    return true;
   }
 
-  /** A stream left its server: the slot goes to the next waiter. */
+  /** A stream left its server: the slot goes to the next waiter, of this thread or another. */
   release(s: Server): void {
-    s.curConns--;
+    s.releaseConn();
     this.lb.connChanged?.(s);
     this.dispatchQueued(s);
+    if (threads.count > 1) this.wakeOthersIfRoom();
   }
 
-  /** Hands free slots of `s` to waiters: its own queue first, then the backend's. */
+  /** Hands free slots of `s` to this thread's waiters: its own queue first, then the backend's. */
   private dispatchQueued(s: Server): void {
-    while (s.eligible && !s.isFull) {
-      const w = s.queue.shift() ?? (this.queue.length > 0 ? this.queue.shift() : undefined);
-      if (!w) return;
-      this.take(s);
-      w.grant(s);
+    // Live waiters are counted: when a queue has some, shift() returns one.
+    while (s.eligible && (s.queue.length > 0 || this.queue.length > 0)) {
+      if (!this.tryTake(s)) return;
+      (s.queue.shift() ?? this.queue.shift())!.grant(s);
     }
   }
 
-  /** A server went down: its queued streams move to the backend queue to be redispatched. */
+  /** Rung by another thread: slots may have freed for this thread's waiters. */
+  dispatchAll(): void {
+    for (const s of this.eligible) this.dispatchQueued(s);
+    if (threads.count > 1) this.wakeOthersIfRoom();
+  }
+
+  /**
+   * When a usable server has room while other threads have streams waiting for it (its queue
+   * or the backend's), rings them (this thread has nobody left to give the slot to).
+   */
+  private wakeOthersIfRoom(): boolean {
+    const othersBackend = this.queue.globalLength - this.queue.length;
+    for (const s of this.eligible) {
+      if (s.isFull) continue;
+      if (othersBackend > 0 || s.queue.globalLength > s.queue.length) {
+        ringOthers();
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** A server went down: its queued streams (of this thread) move to the backend queue to be redispatched. */
   private requeue(s: Server): void {
     for (const w of s.queue.drain()) this.queue.push(w as BackendWaiter);
     for (const other of this.eligible) this.dispatchQueued(other);

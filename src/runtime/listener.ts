@@ -3,6 +3,9 @@
 // connections are held paused (not read, no server side) in FIFO order and started as slots
 // free up: clients wait as with HAProxy's paused listeners instead of being reset. The hold
 // queue is bounded by the listener's backlog, like the kernel's accept queue.
+// With several threads, each thread has its own Listener object and socket on the same address
+// (SO_REUSEPORT: the kernel spreads connections); UNIX and fd@ sockets cannot be shared that
+// way and listen on the main thread only.
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { chmodSync, chownSync, renameSync, rmSync } from 'node:fs';
 import type { BindConfig } from '../config/model.ts';
@@ -10,6 +13,7 @@ import { ListenerCounters, processCounters } from '../observe/counters.ts';
 import type { Proxy } from './proxy.ts';
 import { listenerTls } from '../protocols/tls/listener-tls.ts';
 import type { TlsAcceptor } from '../protocols/tls/accept.ts';
+import { isMainThread } from './threads/context.ts';
 
 export interface ListenerHost {
   accept(l: Listener, sock: Socket): void;
@@ -21,8 +25,6 @@ export class Listener {
   readonly host: ListenerHost;
   readonly isUnix: boolean;
   readonly path: string;
-  /** Connections of this listener currently being served. */
-  cur = 0;
   readonly counters = new ListenerCounters();
   readonly held: Socket[] = [];
   readonly holdLimit: number;
@@ -44,6 +46,16 @@ export class Listener {
     this.path = bind.addr.kind === 'unix' ? bind.addr.path : '';
     this.holdLimit = bind.backlog || proxy.cfg.backlog || proxy.maxconn || globalMaxconn || 1024;
     this.tls = listenerTls(this);
+  }
+
+  /** Connections of this listener being served now, on every thread. */
+  get cur(): number {
+    return this.counters.cur;
+  }
+
+  /** Whether this thread opens the socket: UNIX and fd@ sockets cannot be reuse-ported. */
+  get onThisThread(): boolean {
+    return this.bind.addr.kind !== 'unix' && this.bind.addr.kind !== 'fd' ? true : isMainThread();
   }
 
   get listening(): boolean {
@@ -118,17 +130,21 @@ export class Listener {
     }
     const gone = (): void => {
       const i = this.held.indexOf(sock);
-      if (i >= 0) this.held.splice(i, 1);
+      if (i < 0) return;
+      this.held.splice(i, 1);
+      processCounters.held--;
     };
     sock.once('close', gone);
     sock.on('error', gone);
     this.held.push(sock);
+    processCounters.held++;
   }
 
   /** Takes the oldest held connection, if any. */
   unhold(): Socket | undefined {
     const sock = this.held.shift();
     if (sock) {
+      processCounters.held--;
       sock.removeAllListeners('close');
       sock.removeAllListeners('error');
     }
@@ -144,7 +160,10 @@ export class Listener {
 
   /** Drops connections still waiting for a slot (hard stop). */
   dropHeld(): void {
-    for (const sock of this.held.splice(0)) sock.destroy();
+    for (const sock of this.held.splice(0)) {
+      processCounters.held--;
+      sock.destroy();
+    }
   }
 }
 

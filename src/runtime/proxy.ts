@@ -60,8 +60,8 @@ export class Proxy implements SampleProxy {
 
   get queued(): number {
     if (!this.backend) return 0;
-    let n = this.backend.queue.length;
-    for (const s of this.backend.servers) n += s.queue.length;
+    let n = this.backend.queue.globalLength;
+    for (const s of this.backend.servers) n += s.queue.globalLength;
     return n;
   }
 

@@ -1,4 +1,7 @@
 // A FIFO of streams waiting for a server slot (HAProxy's pendconn queues), per server and per backend.
+// Each thread queues its own streams; a shared int counts the waiters of every thread, so that
+// newcomers queue behind other threads' waiters and a thread freeing a slot knows whether
+// another thread has someone waiting for it.
 
 export interface Waiter {
   /** Called with a server once a slot is granted. */
@@ -10,13 +13,27 @@ export interface Waiter {
 export class WaitQueue<W extends Waiter> {
   private items: (W | undefined)[] = [];
   private head = 0;
-  /** Live waiters (excluding the ones that left). */
+  /** Live waiters of this thread (excluding the ones that left). */
   length = 0;
   max = 0;
+  private readonly shared: { readonly ints: Int32Array };
+  private readonly sharedIdx: number;
+
+  /** `shared.ints[sharedIdx]` counts the live waiters of every thread (a private counter by default). */
+  constructor(shared: { readonly ints: Int32Array } = { ints: new Int32Array(1) }, sharedIdx = 0) {
+    this.shared = shared;
+    this.sharedIdx = sharedIdx;
+  }
+
+  /** Live waiters of every thread. */
+  get globalLength(): number {
+    return Atomics.load(this.shared.ints, this.sharedIdx);
+  }
 
   push(w: W): void {
     this.items.push(w);
     this.length++;
+    Atomics.add(this.shared.ints, this.sharedIdx, 1);
     if (this.length > this.max) this.max = this.length;
   }
 
@@ -25,6 +42,7 @@ export class WaitQueue<W extends Waiter> {
     if (w.gone) return;
     w.gone = true;
     this.length--;
+    Atomics.sub(this.shared.ints, this.sharedIdx, 1);
   }
 
   shift(): W | undefined {
@@ -37,6 +55,7 @@ export class WaitQueue<W extends Waiter> {
       }
       if (w && !w.gone) {
         this.length--;
+        Atomics.sub(this.shared.ints, this.sharedIdx, 1);
         w.gone = true;
         return w;
       }

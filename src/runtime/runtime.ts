@@ -1,6 +1,9 @@
 // The running process: proxies, listeners and streams built from a validated Config.
 // Enforces global, frontend and listener maxconn at accept time, and implements the stop,
 // pause and resume operations that signals and the CLI trigger.
+// With nbthread > 1 every thread runs one Runtime built from the same configuration
+// (src/runtime/threads/): connection slots are taken atomically on shared counts, and the
+// main thread alone runs health checks, the CLI and the UNIX/fd@ listeners.
 import type { Socket } from 'node:net';
 import type { Config } from '../config/model.ts';
 import type { SampleProxy } from '../sample/types.ts';
@@ -22,6 +25,9 @@ import type { ServiceName } from '../actions/http/service.ts';
 import { startServerChecks, stopServerChecks } from './server-health.ts';
 import { events } from './events.ts';
 import { CliServer } from '../observe/cli/server.ts';
+import type { SlotBlock } from './threads/slab.ts';
+import { isMainThread, threads } from './threads/context.ts';
+import { ringOthers } from './threads/doorbell.ts';
 
 /** HAProxy derives maxconn from the fd limit: each proxied connection needs two descriptors. */
 export function defaultMaxconn(fdLimit: number, reserved: number): number {
@@ -90,7 +96,44 @@ export class Runtime implements HttpStreamHost, ListenerHost {
     return Math.max(1, Math.ceil(sum / 10));
   }
 
-  /** Resolves server addresses, binds every listener and starts health checks. */
+  /** Every shared block of the runtime, in the same order on every thread (threads/slab.ts). */
+  slotBlocks(): SlotBlock[] {
+    const blocks: SlotBlock[] = [processCounters.block];
+    for (const p of this.proxies) {
+      blocks.push(p.counters.block);
+      if (!p.backend) continue;
+      blocks.push(p.backend.shared);
+      for (const s of p.backend.servers) blocks.push(s.counters.block, s.shared);
+    }
+    for (const l of this.listeners) blocks.push(l.counters.block);
+    return blocks;
+  }
+
+  /**
+   * Rung by another thread: applies the server states it published, gives freed server slots
+   * to this thread's queued streams and freed connection slots to its held connections.
+   */
+  onDoorbell(stateChanged: boolean): void {
+    if (stateChanged) {
+      threads.applyingRemote = true;
+      try {
+        for (const p of this.proxies) for (const s of p.backend?.servers ?? []) s.syncShared();
+      } finally {
+        threads.applyingRemote = false;
+      }
+    }
+    for (const p of this.proxies) {
+      if (!p.backend) continue;
+      if (isMainThread()) for (const s of p.backend.servers) s.forwardTraffic();
+      p.backend.dispatchAll();
+    }
+    this.startHeld();
+  }
+
+  /**
+   * Resolves server addresses, binds the listeners of this thread and, on the main thread,
+   * starts the CLI and health checks.
+   */
   async start(): Promise<string[]> {
     const errors: string[] = [];
     for (const p of this.proxies) {
@@ -101,16 +144,21 @@ export class Runtime implements HttpStreamHost, ListenerHost {
     }
     if (errors.length) return errors;
     for (const l of this.listeners) {
+      if (!l.onThisThread) continue;
       const err = await l.listen();
       if (err) errors.push(err);
     }
-    errors.push(...(await this.cli.start()));
+    if (isMainThread()) errors.push(...(await this.cli.start()));
     if (errors.length) {
       for (const l of this.listeners) l.close();
       this.cli.close();
       return errors;
     }
-    for (const p of this.proxies) if (p.backend) startServerChecks(p.backend, this.config.global.spreadChecks, this.bufsize);
+    for (const p of this.proxies) {
+      if (!p.backend) continue;
+      if (isMainThread()) startServerChecks(p.backend, this.config.global.spreadChecks, this.bufsize);
+      else for (const s of p.backend.servers) if (s.cfg.check.enabled && s.cfg.observe === 'layer4') s.observeForMainThread();
+    }
     return errors;
   }
 
@@ -149,24 +197,41 @@ export class Runtime implements HttpStreamHost, ListenerHost {
   }
 
   accept(l: Listener, sock: Socket): void {
-    if (this.hasRoom && l.proxy.hasRoom && l.hasRoom && l.held.length === 0) this.startStream(l, sock);
+    if (l.held.length === 0 && this.admit(l)) this.startStream(l, sock);
     else l.hold(sock);
   }
 
+  /** Takes a global, a frontend and a listener slot, all or none (atomically across threads). */
+  private admit(l: Listener): boolean {
+    const fe = l.proxy;
+    if (fe.stopped || fe.paused) return false;
+    if (!processCounters.takeConn(this.maxconn)) return false;
+    if (!fe.counters.takeFe(fe.maxconn)) {
+      processCounters.releaseConn();
+      return false;
+    }
+    if (!l.counters.take(l.bind.maxconn)) {
+      fe.counters.releaseFe();
+      processCounters.releaseConn();
+      return false;
+    }
+    return true;
+  }
+
+  /** Starts a stream whose slots admit() took. */
   private startStream(l: Listener, sock: Socket): void {
     const fe = l.proxy;
-    l.cur++;
     l.counters.total++;
     if (l.cur > l.counters.max) l.counters.max = l.cur;
-    fe.counters.feCur++;
     fe.counters.feTotal++;
-    if (fe.counters.feCur > fe.counters.feMax) fe.counters.feMax = fe.counters.feCur;
+    const feCur = fe.counters.feCur;
+    if (feCur > fe.counters.feMax) fe.counters.feMax = feCur;
     const now = Date.now();
     fe.counters.feRate.hit(now);
-    processCounters.curConns++;
     processCounters.cumConns++;
     processCounters.connRate.hit(now);
-    if (processCounters.curConns > processCounters.maxConnsSeen) processCounters.maxConnsSeen = processCounters.curConns;
+    const cur = processCounters.curConns;
+    if (cur > processCounters.maxConnsSeen) processCounters.maxConnsSeen = cur;
     const s = fe.mode === 'http' ? new HttpStream(this, fe, l, sock) : new Stream(this, fe, l, sock);
     this.streams.add(s);
     s.start();
@@ -182,10 +247,12 @@ export class Runtime implements HttpStreamHost, ListenerHost {
 
   streamEnded(s: Stream | HttpStream | H2Session): void {
     if (!this.streams.delete(s)) return;
-    s.listener.cur--;
-    s.frontend.counters.feCur--;
-    processCounters.curConns--;
+    s.listener.counters.release();
+    s.frontend.counters.releaseFe();
+    processCounters.releaseConn();
     this.startHeld();
+    // Another thread holds connections this slot may be for.
+    if (threads.count > 1 && processCounters.held > this.heldHere() && this.hasRoom) ringOthers();
     if (this.streams.size === 0) this.onIdle?.();
   }
 
@@ -194,13 +261,19 @@ export class Runtime implements HttpStreamHost, ListenerHost {
     this.startHeld();
   }
 
+  private heldHere(): number {
+    let n = 0;
+    for (const l of this.listeners) n += l.held.length;
+    return n;
+  }
+
   /** Starts held connections while slots are free, visiting listeners in turn for fairness. */
   private startHeld(): void {
     const n = this.listeners.length;
     let idle = 0;
     while (this.hasRoom && idle < n) {
       const l = this.listeners[this.nextHeld++ % n]!;
-      if (l.held.length === 0 || !l.proxy.hasRoom || !l.hasRoom) {
+      if (l.held.length === 0 || !this.admit(l)) {
         idle++;
         continue;
       }
@@ -221,7 +294,11 @@ export class Runtime implements HttpStreamHost, ListenerHost {
         for (const l of p.listeners) l.close();
         if (p.cfg.isFrontend) {
           p.stopped = true;
-          events.proxyStopped(p.cfg, p.counters.feTotal, p.counters.beTotal);
+          // Said once for the process, with every thread's connections.
+          if (isMainThread()) {
+            const c = p.counters.aggregate();
+            events.proxyStopped(p.cfg, c.feTotal, c.beTotal);
+          }
         }
       }
       this.finishWhenIdle(done);
@@ -285,6 +362,7 @@ export class Runtime implements HttpStreamHost, ListenerHost {
     this.paused = false;
     this.clearPauseKeepAlive();
     for (const l of this.listeners) {
+      if (!l.onThisThread) continue;
       const err = await l.listen();
       if (err) events.alert(err);
     }

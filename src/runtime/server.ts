@@ -1,5 +1,9 @@
 // A server at run time: address, administrative and health state, effective weight
 // (slowstart), connection count and queue. Implements what the LB and fetches read.
+// With several threads, each thread has its own Server object; the connection count, the
+// queue length and the state (up, maintenance, drain, stopping, weight, maxconn) are shared
+// ints: whichever thread changes the state publishes it, and the others apply it when their
+// doorbell rings (syncShared), rebuilding their load balancing as for a local change.
 import type { ConnPool } from '../protocols/http1/server-conn.ts';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
@@ -8,6 +12,23 @@ import type { LbServer } from '../lb/types.ts';
 import type { SampleServer } from '../sample/types.ts';
 import { ServerCounters } from '../observe/counters.ts';
 import { WaitQueue, type Waiter } from './queue.ts';
+import { SlotBlock } from './threads/slab.ts';
+import { threads } from './threads/context.ts';
+import { publishState, ringOthers } from './threads/doorbell.ts';
+
+/** The server's shared ints. */
+const CUR = 0;
+const QUEUED = 1;
+const FLAGS = 2;
+const UWEIGHT = 3;
+const MAXCONN = 4;
+/** Traffic outcomes other threads saw ("observe layer4"), for the main thread's check. */
+const TRAFFIC_OK = 5;
+const TRAFFIC_ERR = 6;
+const F_UP = 1;
+const F_MAINT = 2;
+const F_DRAIN = 4;
+const F_STOPPING = 8;
 
 export type ServerTarget = { readonly host: string; readonly port: number; readonly offset: boolean } | { readonly path: string };
 
@@ -39,7 +60,9 @@ export class Server implements LbServer, SampleServer {
   readonly backup: boolean;
   readonly owner: ServerOwner;
   readonly counters = new ServerCounters();
-  readonly queue = new WaitQueue<Waiter>();
+  /** Shared with the other threads: connection count, queue length, state. */
+  readonly shared = new SlotBlock(7, 0);
+  readonly queue = new WaitQueue<Waiter>(this.shared, QUEUED);
   readonly streams = new Set<ServerStream>();
   /** Idle HTTP connections kept for reuse (created on first use by an HTTP stream). */
   pool: ConnPool | null = null;
@@ -62,7 +85,6 @@ export class Server implements LbServer, SampleServer {
   downTime = 0;
   /** User weight (config or "set weight"). */
   uweight: number;
-  curConns = 0;
   /** Time the server last came up, for slowstart. */
   private upSince = 0;
   private warmupTimer: NodeJS.Timeout | null = null;
@@ -76,6 +98,82 @@ export class Server implements LbServer, SampleServer {
     this.maint = cfg.disabled;
     this.uweight = cfg.weight;
     this.maxconnLimit = cfg.maxconn;
+    this.writeShared();
+  }
+
+  /** Connections served by this server now, on every thread. */
+  get curConns(): number {
+    return Atomics.load(this.shared.ints, CUR);
+  }
+
+  /** Takes a connection slot unless the server is full (atomically across threads). */
+  tryTakeConn(): boolean {
+    const m = this.effMaxconn;
+    const before = Atomics.add(this.shared.ints, CUR, 1);
+    if (m > 0 && before >= m) {
+      Atomics.sub(this.shared.ints, CUR, 1);
+      return false;
+    }
+    return true;
+  }
+
+  releaseConn(): void {
+    Atomics.sub(this.shared.ints, CUR, 1);
+  }
+
+  private writeShared(): void {
+    const ints = this.shared.ints;
+    const f = (this.up ? F_UP : 0) | (this.maint ? F_MAINT : 0) | (this.drain ? F_DRAIN : 0) | (this.stopping ? F_STOPPING : 0);
+    Atomics.store(ints, FLAGS, f);
+    Atomics.store(ints, UWEIGHT, this.uweight);
+    Atomics.store(ints, MAXCONN, this.maxconnLimit);
+  }
+
+  /** A state change of this thread: the other threads apply it when rung. */
+  private publish(): void {
+    if (threads.applyingRemote) return;
+    this.writeShared();
+    publishState();
+  }
+
+  /**
+   * "observe layer4" on a thread without the health check (threads 2..N): outcomes are counted
+   * in shared ints for the main thread's check (forwardTraffic()).
+   */
+  observeForMainThread(): void {
+    const ints = (): Int32Array => this.shared.ints;
+    const report = (i: number): void => {
+      Atomics.add(ints(), i, 1);
+      ringOthers();
+    };
+    this.check = { trafficSuccess: () => report(TRAFFIC_OK), trafficError: () => report(TRAFFIC_ERR) };
+  }
+
+  /** Main thread: feeds the outcomes other threads counted to the check, successes first. */
+  forwardTraffic(): void {
+    const check = this.check;
+    if (!check) return;
+    const ints = this.shared.ints;
+    for (let n = Atomics.exchange(ints, TRAFFIC_OK, 0); n > 0; n--) check.trafficSuccess();
+    for (let n = Atomics.exchange(ints, TRAFFIC_ERR, 0); n > 0; n--) check.trafficError();
+  }
+
+  /** Applies the state another thread published (with threads.applyingRemote set). */
+  syncShared(): void {
+    const ints = this.shared.ints;
+    const f = Atomics.load(ints, FLAGS);
+    const w = Atomics.load(ints, UWEIGHT);
+    const m = Atomics.load(ints, MAXCONN);
+    const wasUp = this.isUp;
+    if (w !== this.uweight) this.setWeight(w);
+    if (m !== this.maxconnLimit) this.setMaxconn(m);
+    this.setMaint((f & F_MAINT) !== 0);
+    this.setDrain((f & F_DRAIN) !== 0);
+    this.setOpState((f & F_UP) === 0 ? 'down' : (f & F_STOPPING) !== 0 ? 'stopping' : 'up');
+    // on-marked-down shutdown-sessions: the thread that saw the check fail closes only its own streams.
+    if (wasUp && !this.isUp && this.cfg.onMarkedDown === 'shutdown-sessions') {
+      for (const st of [...this.streams]) st.shutdownByServerState('server down');
+    }
   }
 
   /** Resolves the address as init-addr says; returns an error text when nothing works. */
@@ -95,6 +193,7 @@ export class Server implements LbServer, SampleServer {
       if (m === 'last') continue; // needs a server-state file, which Turnpike does not load
       if (m === 'none') {
         this.maint = true;
+        this.writeShared();
         this.target = { host: '0.0.0.0', port: a.port, offset };
         return null;
       }
@@ -148,7 +247,7 @@ export class Server implements LbServer, SampleServer {
   }
 
   get queued(): number {
-    return this.queue.length;
+    return this.queue.globalLength;
   }
 
   get maxconn(): number {
@@ -195,15 +294,17 @@ export class Server implements LbServer, SampleServer {
     this.stopping = stopping;
     if (this.up === up) {
       if (!wasStopped) this.stateChanged(wasStopped);
+      this.publish();
       this.owner.serverChanged(this);
       return;
     }
     this.up = up;
     if (!this.maint) this.stateChanged(wasStopped);
-    if (!up && !wasStopped) this.counters.downTransitions++;
+    if (!up && !wasStopped && !threads.applyingRemote) this.counters.downTransitions++;
     if (!up) this.pool?.closeAll();
     if (up) this.startWarmup();
     else this.stopWarmup();
+    this.publish();
     this.owner.serverChanged(this);
   }
 
@@ -212,25 +313,29 @@ export class Server implements LbServer, SampleServer {
     const wasStopped = this.stopped;
     this.maint = maint;
     if (this.stopped !== wasStopped) this.stateChanged(wasStopped);
-    if (maint && !wasStopped) this.counters.downTransitions++;
+    if (maint && !wasStopped && !threads.applyingRemote) this.counters.downTransitions++;
     if (maint) this.pool?.closeAll();
     else this.startWarmup();
+    this.publish();
     this.owner.serverChanged(this);
   }
 
   setDrain(drain: boolean): void {
     if (this.drain === drain) return;
     this.drain = drain;
+    this.publish();
     this.owner.serverChanged(this);
   }
 
   setMaxconn(n: number): void {
     this.maxconnLimit = n;
+    this.publish();
     this.owner.serverChanged(this);
   }
 
   setWeight(w: number): void {
     this.uweight = w;
+    this.publish();
     this.owner.serverChanged(this);
   }
 

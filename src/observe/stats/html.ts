@@ -6,6 +6,7 @@ import type { Runtime } from '../../runtime/runtime.ts';
 import type { StatsConfig } from '../../config/model.ts';
 import { PRODUCT, RELEASE_DATE, VERSION } from '../../version.ts';
 import { processCounters } from '../counters.ts';
+import { threads } from '../../runtime/threads/context.ts';
 import { F } from './field-names.ts';
 import type { Field, Row } from './fields.ts';
 import { formatUptime } from './info.ts';
@@ -157,7 +158,7 @@ export function renderStatsPage(rt: Runtime, lines: readonly StatLine[], o: Page
     + `<h2>Statistics Report for pid ${process.pid}${node ? ` on ${escapeHtml(node)}` : ''}${desc ? `: ${escapeHtml(desc)}` : ''}</h2>\n`
     + '<hr width="100%" class="hr">\n<h3>&gt; General process information</h3>\n'
     + '<table border=0><tr><td align="left" nowrap width="1%"><p>\n'
-    + `<b>pid = </b> ${process.pid} (process #1, nbproc = 1, nbthread = 1)<br>\n`
+    + `<b>pid = </b> ${process.pid} (process #1, nbproc = 1, nbthread = ${threads.count})<br>\n`
     + `<b>uptime = </b> ${formatUptime(Math.floor((now - rt.startedAt) / 1000))}<br>\n`
     + `<b>system limits:</b> memmax = unlimited; ulimit-n = ${rt.fdLimit}<br>\n`
     + `<b>maxsock = </b> ${rt.fdLimit}; <b>maxconn = </b> ${rt.maxconn}; <b>maxpipes = </b> 0<br>\n`

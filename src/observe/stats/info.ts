@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Runtime } from '../../runtime/runtime.ts';
 import { PRODUCT, RELEASE_DATE, VERSION } from '../../version.ts';
+import { threads } from '../../runtime/threads/context.ts';
 import { processCounters } from '../counters.ts';
 import { jsonTagsAndValue, str, u32, u64, type Field } from './fields.ts';
 
@@ -121,14 +122,17 @@ export function infoFields(rt: Runtime, extras: InfoExtras, now = Date.now()): (
   for (const l of rt.listeners) if (l.listening) listening++;
   let bytesOut = 0;
   for (const p of rt.proxies) {
-    if (p.cfg.isFrontend) bytesOut += p.counters.bytesOut;
-    if (p.backend) bytesOut += p.counters.bytesIn;
+    const c = p.counters.aggregate();
+    if (p.cfg.isFrontend) bytesOut += c.bytesOut;
+    if (p.backend) bytesOut += c.bytesIn;
   }
+  // Every thread's figures.
+  const pc = processCounters.aggregate();
   const v: (Field | null)[] = new Array(INFO_FIELDS.length).fill(null);
   v[0] = str('POS', PRODUCT);
   v[1] = str('POS', VERSION);
   v[2] = str('POS', RELEASE_DATE);
-  v[3] = u32('CGS', 1);
+  v[3] = u32('CGS', threads.count);
   v[4] = u32('CGS', 1);
   v[5] = u32('KGP', 1);
   v[6] = u32('SGP', process.pid);
@@ -142,16 +146,16 @@ export function infoFields(rt: Runtime, extras: InfoExtras, now = Date.now()): (
   v[14] = u32('CLP', rt.fdLimit);
   v[15] = u32('CLP', rt.maxconn);
   v[16] = u32('CLP', rt.hardMaxconn);
-  v[17] = u32('MGP', processCounters.curConns);
-  v[18] = u32('MCP', processCounters.cumConns);
-  v[19] = u32('MCP', processCounters.cumReq);
+  v[17] = u32('MGP', pc.curConns);
+  v[18] = u32('MCP', pc.cumConns);
+  v[19] = u32('MCP', pc.cumReq);
   for (const i of [20, 21, 22, 23, 24, 25]) v[i] = u32(i === 20 ? 'MMP' : i === 22 ? 'MCP' : i === 23 ? 'CLP' : 'MGP', 0);
-  v[26] = u32('MRP', processCounters.connRate.rate(now));
+  v[26] = u32('MRP', pc.connRate.rate(now));
   v[27] = u32('CLP', 0);
-  v[28] = u32('MMP', processCounters.connRate.max);
-  v[29] = u32('MRP', processCounters.connRate.rate(now));
+  v[28] = u32('MMP', pc.connRate.max);
+  v[29] = u32('MRP', pc.connRate.rate(now));
   v[30] = u32('CLP', 0);
-  v[31] = u32('MRP', processCounters.connRate.max);
+  v[31] = u32('MRP', pc.connRate.max);
   // No TLS and no compression in Turnpike: these rates and limits are truly zero.
   const zeros: readonly [number, string][] = [
     [32, 'MRP'], [33, 'CLP'], [34, 'MMP'], [35, 'MGP'], [36, 'MMP'], [37, 'MGP'], [38, 'MRP'], [39, 'MMP'], [40, 'MCP'], [41, 'MCP'],
@@ -164,11 +168,11 @@ export function infoFields(rt: Runtime, extras: InfoExtras, now = Date.now()): (
   v[50] = str('COS', g.node ?? hostname());
   if (g.description) v[51] = str('COS', g.description);
   v[52] = u32('MGP', rt.stopping ? 1 : 0);
-  v[53] = u32('MGP', listening + extras.cliListeners + processCounters.curConns + extras.cliConns);
+  v[53] = u32('MGP', listening + extras.cliListeners + pc.curConns + extras.cliConns);
   v[54] = u32('MGP', 0);
   v[55] = u32('MGP', listening + extras.cliListeners);
   for (const i of [56, 57, 59, 60]) v[i] = u32('MGP', 0);
-  v[58] = u32('MGP', processCounters.droppedLogs);
+  v[58] = u32('MGP', pc.droppedLogs);
   v[61] = u64('MGP', bytesOut);
   v[62] = u64('MGP', 0);
   v[63] = u64('MRP', 0);

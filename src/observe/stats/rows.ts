@@ -1,6 +1,7 @@
 // The stats lines of frontends, listeners, backends and servers, field by field as HAProxy
 // 2.6's stats_fill_{fe,li,be,sv}_stats() fill them: which columns a line type has, their
-// types and tags, and the runtime values behind them.
+// types and tags, and the runtime values behind them. Counters are those of every thread
+// (nbthread) added up: counters.aggregate().
 import type { Runtime } from '../../runtime/runtime.ts';
 import type { Proxy } from '../../runtime/proxy.ts';
 import type { Listener } from '../../runtime/listener.ts';
@@ -64,7 +65,7 @@ function addModuleFields(row: Row, kind: 'fe' | 'be' | 'srv' | 'li', px: Proxy, 
 }
 
 export function frontendLine(ctx: StatsContext, px: Proxy): StatLine {
-  const c = px.counters;
+  const c = px.counters.aggregate();
   const r = emptyRow();
   const http = px.mode === 'http';
   r[F.pxname] = str('KNS', px.name);
@@ -130,7 +131,7 @@ function listenerStatus(ctx: StatsContext, l: Listener): string {
 }
 
 export function listenerLine(ctx: StatsContext, l: Listener): StatLine {
-  const c = l.counters;
+  const c = l.counters.aggregate();
   const px = l.proxy;
   const r = emptyRow();
   const sid = listenerId(l);
@@ -172,13 +173,13 @@ function addTimes(r: Row, t: TimeStats): void {
 }
 
 export function serverLine(ctx: StatsContext, px: Proxy, s: Server): StatLine {
-  const c = s.counters;
+  const c = s.counters.aggregate();
   const r = emptyRow();
   const now = ctx.now;
   const check = shownCheck(s);
   r[F.pxname] = str('KNS', px.name);
   r[F.svname] = str('KNS', s.name);
-  r[F.qcur] = u32('MGP', s.queue.length);
+  r[F.qcur] = u32('MGP', s.queue.globalLength);
   r[F.qmax] = u32('MMP', c.queueMax);
   r[F.scur] = u32('MGP', s.curConns);
   r[F.smax] = u32('MMP', c.max);
@@ -256,7 +257,7 @@ export function serverLine(ctx: StatsContext, px: Proxy, s: Server): StatLine {
 
 export function backendLine(ctx: StatsContext, px: Proxy): StatLine {
   const be = px.backend!;
-  const c = px.counters;
+  const c = px.counters.aggregate();
   const r = emptyRow();
   const now = ctx.now;
   const http = px.mode === 'http';
@@ -280,7 +281,7 @@ export function backendLine(ctx: StatsContext, px: Proxy): StatLine {
   }
   r[F.pxname] = str('KNS', px.name);
   r[F.svname] = str('KNS', 'BACKEND');
-  r[F.qcur] = u32('MGP', be.queue.length);
+  r[F.qcur] = u32('MGP', be.queue.globalLength);
   r[F.qmax] = u32('MMP', c.queueMax);
   r[F.scur] = u32('MGP', c.beCur);
   r[F.smax] = u32('MMP', c.beMax);

@@ -1,0 +1,27 @@
+// What the main thread and the other threads tell each other (worker_threads messages).
+
+/** Given to each thread at its start. */
+export interface ThreadData {
+  /** 0-based; thread 0 is the main thread. */
+  readonly index: number;
+  readonly count: number;
+  /** The command line and the environment the main thread read the configuration with. */
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly fdLimit: number;
+  readonly buffer: SharedArrayBuffer;
+  /** threads.ticketKeys of thread 0. */
+  readonly ticketKeys: Uint8Array;
+}
+
+/**
+ * Main thread → thread: start listening (once the main thread listens), then the lifecycle
+ * operations of signals (SIGUSR1, SIGTERM, SIGTTOU, SIGTTIN).
+ */
+export type ThreadCommand = 'listen' | 'soft-stop' | 'hard-stop' | 'pause' | 'resume';
+
+/** Thread → main thread: its runtime is built, then it listens; or it could not do either. */
+export type ThreadReport =
+  | { readonly type: 'built' }
+  | { readonly type: 'ready' }
+  | { readonly type: 'failed'; readonly errors: readonly string[] };

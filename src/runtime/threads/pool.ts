@@ -1,0 +1,112 @@
+// The main thread's side of nbthread: starts threads 2..N (worker-thread.ts), waits until each
+// has built its runtime, lets them listen once the main thread listens (so that an open port
+// means the main thread serves, with its checks and CLI), and relays the lifecycle operations
+// to them. A thread that dies unexpectedly takes the process down, as a crashed thread does in
+// HAProxy.
+import { Worker } from 'node:worker_threads';
+import { formatMessage } from '../../config/diagnostics.ts';
+import type { ThreadCommand, ThreadData, ThreadReport } from './messages.ts';
+
+const ENTRY = new URL('./worker-thread.ts', import.meta.url);
+
+export class ThreadPool {
+  private readonly workers: Worker[];
+  private stopping = false;
+
+  private constructor(workers: Worker[]) {
+    this.workers = workers;
+  }
+
+  /**
+   * Starts threads 1..count-1 (0-based) with `data` and resolves once all built their runtime,
+   * or with the errors that prevented one from starting (the others are then stopped).
+   */
+  static async start(data: Omit<ThreadData, 'index'>): Promise<ThreadPool | string[]> {
+    const workers: Worker[] = [];
+    for (let i = 1; i < data.count; i++) {
+      workers.push(new Worker(ENTRY, { workerData: { ...data, index: i } satisfies ThreadData, stdout: false, stderr: false }));
+    }
+    const errors = await nextReports(workers, 'built');
+    if (errors.length) {
+      for (const w of workers) void w.terminate();
+      return errors;
+    }
+    return new ThreadPool(workers);
+  }
+
+  /** Lets every thread listen; resolves with the errors of those that could not. */
+  async listen(): Promise<string[]> {
+    this.send('listen');
+    const errors = await nextReports(this.workers, 'ready');
+    if (errors.length) {
+      for (const w of this.workers) void w.terminate();
+      return errors;
+    }
+    this.watch();
+    return [];
+  }
+
+  /** After start-up, a thread that fails or leaves outside a stop ends the process. */
+  private watch(): void {
+    this.workers.forEach((w, i) => {
+      w.removeAllListeners();
+      w.on('error', (e) => {
+        process.stderr.write(formatMessage('ALERT', `thread ${i + 2} crashed: ${e.stack ?? String(e)}`) + '\n');
+        process.exit(1);
+      });
+      w.on('exit', (code) => {
+        if (this.stopping) return;
+        process.stderr.write(formatMessage('ALERT', `thread ${i + 2} exited unexpectedly (status ${code}).`) + '\n');
+        process.exit(1);
+      });
+    });
+  }
+
+  private send(c: ThreadCommand): void {
+    for (const w of this.workers) w.postMessage(c);
+  }
+
+  /** SIGUSR1: every thread stops listening, finishes its streams and ends; resolves when all ended. */
+  softStop(): Promise<void> {
+    this.stopping = true;
+    const ended = this.workers.map((w) => new Promise<void>((resolve) => {
+      if (w.threadId < 0) return resolve();
+      w.once('exit', () => resolve());
+    }));
+    this.send('soft-stop');
+    return Promise.all(ended).then(() => {});
+  }
+
+  hardStop(): void {
+    this.stopping = true;
+    this.send('hard-stop');
+  }
+
+  pause(): void {
+    this.send('pause');
+  }
+
+  resume(): void {
+    this.send('resume');
+  }
+}
+
+/** Waits for each worker's next report: [] when all sent `expected`, else the errors. */
+async function nextReports(workers: readonly Worker[], expected: 'built' | 'ready'): Promise<string[]> {
+  const results = await Promise.all(workers.map((w, k) => new Promise<string[]>((resolve) => {
+    const n = k + 2;
+    const done = (r: string[]): void => {
+      w.off('message', onMessage);
+      w.off('error', onError);
+      w.off('exit', onExit);
+      resolve(r);
+    };
+    const onMessage = (m: ThreadReport): void => done(m.type === expected ? [] : m.type === 'failed' ? [...m.errors] : [`thread ${n}: unexpected report ${m.type}.`]);
+    const onError = (e: Error): void => done([`thread ${n}: internal error: ${e.stack ?? String(e)}`]);
+    const onExit = (code: number): void => done([`thread ${n} exited during start-up (status ${code}).`]);
+    w.on('message', onMessage);
+    w.on('error', onError);
+    w.on('exit', onExit);
+  })));
+  return results.flat();
+}

@@ -1,0 +1,294 @@
+// nbthread 2 against the real process: both threads accept (the "thread" fetch), server maxconn
+// and queues hold across threads, health checks run once per server, a CLI "disable server" is
+// seen by both threads, stats add both threads' counters up, round-robin stays exact across
+// threads, and -sf reloads under load lose nothing.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { request } from 'node:http';
+import { createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import {
+  tempDir, writeConfig, freePort, startTurnpike, withProxy, echoServer, exchange, runTurnpike, sleep, useMigrateReq, DEFAULTS, type RunningProxy,
+} from './harness.ts';
+
+const HTTP_DEFAULTS = DEFAULTS.replace('mode tcp', 'mode http');
+
+function socat(path: string, input: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile('socat', ['-t', '2', '-', `UNIX-CONNECT:${path}`], { timeout: 5000, encoding: 'latin1' }, (err, stdout) => {
+      if (err) reject(err);
+      else resolve(stdout);
+    });
+    child.stdin!.end(input);
+  });
+}
+
+function csv(text: string): Record<string, string>[] {
+  const lines = text.split('\n').filter((l) => l);
+  const cols = lines[0]!.slice(2).split(',');
+  return lines.slice(1).map((l) => {
+    const v = l.split(',');
+    return Object.fromEntries(cols.map((c, i) => [c, v[i]!]));
+  });
+}
+
+/** One HTTP/1.1 request on a new connection; resolves with the status and body. */
+function get(port: number, path = '/'): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, agent: false, headers: { connection: 'close' }, timeout: 10_000 }, (res) => {
+      let body = '';
+      res.setEncoding('latin1');
+      res.on('data', (c: string) => { body += c; });
+      res.on('end', () => resolve({ status: res.statusCode!, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** An HTTP server answering its name after `delayMs`, counting requests and the most in flight at once. */
+async function slowNamed(name: string, delayMs: number): Promise<{ port: number; served: number; maxInFlight: number; close(): Promise<void> }> {
+  const st = { port: 0, served: 0, maxInFlight: 0, inFlight: 0, close: async () => {} };
+  const sockets = new Set<Socket>();
+  const srv: Server = createServer((sock) => {
+    sockets.add(sock);
+    sock.on('close', () => sockets.delete(sock));
+    let buf = '';
+    sock.on('data', (d) => {
+      buf += d.toString('latin1');
+      if (!buf.includes('\r\n\r\n')) return;
+      buf = '';
+      st.inFlight++;
+      if (st.inFlight > st.maxInFlight) st.maxInFlight = st.inFlight;
+      setTimeout(() => {
+        st.inFlight--;
+        st.served++;
+        sock.end(`HTTP/1.1 200 OK\r\ncontent-length: ${name.length}\r\nconnection: close\r\n\r\n${name}`);
+      }, delayMs);
+    });
+    sock.on('error', () => {});
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  st.port = (srv.address() as { port: number }).port;
+  st.close = () => new Promise<void>((r) => {
+    for (const s of sockets) s.destroy();
+    srv.close(() => r());
+  });
+  return st;
+}
+
+describe('nbthread 2', () => {
+  let dir: { path: string; cleanup(): void };
+  before(() => { dir = tempDir(); });
+  after(() => dir.cleanup());
+
+  test('nbthread, thread-groups and cpu-map are checked as HAProxy 2.6 does', () => {
+    const check = (global: string): string => {
+      const r = runTurnpike(['-c', '-f', writeConfig(dir.path, `global\n  ${global}\n${DEFAULTS}listen l\n  bind 127.0.0.1:1\n`, 'kw.cfg')]);
+      return r.code === 0 ? 'valid' : (r.stderr.match(/parsing \[[^\]]+\] : (.*)/)?.[1] ?? r.stderr);
+    };
+    assert.equal(check('nbthread 2'), 'valid');
+    assert.equal(check('nbthread 0'), "'nbthread' value must be between 1 and 64 (was 0)");
+    assert.equal(check('nbthread 65'), "'nbthread' value must be between 1 and 64 (was 65)");
+    assert.equal(check('nbthread x'), "'nbthread' passed a missing or unparsable integer value in 'x'");
+    assert.equal(check('thread-groups 1'), 'valid');
+    assert.equal(check('thread-groups 2'), "'thread-groups' value must be between 1 and 1 (was 2)");
+    assert.match(check('cpu-map 1 0'), /'cpu-map' cannot be honoured/);
+    assert.match(check('nbproc 2'), /nbproc is not supported any more since HAProxy 2\.5/);
+  });
+
+  test('both threads accept connections ("thread" fetch) and show info says Nbthread: 2', { timeout: 60_000 }, async () => {
+    const port = await freePort();
+    const sock = join(dir.path, 'a.sock');
+    const cfg = `global\n  nbthread 2\n  stats socket ${sock} level admin\n${HTTP_DEFAULTS}`
+      + `frontend f\n  bind 127.0.0.1:${port}\n  http-request return status 200 content-type text/plain lf-string "%[thread]"\n`;
+    await withProxy(dir.path, cfg, [port], async () => {
+      const seen = new Map<string, number>();
+      for (let i = 0; i < 400 && (seen.size < 2 || i < 100); i++) {
+        const r = await get(port);
+        seen.set(r.body, (seen.get(r.body) ?? 0) + 1);
+      }
+      assert.deepEqual([...seen.keys()].sort(), ['0', '1'], `thread ids seen: ${JSON.stringify([...seen])}`);
+      const info = await socat(sock, 'show info\n');
+      assert.match(info, /^Nbthread: 2$/m);
+      const total = [...seen.values()].reduce((a, b) => a + b, 0);
+      // Stats add both threads up: every request of both threads is in the frontend's totals.
+      const fe = csv(await socat(sock, 'show stat\n')).find((r) => r.pxname === 'f' && r.svname === 'FRONTEND')!;
+      assert.equal(Number(fe.req_tot), total);
+      assert.equal(Number(fe.hrsp_2xx), total);
+      assert.equal(Number(fe.stot), total);
+      assert.match(info, new RegExp(`^CumReq: ${total}$`, 'm'));
+    });
+  });
+
+  test('server maxconn 1 holds across threads; queued requests are served when a slot frees on the other thread', { timeout: 60_000 }, async () => {
+    const srv = await slowNamed('s', 100);
+    const port = await freePort();
+    const sock = join(dir.path, 'b.sock');
+    const cfg = `global\n  nbthread 2\n  stats socket ${sock} level admin\n${HTTP_DEFAULTS}`
+      + `frontend f\n  bind 127.0.0.1:${port}\n  http-request set-header x-thread %[thread]\n  default_backend b\n`
+      + `backend b\n  timeout queue 20s\n  server s 127.0.0.1:${srv.port} maxconn 1\n`;
+    try {
+      await withProxy(dir.path, cfg, [port], async () => {
+        // Let the second thread listen before the burst (it starts after the first).
+        await sleep(1500);
+        const results = await Promise.all(Array.from({ length: 20 }, () => get(port)));
+        assert.deepEqual(results.map((r) => r.status), new Array(20).fill(200));
+        assert.equal(srv.maxInFlight, 1, 'never two requests at the server at once');
+        assert.equal(srv.served, 20);
+        const rows = csv(await socat(sock, 'show stat\n'));
+        const s = rows.find((r) => r.pxname === 'b' && r.svname === 's')!;
+        assert.equal(s.smax, '1');
+        assert.equal(s.stot, '20');
+        assert.ok(Number(rows.find((r) => r.pxname === 'b' && r.svname === 'BACKEND')!.qmax) >= 2, 'requests were queued');
+        assert.equal(s.scur, '0');
+        assert.equal(s.qcur, '0');
+      });
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('health checks run once per server (not once per thread), and DOWN is seen by both threads', { timeout: 60_000 }, async () => {
+    let checks = 0;
+    const up = createServer((s) => { checks++; s.destroy(); });
+    await new Promise<void>((r) => up.listen(0, '127.0.0.1', r));
+    const upPort = (up.address() as { port: number }).port;
+    const deadPort = await freePort();
+    const port = await freePort();
+    const cfg = `global\n  nbthread 2\n${DEFAULTS}`
+      + `listen l\n  bind 127.0.0.1:${port}\n  balance roundrobin\n`
+      + `  server up 127.0.0.1:${upPort} check inter 200 rise 1 fall 1\n  server dead 127.0.0.1:${deadPort} check inter 200 rise 1 fall 1\n`;
+    try {
+      await withProxy(dir.path, cfg, [port], async (tp) => {
+        await tp.waitFor(/dead is DOWN/, 10_000);
+        const before = checks;
+        await sleep(2000);
+        const n = checks - before;
+        // 10 checks in 2 s at inter 200 for one checker; two checkers would make ~20.
+        assert.ok(n >= 6 && n <= 13, `${n} check connections in 2 s`);
+        // Every connection goes to "up" (whichever thread takes it): "dead" is down everywhere.
+        const before2 = checks;
+        let failed = 0;
+        for (let i = 0; i < 40; i++) {
+          const r = await exchange(port, null, { timeoutMs: 2000 }).catch(() => 'error');
+          if (r === 'error') failed++;
+        }
+        assert.equal(failed, 0);
+        assert.ok(checks - before2 >= 40, 'the connections reached the up server');
+        assert.equal((tp.stderr().match(/dead is DOWN/g) ?? []).length, 1, 'the transition is reported once');
+      });
+    } finally {
+      await new Promise<void>((r) => up.close(() => r()));
+    }
+  });
+
+  test('"disable server" on the CLI is seen by both threads; roundrobin alternates exactly across threads', { timeout: 60_000 }, async () => {
+    const a = await slowNamed('a', 0);
+    const b = await slowNamed('b', 0);
+    const port = await freePort();
+    const sock = join(dir.path, 'c.sock');
+    const cfg = `global\n  nbthread 2\n  stats socket ${sock} level admin\n${HTTP_DEFAULTS}`
+      + `frontend f\n  bind 127.0.0.1:${port}\n  default_backend b\n`
+      + `backend b\n  balance roundrobin\n  server a 127.0.0.1:${a.port}\n  server b 127.0.0.1:${b.port}\n`;
+    try {
+      await withProxy(dir.path, cfg, [port], async () => {
+        await sleep(1500);
+        const seq: string[] = [];
+        for (let i = 0; i < 40; i++) seq.push((await get(port)).body);
+        for (let i = 1; i < seq.length; i++) assert.notEqual(seq[i], seq[i - 1], `roundrobin sequence ${seq.join('')}`);
+        assert.equal(await socat(sock, 'disable server b/b\n'), '\n');
+        const after: string[] = [];
+        for (let i = 0; i < 40; i++) after.push((await get(port)).body);
+        assert.deepEqual([...new Set(after)], ['a'], `after disable: ${after.join('')}`);
+        assert.equal(await socat(sock, 'enable server b/b\n'), '\n');
+        const back: string[] = [];
+        for (let i = 0; i < 20; i++) back.push((await get(port)).body);
+        assert.deepEqual([...new Set(back)].sort(), ['a', 'b']);
+      });
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  test('leastconn reads the connection counts of both threads', { timeout: 60_000 }, async () => {
+    const held: Socket[] = [];
+    const x = createServer((s) => { held.push(s); s.write('x\n'); });
+    const y = createServer((s) => { held.push(s); s.write('y\n'); });
+    await Promise.all([x, y].map((s) => new Promise<void>((r) => s.listen(0, '127.0.0.1', r))));
+    const port = await freePort();
+    const cfg = `global\n  nbthread 2\n${DEFAULTS}listen l\n  bind 127.0.0.1:${port}\n  balance leastconn\n`
+      + `  server x 127.0.0.1:${(x.address() as { port: number }).port}\n  server y 127.0.0.1:${(y.address() as { port: number }).port}\n`;
+    const clients: Socket[] = [];
+    try {
+      await withProxy(dir.path, cfg, [port], async () => {
+        await sleep(1500);
+        // 20 long connections arrive on both threads; leastconn keeps the servers within one of each other.
+        const names: string[] = [];
+        for (let i = 0; i < 20; i++) {
+          const { connect } = await import('node:net');
+          const c = connect(port, '127.0.0.1');
+          clients.push(c);
+          names.push(await new Promise<string>((r) => c.once('data', (d) => r(d.toString().trim()))));
+        }
+        const nx = names.filter((n) => n === 'x').length;
+        assert.ok(Math.abs(nx - 10) <= 1, `x got ${nx} of 20 (${names.join('')})`);
+      });
+    } finally {
+      for (const c of clients) c.destroy();
+      for (const s of held) s.destroy();
+      await Promise.all([x, y].map((s) => new Promise<void>((r) => s.close(() => r()))));
+    }
+  });
+
+  test('soft stop (SIGUSR1) drains both threads; -sf reloads under load lose no connection', { timeout: 100_000 }, async (t) => {
+    const sysctl = useMigrateReq();
+    if (typeof sysctl === 'string') {
+      t.skip(sysctl);
+      return;
+    }
+    const echo = await echoServer();
+    const port = await freePort();
+    const pidfile = join(dir.path, 'tp.pid');
+    const cfg = writeConfig(dir.path, `global\n  nbthread 2\n${DEFAULTS}listen l\n  bind 127.0.0.1:${port}\n  server s 127.0.0.1:${echo.port}\n`, 'reload.cfg');
+    const procs: RunningProxy[] = [];
+    let stop = false;
+    let total = 0;
+    const failures: string[] = [];
+    try {
+      procs.push(await startTurnpike(cfg, [port], ['-p', pidfile]));
+      await sleep(1000);
+      const loops = Array.from({ length: 4 }, async () => {
+        while (!stop) {
+          try {
+            const r = await exchange(port, 'ping\n', { timeoutMs: 5000 });
+            if (r !== 'ping\n') failures.push(`echo: ${JSON.stringify(r)}`);
+            total++;
+          } catch (e) {
+            failures.push((e as Error).message);
+          }
+        }
+      });
+      for (let i = 0; i < 5; i++) {
+        await sleep(600);
+        const old = procs[procs.length - 1]!;
+        const next = await startTurnpike(cfg, [port], ['-p', pidfile, '-sf', String(old.pid)]);
+        procs.push(next);
+        assert.equal(await old.waitExit(20_000), 0, 'the old process (both threads) finished');
+      }
+      await sleep(500);
+      stop = true;
+      await Promise.all(loops);
+      assert.deepEqual(failures, [], `${failures.length} failures out of ${total}`);
+      assert.ok(total > 50, `only ${total} exchanges`);
+    } finally {
+      stop = true;
+      for (const p of procs) if (!p.done()) await p.stop('SIGTERM');
+      sysctl.release();
+      await echo.close();
+    }
+  });
+});
