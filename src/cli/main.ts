@@ -127,7 +127,7 @@ async function main(argv: readonly string[]): Promise<number> {
   if (masterSocket) config.global.statsSockets.push(masterSocket);
 
   events.configure({ quiet });
-  if (o.debug) enableDebugTrace();
+  if (o.debug) enableDebugTrace(true);
   // Node cannot change RLIMIT_NOFILE: ulimit-n may only lower the budget maxconn is computed from.
   const hardLimit = fdLimit();
   const ulimitN = config.global.ulimitN;

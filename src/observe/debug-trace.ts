@@ -8,6 +8,7 @@
 // Off unless -d is given: each hook is one boolean test on the hot path.
 import type { Socket } from 'node:net';
 import type { HttpHeaders } from '../protocols/http1/message.ts';
+import { threads } from '../runtime/threads/context.ts';
 
 export const debugTrace = { on: false };
 
@@ -15,14 +16,15 @@ let nextId = 0;
 let pending: string[] = [];
 let flushQueued = false;
 
-export function enableDebugTrace(): void {
+/** Turns the trace on; the banner is printed once per process (by the main thread). */
+export function enableDebugTrace(banner: boolean): void {
   debugTrace.on = true;
-  process.stdout.write('Using epoll() as the polling mechanism.\n');
+  if (banner) process.stdout.write('Using epoll() as the polling mechanism.\n');
 }
 
-/** A number for a new stream (HAProxy's uniq_id). */
+/** A number for a new stream (HAProxy's uniq_id), unique in the process: threads take turns in the sequence. */
 export function traceId(): number {
-  return nextId++;
+  return nextId++ * threads.count + threads.index;
 }
 
 /** The descriptor of a socket (a TLS socket's is its transport's), -1 when closed or unknown. */

@@ -8,6 +8,7 @@ import { parseArgs, type CliOptions } from '../../cli/args.ts';
 import { loadConfig } from '../../cli/load-config.ts';
 import { Runtime } from '../runtime.ts';
 import { events } from '../events.ts';
+import { enableDebugTrace } from '../../observe/debug-trace.ts';
 import { joinThreads, slabOf } from './join.ts';
 import { setThread, threads } from './context.ts';
 import type { ThreadCommand, ThreadData, ThreadReport } from './messages.ts';
@@ -25,6 +26,7 @@ async function run(): Promise<void> {
   if (!loaded) return report({ type: 'failed', errors: [`thread ${d.index + 1}: the configuration changed since thread 1 read it.`] });
   events.configure({ quiet: loaded.quiet });
   setThread(d.index, d.count);
+  if (o.debug) enableDebugTrace(false);
   threads.ticketKeys = Buffer.from(d.ticketKeys);
   const rt = new Runtime(loaded.config, d.fdLimit);
   const err = joinThreads(rt, slabOf(d.buffer, d.count), d.index);
