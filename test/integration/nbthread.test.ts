@@ -8,6 +8,8 @@ import { execFile } from 'node:child_process';
 import { request } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
+import { makeTestCerts } from '../unit/protocols/tls-certs.ts';
 import {
   tempDir, writeConfig, freePort, startTurnpike, withProxy, echoServer, exchange, runTurnpike, sleep, useMigrateReq, DEFAULTS, type RunningProxy,
 } from './harness.ts';
@@ -120,6 +122,34 @@ describe('nbthread 2', () => {
       assert.equal(Number(fe.hrsp_2xx), total);
       assert.equal(Number(fe.stot), total);
       assert.match(info, new RegExp(`^CumReq: ${total}$`, 'm'));
+    });
+  });
+
+  test('TLS sessions resume whichever thread issued them (shared ticket keys and session ID context)', { timeout: 60_000 }, async () => {
+    const certs = makeTestCerts(dir.path);
+    const port = await freePort();
+    const cfg = `global\n  nbthread 2\n${HTTP_DEFAULTS}`
+      + `frontend f\n  bind 127.0.0.1:${port} ssl crt ${join(certs.certsDir, 'a.pem')}\n`
+      + '  http-request return status 200 content-type text/plain lf-string "%[ssl_fc_is_resumed] %[thread]"\n';
+    await withProxy(dir.path, cfg, [port], async () => {
+      for (const maxVersion of ['TLSv1.2', 'TLSv1.3'] as const) {
+        let session: Buffer | undefined;
+        const seen: string[] = [];
+        for (let i = 0; i < 40 && new Set(seen.filter((x) => x.startsWith('1 '))).size < 2; i++) {
+          seen.push(await new Promise<string>((resolve) => {
+            const s = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false, maxVersion, ...(session ? { session } : {}) });
+            let text = '';
+            s.on('session', (t: Buffer) => { session = t; });
+            s.on('secureConnect', () => s.write('GET / HTTP/1.0\r\n\r\n'));
+            s.on('data', (d: Buffer) => { text += d.toString('latin1'); });
+            s.on('error', () => {});
+            s.on('close', () => resolve(text.split('\r\n\r\n')[1] ?? ''));
+          }));
+        }
+        // After the first full handshake, every connection resumes, on either thread.
+        assert.deepEqual(seen.slice(1).filter((x) => !x.startsWith('1 ')), [], `${maxVersion}: ${seen.join(', ')}`);
+        assert.deepEqual([...new Set(seen.slice(1).map((x) => x.slice(2)))].sort(), ['0', '1'], `${maxVersion}: ${seen.join(', ')}`);
+      }
     });
   });
 

@@ -14,13 +14,16 @@ import { Server as TlsServer, type SecureContext, type TLSSocket } from 'node:tl
 import { parseProxyHeader } from '../proxy-protocol.ts';
 import { peekClientHello } from './client-hello.ts';
 import { ProxyHeaderError, proxyHeaderErrorText } from '../../observe/log/logger.ts';
-import { bindOptions } from './context.ts';
+import { bindOptions, withSharedTicketKeys } from './context.ts';
 import { setClientTlsInfo, x509ErrorCode } from './info.ts';
 import { allowReset } from './reset.ts';
 import { Sig } from './client-hello.ts';
 import type { BindCerts, CertInstance } from './bind-certs.ts';
 import type { CertEntry } from './certs.ts';
 import type { BindTls, IgnoredErrors } from './settings.ts';
+
+/** The TLS session ID context of every bind: sessions resume whichever thread or process issued them. */
+const SESSION_ID_CONTEXT = 'turnpike';
 
 export const HandshakeError = {
   Failure: 'SSL handshake failure',
@@ -219,9 +222,9 @@ export class TlsAcceptor {
     // The configuration check refused anything else.
     if (!b.ok) throw new Error('TLS settings of a bind line could not be used');
     const dflt = certs.defaultInst;
-    const options = dflt && dflt.settings === settings && !certs.tls.strictSni
+    const options = withSharedTicketKeys(dflt && dflt.settings === settings && !certs.tls.strictSni
       ? { ...b.options, cert: dflt.cert.certPem, key: dflt.cert.keyPem, dhparam: dflt.cert.dhPem ?? 'auto' }
-      : b.options;
+      : b.options);
     if (h) {
       h.server.setSecureContext(options);
       h.generation = certs.generation;
@@ -230,6 +233,9 @@ export class TlsAcceptor {
     const verify = settings.verify ?? 'none';
     const server = new TlsServer({
       ...options,
+      // Node derives the default from process.argv, which differs in worker threads: sessions
+      // would not resume on another thread (nor after a reload).
+      sessionIdContext: SESSION_ID_CONTEXT,
       requestCert: verify !== 'none',
       // Verification results are checked on 'secureConnection', where failures are reported.
       rejectUnauthorized: false,

@@ -18,7 +18,7 @@ import type { CertEntry } from './certs.ts';
 import type { CertUser, StoredCert } from './cert-store.ts';
 import type { CrtListEntry, CrtListUser } from './crt-list.ts';
 import { Sig } from './client-hello.ts';
-import { bindOptions, type ContextProblem } from './context.ts';
+import { bindOptions, withSharedTicketKeys, type ContextProblem } from './context.ts';
 import { lineSettings, type BindTls, type LineConf } from './settings.ts';
 
 /** One SNI name of an instance. */
@@ -139,7 +139,7 @@ export class BindCerts implements CrtListUser {
     const b = bindOptions(settings);
     if (!b.ok) return `unable to build the SSL context of '${cert.path}'.`;
     try {
-      return createSecureContext({ ...b.options, cert: cert.certPem, key: cert.keyPem, dhparam: cert.dhPem ?? 'auto' });
+      return createSecureContext(withSharedTicketKeys({ ...b.options, cert: cert.certPem, key: cert.keyPem, dhparam: cert.dhPem ?? 'auto' }));
     } catch (e) {
       return `unable to load SSL certificate into SSL Context '${cert.path}' (${(e as Error).message}).`;
     }

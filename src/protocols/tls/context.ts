@@ -7,6 +7,7 @@ import { constants } from 'node:crypto';
 import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
 import type { CertEntry } from './certs.ts';
 import { mergeVersions, newGlobalTls, NODE_VERSION, versionRange, type BindTls, type GlobalTls, type ServerTls, type VersionRange } from './settings.ts';
+import { threads } from '../../runtime/threads/context.ts';
 
 /** What went wrong while building contexts; the caller words it for its line. */
 export type ContextProblem =
@@ -59,6 +60,14 @@ export type BindOptionsBuild =
   | { readonly ok: false; readonly problems: readonly ContextProblem[]; readonly warnings: readonly ('ignored' | 'ambiguous')[] };
 
 const builtOptions = new WeakMap<BindTls, BindOptionsBuild>();
+
+/**
+ * With several threads (nbthread), the session ticket keys every thread shares, so that a
+ * ticket issued by one thread resumes on another; unchanged with one thread (random keys).
+ */
+export function withSharedTicketKeys<T extends SecureContextOptions>(o: T): T {
+  return threads.ticketKeys ? { ...o, ticketKeys: threads.ticketKeys } : o;
+}
 
 /**
  * The options every context of these settings shares (a bind line's, or a crt-list line's
