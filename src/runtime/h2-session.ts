@@ -94,9 +94,8 @@ export class H2Session implements H2ConnectionOwner {
   }
 
   onGoaway(): void {
-    // The client opens no more streams: the connection ends with its last one.
+    // The client opens no more streams: the connection ends itself after its last one.
     this.goawaySent = true;
-    if (this.active.size === 0) this.end();
   }
 
   onClose(_err: H2Error | null): void {
@@ -109,28 +108,19 @@ export class H2Session implements H2ConnectionOwner {
   streamEnded(s: H2Stream): void {
     if (!this.active.delete(s)) return;
     if (this.host.stopping) this.stopGracefully();
-    if (this.active.size === 0 && this.goawaySent) this.end();
   }
 
-  /** Soft stop: no new streams, the open ones finish, then the connection closes. */
+  /** Soft stop: no new streams, the open ones finish, then the connection closes (H2Connection ends the socket). */
   private stopGracefully(): void {
     if (this.goawaySent) return;
     this.goawaySent = true;
     this.conn.goaway(H2Code.NO_ERROR);
   }
 
-  /** Idle (timeout client) with no stream in progress: GOAWAY and close. Streams have their own timeouts. */
+  /** Idle (timeout client) with no stream in progress: GOAWAY, then the connection closes. Streams have their own timeouts. */
   private onTimeout = (): void => {
-    if (this.active.size > 0) return;
-    this.goawaySent = true;
-    this.conn.goaway(H2Code.NO_ERROR);
-    this.end();
+    if (this.active.size === 0) this.stopGracefully();
   };
-
-  private end(): void {
-    this.client.end();
-    this.client.destroySoon();
-  }
 
   /** Closes everything now (hard stop, "shutdown session"). */
   close(cause: TermCause, phase: TermPhase): void {
