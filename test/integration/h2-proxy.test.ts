@@ -403,3 +403,32 @@ backend tb
     }
   });
 });
+
+describe('HTTP/2 connection lifetime', () => {
+  test('an idle connection gets GOAWAY (NO_ERROR) after timeout client, then closes', async () => {
+    const dir = tempDir();
+    const port = await freePort();
+    const tp = await startTurnpike(writeConfig(dir.path, `
+defaults
+  mode http
+  timeout connect 1s
+  timeout client 300ms
+  timeout server 1s
+frontend f
+  bind 127.0.0.1:${port} proto h2
+  http-request return status 200 content-type text/plain string ok
+`), [port]);
+    try {
+      const s = h2connect(`http://127.0.0.1:${port}`);
+      const goaway = new Promise<number>((resolve) => s.on('goaway', (code: number) => resolve(code)));
+      const closed = new Promise((resolve) => s.on('close', resolve));
+      s.on('error', () => {});
+      assert.equal((await h2request(s, { ':method': 'GET', ':path': '/' })).status, 200);
+      assert.equal(await goaway, 0);
+      await closed;
+    } finally {
+      await tp.stop();
+      dir.cleanup();
+    }
+  });
+});
