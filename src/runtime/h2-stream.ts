@@ -175,7 +175,10 @@ export class H2Stream extends HttpStream implements H2StreamHandler {
 
   protected override clientWrite(data: Buffer): boolean {
     if (this.outClosed) return true;
-    return this.session.conn.sendData(this.id, data, false);
+    // The last bytes of a body of known length carry END_STREAM (no empty DATA frame after them).
+    const last = this.resKind === BodyKind.Length && data.length === this.resRemaining;
+    if (last) this.outClosed = true;
+    return this.session.conn.sendData(this.id, data, last);
   }
 
   protected override sendContinue(): void {

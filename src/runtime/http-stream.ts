@@ -170,8 +170,8 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   private up: UpstreamStream | null = null;
   private connReused = false;
   private srvBuf: Buffer = EMPTY;
-  private resKind: BodyKind = BodyKind.None;
-  private resRemaining = 0;
+  protected resKind: BodyKind = BodyKind.None;
+  protected resRemaining = 0;
   private resDone = true;
   private resHeadSent = false;
   /** The response is re-chunked towards the client (close-delimited body, HTTP/1.1 client). */
