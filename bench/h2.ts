@@ -8,45 +8,43 @@
 // bench/results/h2-<date>.md.
 
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {
   alive,
-  childCpuTicks,
+  benchTempDir,
   consoleTable,
-  coreBusyPct,
-  coreTimes,
   describeExit,
   describeMachine,
   ensurePackages,
   fmt,
   fmtMs,
   freePort,
-  httpGet,
+  log,
   machineMarkdown,
   markdownTable,
+  measureQuietly,
   median,
   noiseBudget,
-  peakRssMiB,
+  noiseNote,
   pin,
-  registerTempDir,
   run,
+  runLoad,
+  runProxyRounds,
+  selfSignedPem,
   shellWords,
   sleep,
-  start,
-  stop,
+  startNginx,
+  stopNginx,
   tail,
-  treeTicks,
   waitForPort,
-  waitForQuiet,
   which,
-  withChildCpu,
-  CLK_TCK,
+  BACKEND_BODY,
   NOISE_PCT,
   QUIET_PCT,
+  quietRuns,
   type Machine,
-  type NoiseBudget,
+  type NginxBackend,
   type Proc,
 } from './lib.ts';
 import type { Mode } from './tcp.ts';
@@ -73,8 +71,6 @@ export interface H2Options {
 
 const PROXIES = ['haproxy', 'turnpike'] as const;
 type Proxy = (typeof PROXIES)[number];
-
-const BODY = 'ok\n';
 
 /** The issue's target for Turnpike: HTTP/2 req/s at least half HAProxy's. */
 const TARGET_VS_HAPROXY = 0.5;
@@ -174,35 +170,6 @@ function proxyConfig(h2cPort: number, tlsPort: number, pem: string, backendPort:
   ].join('\n');
 }
 
-function nginxConfig(dir: string, port: number): string {
-  // keepalive_requests far above what one backend connection sees in a run, so
-  // nginx never closes the proxies' pooled connections.
-  return `daemon off;
-master_process off;
-worker_processes 1;
-worker_rlimit_nofile 20000;
-pid ${dir}/nginx.pid;
-error_log ${dir}/nginx-error.log warn;
-events {
-    worker_connections 8192;
-    multi_accept on;
-}
-http {
-    access_log off;
-    keepalive_requests 100000000;
-    keepalive_timeout 75s;
-    client_body_temp_path ${dir}/tmp/body;
-    proxy_temp_path ${dir}/tmp/proxy;
-    fastcgi_temp_path ${dir}/tmp/fastcgi;
-    uwsgi_temp_path ${dir}/tmp/uwsgi;
-    scgi_temp_path ${dir}/tmp/scgi;
-    server {
-        listen 127.0.0.1:${port} backlog=4096;
-        location = / { return 200 "ok\\n"; }
-    }
-}
-`;
-}
 
 // ---------------------------------------------------------------------------
 // Running
@@ -232,8 +199,6 @@ interface Setup {
   warmupS: number;
 }
 
-const log = (s: string): void => void process.stderr.write(`${s}\n`);
-
 const urlOf = (u: Setup['urls'], s: ScenarioDef): string => (s.tls ? u.tls : u.clear);
 
 export async function runH2(opts: H2Options): Promise<number> {
@@ -245,19 +210,14 @@ export async function runH2(opts: H2Options): Promise<number> {
     { bin: 'openssl', pkg: 'openssl' },
   ]);
   const haproxyBin = which('haproxy') ?? '/usr/sbin/haproxy';
-  const nginxBin = which('nginx') ?? '/usr/sbin/nginx';
   const h2loadBin = which('h2load') ?? '/usr/bin/h2load';
   const machine = describeMachine(opts.nodeBin, opts.repo);
   const h2loadVersion = execFileSync(h2loadBin, ['--version'], { encoding: 'utf8' }).trim();
   const startedAt = new Date();
   const t0 = Date.now();
 
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'turnpike-bench-h2-'));
-  registerTempDir(dir);
-  mkdirSync(path.join(dir, 'tmp'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'k.pem', '-out', 'c.pem', '-days', '2', '-subj', '/CN=bench.test'], { cwd: dir, stdio: 'ignore' });
-  const pem = path.join(dir, 'bench.pem');
-  writeFileSync(pem, readFileSync(path.join(dir, 'c.pem'), 'latin1') + readFileSync(path.join(dir, 'k.pem'), 'latin1'));
+  const dir = benchTempDir('turnpike-bench-h2-');
+  const pem = selfSignedPem(dir);
 
   const backendPort = await freePort();
   const h2cPort = await freePort();
@@ -265,8 +225,9 @@ export async function runH2(opts: H2Options): Promise<number> {
   const cfgText = proxyConfig(h2cPort, tlsPort, pem, backendPort);
   const cfgFile = path.join(dir, 'proxy.cfg');
   writeFileSync(cfgFile, cfgText);
-  const nginxConf = path.join(dir, 'nginx.conf');
-  writeFileSync(nginxConf, nginxConfig(dir, backendPort));
+  // keepalive_requests far above what one backend connection sees in a run, so
+  // nginx never closes the proxies' pooled connections.
+  const backend: NginxBackend = { dir, port: backendPort, keepaliveRequests: 100000000, keepaliveTimeout: '75s', files: [] };
 
   const proxyCmd: Record<Proxy, [string, string[]]> = {
     haproxy: [haproxyBin, ['-db', '-f', cfgFile]],
@@ -286,51 +247,29 @@ export async function runH2(opts: H2Options): Promise<number> {
     const setup: Setup = { h2loadBin, loadCpu: mode === 'pinned' ? 1 : undefined, urls, durationS: opts.durationS, warmupS: opts.warmupS };
     log(`\nbench: === h2, ${mode}${mode === 'pinned' ? ' (proxy on cpu 0; nginx and h2load on cpu 1)' : ''} ===`);
 
-    const [ncmd, nargs] = pin(setup.loadCpu, nginxBin, ['-p', dir, '-e', path.join(dir, 'nginx-error.log'), '-c', nginxConf]);
-    const nginx = start('nginx', ncmd, nargs);
-    try {
-      await waitForPort(backendPort, nginx);
-      const r = await httpGet(backendPort, '/');
-      if (r.status !== 200 || r.body.toString() !== BODY) throw new Error(`GET / returned ${r.status} ${JSON.stringify(r.body.toString().slice(0, 80))}`);
-    } catch (err) {
-      throw new Error(`nginx failed to start: ${(err as Error).message}\n${tail(nginx.output())}`);
-    }
-
-    for (let round = 1; round <= opts.rounds; round++) {
+    const nginx = await startNginx(backend, setup.loadCpu);
+    await runProxyRounds({
+      mode,
+      rounds: opts.rounds,
       // Reverse the order every other round so drift (thermal, other jobs) does not favour one proxy.
-      const order = round % 2 ? PROXIES : [...PROXIES].reverse();
-      for (const proxy of order) {
-        if (startFailures[proxy]) {
-          for (const scenario of scenarios) results.push({ mode, round, proxy, scenario, failure: 'skipped: did not start earlier', warnings: [] });
-          continue;
-        }
-        const [cmd, args] = pin(proxyCpu, ...proxyCmd[proxy]);
-        log(`bench: [${mode} round ${round}/${opts.rounds}] ${label(proxy)}: ${[cmd, ...args].join(' ')}`);
-        const p = start(label(proxy), cmd, args);
-        try {
-          const ready = await checkProxy(p, h2cPort, tlsPort, setup);
-          if (ready) {
-            startFailures[proxy] = ready;
-            log(`bench:   ${label(proxy)} FAILED the start check: ${ready}`);
-            for (const scenario of scenarios) results.push({ mode, round, proxy, scenario, failure: ready, warnings: [] });
-            continue;
-          }
-          for (const scenario of scenarios) {
-            if (!alive(p)) {
-              results.push({ mode, round, proxy, scenario, failure: `proxy ${describeExit(p)} before this run:\n${tail(p.output())}`, warnings: [] });
-              continue;
-            }
-            results.push(await measureQuietly(noise, setup, mode, round, proxy, scenario, p, nginx));
-          }
-          const hwm = peakRssMiB(p.pid);
-          for (const r of results) if (r.mode === mode && r.round === round && r.proxy === proxy) r.peakRssMiB = hwm;
-        } finally {
-          await stop(p, 10_000);
-        }
-        await sleep(500);
-      }
-    }
-    await stop(nginx);
+      order: (round) => (round % 2 ? PROXIES : [...PROXIES].reverse()),
+      scenarios,
+      label,
+      command: (proxy) => pin(proxyCpu, ...proxyCmd[proxy]),
+      ready: (p) => checkProxy(p, h2cPort, tlsPort, setup),
+      measure: (proxy, scenario, round, p) =>
+        measureQuietly(
+          noise,
+          p,
+          () => measure(setup, mode, round, proxy, scenario, p, nginx),
+          (m) => `${SCENARIOS[scenario].title.padEnd(30)} ${summarizeOne(m)}`,
+        ),
+      failed: (proxy, scenario, round, failure) => ({ mode, round, proxy, scenario, failure, warnings: [] }),
+      stopGraceMs: 10_000,
+      results,
+      startFailures,
+    });
+    await stopNginx(nginx);
   }
 
   const elapsedS = (Date.now() - t0) / 1000;
@@ -339,12 +278,9 @@ export async function runH2(opts: H2Options): Promise<number> {
   const cells = rows.map((r) => rowCells(r, label));
   process.stdout.write(`\n${consoleTable(HEADERS, NUMERIC_COLS, cells, rows.map((r) => `${r.mode}/${r.scenario}`))}\n`);
   for (const [proxy, why] of Object.entries(startFailures)) process.stdout.write(`\n${proxy} failed the start check:\n${why}\n`);
-  const noiseNote =
-    `Noise control: waited ${(noise.waitedMs / 1000).toFixed(0)} s in total for other jobs to quieten, ` +
-    `repeated ${noise.retries} noisy measurement${noise.retries === 1 ? '' : 's'}; ` +
-    `${noise.noisyKept} of the kept measurements ${noise.noisyKept === 1 ? 'is' : 'are'} still noisy (other CPU > ${NOISE_PCT}%).`;
-  process.stdout.write(`\n${noiseNote}\n`);
-  const file = writeReport(opts, machine, h2loadVersion, startedAt, elapsedS, cfgText, scenarios, rows, results, label, startFailures, noiseNote);
+  const note = noiseNote(noise);
+  process.stdout.write(`\n${note}\n`);
+  const file = writeReport(opts, machine, h2loadVersion, startedAt, elapsedS, cfgText, scenarios, rows, results, label, startFailures, note);
   process.stdout.write(`\nresults written to ${path.relative(process.cwd(), file) || file} (${elapsedS.toFixed(0)} s)\n`);
   return results.some((r) => r.failure) ? 1 : 0;
 }
@@ -366,8 +302,8 @@ async function checkProxy(p: Proc, h2cPort: number, tlsPort: number, setup: Setu
       } catch (err) {
         return `h2load ${shellWords(args)}: ${r.timedOut ? 'timed out' : (err as Error).message}\nproxy output:\n${tail(p.output())}`;
       }
-      if (h.protocol !== proto || h.succeeded !== 20 || h.status['2xx'] !== 20 || h.dataBytes !== 20 * BODY.length) {
-        return `h2load ${shellWords(args)}: protocol ${h.protocol}, ${h.succeeded} of 20 succeeded, ${h.status['2xx']} 2xx, ${h.dataBytes} body bytes (want ${proto}, 20, 20, ${20 * BODY.length})\n${tail(r.output, 8)}\nproxy output:\n${tail(p.output())}`;
+      if (h.protocol !== proto || h.succeeded !== 20 || h.status['2xx'] !== 20 || h.dataBytes !== 20 * BACKEND_BODY.length) {
+        return `h2load ${shellWords(args)}: protocol ${h.protocol}, ${h.succeeded} of 20 succeeded, ${h.status['2xx']} 2xx, ${h.dataBytes} body bytes (want ${proto}, 20, 20, ${20 * BACKEND_BODY.length})\n${tail(r.output, 8)}\nproxy output:\n${tail(p.output())}`;
       }
     }
     return undefined;
@@ -377,48 +313,17 @@ async function checkProxy(p: Proc, h2cPort: number, tlsPort: number, setup: Setu
   }
 }
 
-/** Measures, repeating (within the retry budget) a run during which other jobs took CPU; keeps the quietest. */
-async function measureQuietly(noise: NoiseBudget, setup: Setup, mode: Mode, round: number, proxy: Proxy, scenario: H2Scenario, p: Proc, nginx: Proc): Promise<Measurement> {
-  let best: Measurement | undefined;
-  for (;;) {
-    const waited = await waitForQuiet(noise);
-    if (waited) log(`bench:   ${waited}`);
-    const cur = await measure(setup, mode, round, proxy, scenario, p, nginx);
-    log(`bench:   ${SCENARIOS[scenario].title.padEnd(30)} ${summarizeOne(cur)}`);
-    if (!best || (cur.otherCpu ?? Infinity) < (best.otherCpu ?? Infinity)) best = cur;
-    await sleep(300);
-    const noisy = (cur.otherCpu ?? 0) > NOISE_PCT && !cur.failure;
-    if (!noisy || noise.retriesLeft <= 0 || !alive(p)) break;
-    noise.retriesLeft--;
-    log(`bench:   noisy run, measuring again (${noise.retriesLeft} retries left)`);
-  }
-  if (best.warnings.some((w) => w.startsWith('noisy'))) noise.noisyKept++;
-  return best;
-}
-
 async function measure(setup: Setup, mode: Mode, round: number, proxy: Proxy, scenario: H2Scenario, p: Proc, nginx: Proc): Promise<Measurement> {
   const m: Measurement = { mode, round, proxy, scenario, warnings: [] };
   const s = SCENARIOS[scenario];
-  const [cmd, args] = pin(setup.loadCpu, ...withChildCpu(setup.h2loadBin, h2loadArgs(s, urlOf(setup.urls, s), setup.durationS, setup.warmupS)));
   // CPU is counted over warm-up and main duration alike: both load the proxy the same way.
-  const cores0 = coreTimes();
-  const proxy0 = treeTicks(p.pid);
-  const nginx0 = treeTicks(nginx.pid);
-  const w0 = process.hrtime.bigint();
-  const r = await run('h2load', cmd, args, (setup.durationS + setup.warmupS + 30) * 1000);
-  const wallS = Number(process.hrtime.bigint() - w0) / 1e9;
-  const proxy1 = treeTicks(p.pid);
-  const nginx1 = treeTicks(nginx.pid);
-  const cores1 = coreTimes();
-  m.proxyCpu = (100 * (proxy1 - proxy0)) / CLK_TCK / wallS;
-  m.nginxCpu = (100 * (nginx1 - nginx0)) / CLK_TCK / wallS;
-  m.coreBusy = coreBusyPct(cores0, cores1);
-  const loadTicks = childCpuTicks(r.output);
-  if (loadTicks !== undefined) {
-    m.loadCpu = (100 * loadTicks) / CLK_TCK / wallS;
-    const busyTicks = cores1.reduce((a, [busy], i) => a + busy - (cores0[i]?.[0] ?? 0), 0);
-    m.otherCpu = Math.max(0, (100 * (busyTicks - (proxy1 - proxy0) - (nginx1 - nginx0) - loadTicks)) / CLK_TCK / wallS);
-  }
+  const load = await runLoad('h2load', setup.h2loadBin, h2loadArgs(s, urlOf(setup.urls, s), setup.durationS, setup.warmupS), setup.loadCpu, (setup.durationS + setup.warmupS + 30) * 1000, p, nginx);
+  const r = load.result;
+  m.proxyCpu = load.proxyCpu;
+  m.nginxCpu = load.nginxCpu;
+  m.coreBusy = load.coreBusy;
+  m.loadCpu = load.loadCpu;
+  m.otherCpu = load.otherCpu;
 
   if (r.timedOut || r.code !== 0) {
     m.failure = `h2load ${r.timedOut ? 'timed out' : `exited ${r.code ?? r.signal}`}:\n${tail(r.output)}`;
@@ -433,7 +338,7 @@ async function measure(setup: Setup, mode: Mode, round: number, proxy: Proxy, sc
       // Failed and error responses are cheap to produce: more than 0.1% of them invalidates the figure.
       else if (bad + non2xx > h.total / 1000) m.failure = `${h.failed} failed, ${h.errored} errored, ${h.timeout} timed out, ${non2xx} non-2xx of ${h.total} requests`;
       else if (bad + non2xx) m.warnings.push(`${h.failed} failed, ${h.errored} errored, ${h.timeout} timed out, ${non2xx} non-2xx`);
-      if (h.succeeded > 0 && h.dataBytes < h.succeeded * BODY.length) m.warnings.push(`${h.dataBytes} body bytes for ${h.succeeded} responses of ${BODY.length}`);
+      if (h.succeeded > 0 && h.dataBytes < h.succeeded * BACKEND_BODY.length) m.warnings.push(`${h.dataBytes} body bytes for ${h.succeeded} responses of ${BACKEND_BODY.length}`);
       if (m.otherCpu !== undefined && m.otherCpu > NOISE_PCT) m.warnings.push(`noisy: other processes used ${fmt(m.otherCpu)}% of a core during this run`);
     } catch (err) {
       m.failure = (err as Error).message;
@@ -497,14 +402,7 @@ function summarize(results: Measurement[], modes: Mode[], scenarios: readonly H2
           .map(([k, v]) => `${k} ${v}`);
         const failedRuns = ms.length - ok.length;
         if (failedRuns) errParts.push(`${failedRuns} failed run${failedRuns > 1 ? 's' : ''}`);
-        // Medians over the quiet rounds when there are any (see http.ts).
-        const quiet = ok.filter((r) => (r.otherCpu ?? Infinity) <= NOISE_PCT);
-        const used = quiet.length ? quiet : ok;
-        const roundsNote = !ok.length
-          ? `none ok of ${ms.length}`
-          : quiet.length
-            ? `${quiet.length} quiet${quiet.length < ms.length ? ` of ${ms.length}` : ''}`
-            : `${ok.length} NOISY${ok.length < ms.length ? ` of ${ms.length}` : ''}`;
+        const { used, roundsNote } = quietRuns(ms, ok);
         const rps = median(used.map((r) => r.h2!.rps));
         const proxyCpu = median(used.map((r) => r.proxyCpu!));
         const row: Row = {

@@ -5,15 +5,14 @@
 // and writes bench/results/http-<date>.md. A profile mode runs Turnpike alone under
 // `--cpu-prof` and prints the functions with the most self time.
 
-import { mkdtempSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   alive,
-  childCpuTicks,
-  coreBusyPct,
-  coreTimes,
+  benchTempDir,
+  checkBackendBody,
+  consoleTable,
   describeExit,
   describeMachine,
   ensurePackages,
@@ -21,33 +20,36 @@ import {
   fmtMs,
   freePort,
   httpGet,
+  log,
   machineMarkdown,
-  median,
+  markdownTable,
+  measureQuietly,
   noiseBudget,
+  noiseNote,
+  median,
   parseWrk,
-  peakRssMiB,
   pin,
   profileTop,
   rawExchange,
-  registerTempDir,
   run,
+  runLoad,
+  runProxyRounds,
   shellWords,
   sleep,
-  start,
-  stop,
+  startNginx,
+  stopNginx,
   tail,
-  treeTicks,
   waitForPort,
-  waitForQuiet,
   which,
-  withChildCpu,
-  CLK_TCK,
+  BACKEND_BODY,
   NOISE_PCT,
   QUIET_PCT,
+  quietRuns,
   type Machine,
-  type NoiseBudget,
+  type NginxBackend,
   type Proc,
-  type WrkResult, consoleTable, markdownTable } from './lib.ts';
+  type WrkResult,
+} from './lib.ts';
 
 export type Mode = 'unpinned' | 'pinned';
 export const HTTP_PROXIES = ['haproxy', 'turnpike', 'node-http-proxy', 'haproxy-nbthread2', 'turnpike-nbthread2'] as const;
@@ -77,7 +79,6 @@ export interface HttpOptions {
   profileTopN: number;
 }
 
-const SMALL_BODY = 'ok\n';
 const BIG_BYTES = 64 * 1024;
 
 /** Issue 3's targets for Turnpike. */
@@ -92,10 +93,10 @@ interface ScenarioDef {
 }
 
 const SCENARIOS: Record<HttpScenario, ScenarioDef> = {
-  ka50: { title: 'keep-alive small, 50 conns', conns: 50, path: '/', close: false, bodyBytes: SMALL_BODY.length },
-  ka200: { title: 'keep-alive small, 200 conns', conns: 200, path: '/', close: false, bodyBytes: SMALL_BODY.length },
+  ka50: { title: 'keep-alive small, 50 conns', conns: 50, path: '/', close: false, bodyBytes: BACKEND_BODY.length },
+  ka200: { title: 'keep-alive small, 200 conns', conns: 200, path: '/', close: false, bodyBytes: BACKEND_BODY.length },
   big: { title: 'keep-alive 64 KiB, 50 conns', conns: 50, path: '/64k', close: false, bodyBytes: BIG_BYTES },
-  close: { title: 'conn per request, 50 conns', conns: 50, path: '/', close: true, bodyBytes: SMALL_BODY.length },
+  close: { title: 'conn per request, 50 conns', conns: 50, path: '/', close: true, bodyBytes: BACKEND_BODY.length },
 };
 
 function wrkArgs(s: ScenarioDef, url: string, durationS: number): string[] {
@@ -145,42 +146,6 @@ function proxyConfig(proxyPort: number, backendPort: number, nbthread = 1): stri
   ].join('\n');
 }
 
-function nginxConfig(dir: string, port: number): string {
-  // keepalive_requests far above what one backend connection sees in a run, so
-  // nginx never closes the proxies' pooled connections.
-  return `daemon off;
-master_process off;
-worker_processes 1;
-worker_rlimit_nofile 20000;
-pid ${dir}/nginx.pid;
-error_log ${dir}/nginx-error.log warn;
-events {
-    worker_connections 8192;
-    multi_accept on;
-}
-http {
-    access_log off;
-    default_type application/octet-stream;
-    sendfile on;
-    tcp_nopush on;
-    keepalive_requests 100000000;
-    keepalive_timeout 75s;
-    client_body_temp_path ${dir}/tmp/body;
-    proxy_temp_path ${dir}/tmp/proxy;
-    fastcgi_temp_path ${dir}/tmp/fastcgi;
-    uwsgi_temp_path ${dir}/tmp/uwsgi;
-    scgi_temp_path ${dir}/tmp/scgi;
-    server {
-        listen 127.0.0.1:${port} backlog=4096;
-        root ${dir}/www;
-        location = / { return 200 "ok\\n"; }
-        location = /64k { }
-    }
-}
-`;
-}
-
-const log = (s: string): void => void process.stderr.write(`${s}\n`);
 
 export async function runHttp(opts: HttpOptions): Promise<number> {
   ensurePackages([
@@ -190,15 +155,13 @@ export async function runHttp(opts: HttpOptions): Promise<number> {
     { bin: 'taskset', pkg: 'util-linux' },
   ]);
   const haproxyBin = which('haproxy') ?? '/usr/sbin/haproxy';
-  const nginxBin = which('nginx') ?? '/usr/sbin/nginx';
   const wrkBin = which('wrk') ?? '/usr/bin/wrk';
   const machine = describeMachine(opts.nodeBin, opts.repo);
   const startedAt = new Date();
   const t0 = Date.now();
 
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'turnpike-bench-http-'));
-  registerTempDir(dir);
-  for (const d of ['www', 'tmp']) mkdirSync(path.join(dir, d));
+  const dir = benchTempDir('turnpike-bench-http-');
+  mkdirSync(path.join(dir, 'www'));
   writeFileSync(path.join(dir, 'www', '64k'), randomBytes(BIG_BYTES));
 
   const backendPort = await freePort();
@@ -208,8 +171,9 @@ export async function runHttp(opts: HttpOptions): Promise<number> {
   writeFileSync(cfgFile, cfgText);
   const cfgFile2 = path.join(dir, 'proxy-nbthread2.cfg');
   writeFileSync(cfgFile2, proxyConfig(proxyPort, backendPort, 2));
-  const nginxConf = path.join(dir, 'nginx.conf');
-  writeFileSync(nginxConf, nginxConfig(dir, backendPort));
+  // keepalive_requests far above what one backend connection sees in a run, so
+  // nginx never closes the proxies' pooled connections.
+  const backend: NginxBackend = { dir, port: backendPort, keepaliveRequests: 100000000, keepaliveTimeout: '75s', files: ['64k'] };
 
   const nodeProxyScript = path.join(opts.repo, 'bench', 'node-http-proxy.ts');
   const proxyCmd: Record<HttpProxy, [string, string[]]> = {
@@ -242,56 +206,32 @@ export async function runHttp(opts: HttpOptions): Promise<number> {
     const loadCpu = mode === 'pinned' ? 1 : undefined;
     log(`\nbench: === http, ${mode}${mode === 'pinned' ? ' (proxy on cpu 0; nginx and wrk on cpu 1)' : ''} ===`);
 
-    const [ncmd, nargs] = pin(loadCpu, nginxBin, ['-p', dir, '-e', path.join(dir, 'nginx-error.log'), '-c', nginxConf]);
-    const nginx = start('nginx', ncmd, nargs);
-    try {
-      await waitForPort(backendPort, nginx);
-      const why = await checkResponses(backendPort);
-      if (why) throw new Error(why);
-    } catch (err) {
-      throw new Error(`nginx failed to start: ${(err as Error).message}\n${tail(nginx.output())}`);
-    }
-
-    for (let round = 1; round <= opts.rounds; round++) {
+    const nginx = await startNginx(backend, loadCpu, checkResponses);
+    await runProxyRounds({
+      mode,
+      rounds: opts.rounds,
       // Reverse the order every other round so drift (thermal, other jobs) does not favour one proxy.
-      const order = round % 2 ? opts.proxies : [...opts.proxies].reverse();
-      for (const proxy of order) {
-        if (startFailures[proxy]) {
-          for (const scenario of opts.scenarios) results.push({ mode, round, proxy, scenario, failure: 'skipped: did not start earlier', warnings: [] });
-          continue;
-        }
-        const [cmd, args] = pin(threadsOf(proxy) > 1 ? undefined : proxyCpu, ...proxyCmd[proxy]);
-        log(`bench: [${mode} round ${round}/${opts.rounds}] ${label(proxy)}: ${[cmd, ...args].join(' ')}`);
-        const p = start(label(proxy), cmd, args, undefined, proxyEnv(proxy));
-        try {
-          const ready = await checkProxy(p, proxyPort);
-          if (ready) {
-            startFailures[proxy] = ready;
-            log(`bench:   ${label(proxy)} FAILED to start: ${ready}`);
-            for (const scenario of opts.scenarios) results.push({ mode, round, proxy, scenario, failure: ready, warnings: [] });
-            continue;
-          }
-          // Warm-up (discarded): keep-alive small responses, which also lets V8 optimise the Node proxies.
-          const [wcmd, wargs] = pin(loadCpu, wrkBin, wrkArgs(SCENARIOS.ka50, url, opts.warmupS));
-          await run('wrk-warmup', wcmd, wargs, (opts.warmupS + 15) * 1000);
-
-          for (const scenario of opts.scenarios) {
-            if (!alive(p)) {
-              results.push({ mode, round, proxy, scenario, failure: `proxy ${describeExit(p)} before this run:\n${tail(p.output())}`, warnings: [] });
-              continue;
-            }
-            results.push(await measureQuietly(noise, mode, round, proxy, scenario, p, nginx, wrkBin, loadCpu, url, opts.durationS));
-          }
-          const hwm = peakRssMiB(p.pid);
-          for (const r of results) if (r.mode === mode && r.round === round && r.proxy === proxy) r.peakRssMiB = hwm;
-        } finally {
-          await stop(p, 10_000);
-        }
-        await sleep(500);
-      }
-    }
-    await stop(nginx);
-    if (nginx.exit?.code && nginx.exit.code !== 0) log(`bench: nginx ${describeExit(nginx)}\n${tail(nginx.output())}`);
+      order: (round) => (round % 2 ? opts.proxies : [...opts.proxies].reverse()),
+      scenarios: opts.scenarios,
+      label,
+      command: (proxy) => pin(threadsOf(proxy) > 1 ? undefined : proxyCpu, ...proxyCmd[proxy]),
+      env: proxyEnv,
+      ready: (p) => checkProxy(p, proxyPort),
+      // Warm-up (discarded): keep-alive small responses, which also lets V8 optimise the Node proxies.
+      warmUp: async () => void (await run('wrk-warmup', ...pin(loadCpu, wrkBin, wrkArgs(SCENARIOS.ka50, url, opts.warmupS)), (opts.warmupS + 15) * 1000)),
+      measure: (proxy, scenario, round, p) =>
+        measureQuietly(
+          noise,
+          p,
+          () => measure(mode, round, proxy, scenario, p, nginx, wrkBin, loadCpu, url, opts.durationS),
+          (m) => `${SCENARIOS[scenario].title.padEnd(28)} ${summarizeOne(m)}`,
+        ),
+      failed: (proxy, scenario, round, failure) => ({ mode, round, proxy, scenario, failure, warnings: [] }),
+      stopGraceMs: 10_000,
+      results,
+      startFailures,
+    });
+    await stopNginx(nginx);
   }
 
   const elapsedS = (Date.now() - t0) / 1000;
@@ -300,16 +240,13 @@ export async function runHttp(opts: HttpOptions): Promise<number> {
   const t = tableCells(rows, label);
   process.stdout.write(`\n${consoleTable(HEADERS, NUMERIC_COLS, t.cells, t.groups)}\n`);
   for (const [proxy, why] of Object.entries(startFailures)) process.stdout.write(`\n${proxy} failed to start:\n${why}\n`);
-  const noiseNote =
-    `Noise control: waited ${(noise.waitedMs / 1000).toFixed(0)} s in total for other jobs to quieten, ` +
-    `repeated ${noise.retries} noisy measurement${noise.retries === 1 ? '' : 's'}; ` +
-    `${noise.noisyKept} of the kept measurements ${noise.noisyKept === 1 ? 'is' : 'are'} still noisy (other CPU > ${NOISE_PCT}%).`;
-  process.stdout.write(`\n${noiseNote}\n`);
+  const note = noiseNote(noise);
+  process.stdout.write(`\n${note}\n`);
 
   if (opts.profileDir) {
     printProfile(opts, profileStart);
   } else {
-    const file = writeReport(opts, machine, startedAt, elapsedS, cfgText, rows, results, label, startFailures, noiseNote);
+    const file = writeReport(opts, machine, startedAt, elapsedS, cfgText, rows, results, label, startFailures, note);
     process.stdout.write(`\nresults written to ${path.relative(process.cwd(), file) || file} (${elapsedS.toFixed(0)} s)\n`);
   }
   return results.some((r) => r.failure) ? 1 : 0;
@@ -338,10 +275,8 @@ function printProfile(opts: HttpOptions, since: number): void {
 
 /** GET / and GET /64k must come back whole; returns an error text or undefined. */
 async function checkResponses(port: number): Promise<string | undefined> {
-  const small = await httpGet(port, '/');
-  if (small.status !== 200 || small.body.toString() !== SMALL_BODY) {
-    return `GET / returned ${small.status} ${JSON.stringify(small.body.toString().slice(0, 80))}`;
-  }
+  const small = await checkBackendBody(port);
+  if (small) return small;
   const big = await httpGet(port, '/64k');
   if (big.status !== 200 || big.body.length !== BIG_BYTES) return `GET /64k returned ${big.status} with ${big.body.length} bytes of body`;
   return undefined;
@@ -372,37 +307,6 @@ async function checkProxy(p: Proc, port: number): Promise<string | undefined> {
   }
 }
 
-/** Measures, repeating (within the retry budget) a run during which other jobs took CPU; keeps the quietest. */
-async function measureQuietly(
-  noise: NoiseBudget,
-  mode: Mode,
-  round: number,
-  proxy: HttpProxy,
-  scenario: HttpScenario,
-  p: Proc,
-  nginx: Proc,
-  wrkBin: string,
-  loadCpu: number | undefined,
-  url: string,
-  durationS: number,
-): Promise<Measurement> {
-  let best: Measurement | undefined;
-  for (;;) {
-    const waited = await waitForQuiet(noise);
-    if (waited) log(`bench:   ${waited}`);
-    const cur = await measure(mode, round, proxy, scenario, p, nginx, wrkBin, loadCpu, url, durationS);
-    log(`bench:   ${SCENARIOS[scenario].title.padEnd(28)} ${summarizeOne(cur)}`);
-    if (!best || (cur.otherCpu ?? Infinity) < (best.otherCpu ?? Infinity)) best = cur;
-    await sleep(300);
-    const noisy = (cur.otherCpu ?? 0) > NOISE_PCT && !cur.failure;
-    if (!noisy || noise.retriesLeft <= 0 || !alive(p)) break;
-    noise.retriesLeft--;
-    log(`bench:   noisy run, measuring again (${noise.retriesLeft} retries left)`);
-  }
-  if (best.warnings.some((w) => w.startsWith('noisy'))) noise.noisyKept++;
-  return best;
-}
-
 async function measure(
   mode: Mode,
   round: number,
@@ -417,25 +321,13 @@ async function measure(
 ): Promise<Measurement> {
   const m: Measurement = { mode, round, proxy, scenario, warnings: [] };
   const s = SCENARIOS[scenario];
-  const [cmd, args] = pin(loadCpu, ...withChildCpu(wrkBin, wrkArgs(s, url, durationS)));
-  const cores0 = coreTimes();
-  const proxy0 = treeTicks(p.pid);
-  const nginx0 = treeTicks(nginx.pid);
-  const w0 = process.hrtime.bigint();
-  const r = await run('wrk', cmd, args, (durationS + 30) * 1000);
-  const wallS = Number(process.hrtime.bigint() - w0) / 1e9;
-  const proxy1 = treeTicks(p.pid);
-  const nginx1 = treeTicks(nginx.pid);
-  const cores1 = coreTimes();
-  m.proxyCpu = (100 * (proxy1 - proxy0)) / CLK_TCK / wallS;
-  m.nginxCpu = (100 * (nginx1 - nginx0)) / CLK_TCK / wallS;
-  m.coreBusy = coreBusyPct(cores0, cores1);
-  const wrkTicks = childCpuTicks(r.output);
-  if (wrkTicks !== undefined) {
-    m.wrkCpu = (100 * wrkTicks) / CLK_TCK / wallS;
-    const busyTicks = cores1.reduce((a, [busy], i) => a + busy - (cores0[i]?.[0] ?? 0), 0);
-    m.otherCpu = Math.max(0, (100 * (busyTicks - (proxy1 - proxy0) - (nginx1 - nginx0) - wrkTicks)) / CLK_TCK / wallS);
-  }
+  const load = await runLoad('wrk', wrkBin, wrkArgs(s, url, durationS), loadCpu, (durationS + 30) * 1000, p, nginx);
+  const r = load.result;
+  m.proxyCpu = load.proxyCpu;
+  m.nginxCpu = load.nginxCpu;
+  m.coreBusy = load.coreBusy;
+  m.wrkCpu = load.loadCpu;
+  m.otherCpu = load.otherCpu;
 
   if (r.timedOut || r.code !== 0) {
     m.failure = `wrk ${r.timedOut ? 'timed out' : `exited ${r.code ?? r.signal}`}:\n${tail(r.output)}`;
@@ -525,15 +417,7 @@ function summarize(results: Measurement[], opts: HttpOptions): Row[] {
           .map(([k, v]) => `${k} ${v}`);
         const failed = ms.length - ok.length;
         if (failed) errParts.push(`${failed} failed run${failed > 1 ? 's' : ''}`);
-        // Medians over the quiet rounds when there are any: a round during which
-        // other jobs took CPU says more about those jobs than about the proxy.
-        const quiet = ok.filter((r) => (r.otherCpu ?? Infinity) <= NOISE_PCT);
-        const used = quiet.length ? quiet : ok;
-        const roundsNote = !ok.length
-          ? `none ok of ${ms.length}`
-          : quiet.length
-            ? `${quiet.length} quiet${quiet.length < ms.length ? ` of ${ms.length}` : ''}`
-            : `${ok.length} NOISY${ok.length < ms.length ? ` of ${ms.length}` : ''}`;
+        const { used, roundsNote } = quietRuns(ms, ok);
         const rps = median(used.map((r) => r.wrk!.rps));
         const proxyCpu = median(used.map((r) => r.proxyCpu!));
         const row: Row = {

@@ -1,11 +1,13 @@
 // Helpers shared by the benchmarks: child-process bookkeeping (everything we
 // start is stopped on exit, errors and Ctrl-C), port probing, CPU sampling from
-// /proc, wrk output parsing and a description of the machine.
+// /proc, wrk output parsing, a description of the machine, the nginx backend,
+// and the loop that starts each proxy in turn and measures it.
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
+import * as path from 'node:path';
 
 // ---------------------------------------------------------------------------
 // Processes
@@ -119,6 +121,21 @@ export async function run(
 
 export function registerTempDir(dir: string): void {
   tempDirs.add(dir);
+}
+
+/** A new temp dir (named after `prefix`), removed on exit. */
+export function benchTempDir(prefix: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  registerTempDir(dir);
+  return dir;
+}
+
+/** Writes a self-signed RSA-2048 certificate and its key into one PEM file in `dir` (what `crt` takes); returns its path. */
+export function selfSignedPem(dir: string): string {
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'k.pem', '-out', 'c.pem', '-days', '2', '-subj', '/CN=bench.test'], { cwd: dir, stdio: 'ignore' });
+  const pem = path.join(dir, 'bench.pem');
+  writeFileSync(pem, readFileSync(path.join(dir, 'c.pem'), 'latin1') + readFileSync(path.join(dir, 'k.pem'), 'latin1'));
+  return pem;
 }
 
 function cleanupSync(): void {
@@ -686,4 +703,253 @@ export function markdownTable(headers: readonly string[], numeric: ReadonlySet<n
     `|${headers.map((_, i) => (numeric.has(i) ? '---:' : '---')).join('|')}|`,
     ...cells.map((c) => `| ${c.map(esc).join(' | ')} |`),
   ].join('\n');
+}
+
+export const log = (s: string): void => void process.stderr.write(`${s}\n`);
+
+// ---------------------------------------------------------------------------
+// The nginx backend
+
+/** What nginx answers `/` with. */
+export const BACKEND_BODY = 'ok\n';
+
+export interface NginxBackend {
+  /** Holds nginx.conf, its pid file, error log and temp dirs; static files go in `www/`. */
+  dir: string;
+  port: number;
+  keepaliveRequests: number;
+  /** `keepalive_timeout`, or nginx's default when not set. */
+  keepaliveTimeout?: string;
+  /** Names of files in `www/` served at `/<name>` with sendfile; when empty nginx serves no files. */
+  files: readonly string[];
+}
+
+export function nginxConfig(b: NginxBackend): string {
+  const { dir } = b;
+  const serveFiles = b.files.length > 0;
+  return [
+    'daemon off;',
+    'master_process off;',
+    'worker_processes 1;',
+    'worker_rlimit_nofile 20000;',
+    `pid ${dir}/nginx.pid;`,
+    `error_log ${dir}/nginx-error.log warn;`,
+    'events {',
+    '    worker_connections 8192;',
+    '    multi_accept on;',
+    '}',
+    'http {',
+    '    access_log off;',
+    ...(serveFiles ? ['    default_type application/octet-stream;', '    sendfile on;', '    tcp_nopush on;'] : []),
+    `    keepalive_requests ${b.keepaliveRequests};`,
+    ...(b.keepaliveTimeout ? [`    keepalive_timeout ${b.keepaliveTimeout};`] : []),
+    `    client_body_temp_path ${dir}/tmp/body;`,
+    `    proxy_temp_path ${dir}/tmp/proxy;`,
+    `    fastcgi_temp_path ${dir}/tmp/fastcgi;`,
+    `    uwsgi_temp_path ${dir}/tmp/uwsgi;`,
+    `    scgi_temp_path ${dir}/tmp/scgi;`,
+    '    server {',
+    `        listen 127.0.0.1:${b.port} backlog=4096;`,
+    ...(serveFiles ? [`        root ${dir}/www;`] : []),
+    `        location = / { return 200 ${JSON.stringify(BACKEND_BODY)}; }`,
+    ...b.files.map((f) => `        location = /${f} { }`),
+    '    }',
+    '}',
+    '',
+  ].join('\n');
+}
+
+/** GET / must answer BACKEND_BODY; returns an error text or undefined. */
+export async function checkBackendBody(port: number): Promise<string | undefined> {
+  const r = await httpGet(port, '/');
+  if (r.status !== 200 || r.body.toString() !== BACKEND_BODY) return `GET / returned ${r.status} ${JSON.stringify(r.body.toString().slice(0, 80))}`;
+  return undefined;
+}
+
+/**
+ * Writes the backend's nginx.conf and starts nginx (pinned to `cpu` when given); resolves once it
+ * accepts and `check` passes, throws with nginx's output otherwise.
+ */
+export async function startNginx(b: NginxBackend, cpu: number | undefined, check = checkBackendBody): Promise<Proc> {
+  mkdirSync(path.join(b.dir, 'tmp'), { recursive: true });
+  const conf = path.join(b.dir, 'nginx.conf');
+  writeFileSync(conf, nginxConfig(b));
+  const [cmd, args] = pin(cpu, which('nginx') ?? '/usr/sbin/nginx', ['-p', b.dir, '-e', path.join(b.dir, 'nginx-error.log'), '-c', conf]);
+  const nginx = start('nginx', cmd, args);
+  try {
+    await waitForPort(b.port, nginx);
+    const why = await check(b.port);
+    if (why) throw new Error(why);
+  } catch (err) {
+    throw new Error(`nginx failed to start: ${(err as Error).message}\n${tail(nginx.output())}`);
+  }
+  return nginx;
+}
+
+export async function stopNginx(nginx: Proc): Promise<void> {
+  await stop(nginx);
+  if (nginx.exit?.code && nginx.exit.code !== 0) log(`bench: nginx ${describeExit(nginx)}\n${tail(nginx.output())}`);
+}
+
+// ---------------------------------------------------------------------------
+// Measuring
+
+export interface LoadRun {
+  result: Awaited<ReturnType<typeof run>>;
+  /** CPU of the proxy, nginx and the load generator, in % of one core over the run */
+  proxyCpu: number;
+  nginxCpu: number;
+  loadCpu?: number;
+  /** machine-wide busy time minus the three above: other jobs and kernel work not charged to a process */
+  otherCpu?: number;
+  coreBusy: number[];
+}
+
+/** Runs a load generator (pinned to `cpu` when given) and accounts the CPU each side used meanwhile. */
+export async function runLoad(name: string, bin: string, args: string[], cpu: number | undefined, timeoutMs: number, proxy: Proc, nginx: Proc): Promise<LoadRun> {
+  const [cmd, cmdArgs] = pin(cpu, ...withChildCpu(bin, args));
+  const cores0 = coreTimes();
+  const proxy0 = treeTicks(proxy.pid);
+  const nginx0 = treeTicks(nginx.pid);
+  const w0 = process.hrtime.bigint();
+  const result = await run(name, cmd, cmdArgs, timeoutMs);
+  const wallS = Number(process.hrtime.bigint() - w0) / 1e9;
+  const proxy1 = treeTicks(proxy.pid);
+  const nginx1 = treeTicks(nginx.pid);
+  const cores1 = coreTimes();
+  const pct = (ticks: number): number => (100 * ticks) / CLK_TCK / wallS;
+  const out: LoadRun = { result, proxyCpu: pct(proxy1 - proxy0), nginxCpu: pct(nginx1 - nginx0), coreBusy: coreBusyPct(cores0, cores1) };
+  const loadTicks = childCpuTicks(result.output);
+  if (loadTicks !== undefined) {
+    out.loadCpu = pct(loadTicks);
+    const busyTicks = cores1.reduce((a, [busy], i) => a + busy - (cores0[i]?.[0] ?? 0), 0);
+    out.otherCpu = Math.max(0, pct(busyTicks - (proxy1 - proxy0) - (nginx1 - nginx0) - loadTicks));
+  }
+  return out;
+}
+
+interface Quietness {
+  otherCpu?: number;
+  failure?: string;
+  warnings: string[];
+}
+
+/**
+ * Measures, repeating (within the retry budget) a run during which other jobs took CPU; keeps the quietest.
+ * `describe` gives the log line of each run.
+ */
+export async function measureQuietly<M extends Quietness>(noise: NoiseBudget, p: Proc, measure: () => Promise<M>, describe: (m: M) => string): Promise<M> {
+  let best: M | undefined;
+  for (;;) {
+    const waited = await waitForQuiet(noise);
+    if (waited) log(`bench:   ${waited}`);
+    const cur = await measure();
+    log(`bench:   ${describe(cur)}`);
+    if (!best || (cur.otherCpu ?? Infinity) < (best.otherCpu ?? Infinity)) best = cur;
+    await sleep(300);
+    const noisy = (cur.otherCpu ?? 0) > NOISE_PCT && !cur.failure;
+    if (!noisy || noise.retriesLeft <= 0 || !alive(p)) break;
+    noise.retriesLeft--;
+    log(`bench:   noisy run, measuring again (${noise.retriesLeft} retries left)`);
+  }
+  if (best.warnings.some((w) => w.startsWith('noisy'))) noise.noisyKept++;
+  return best;
+}
+
+/** The sentence on noise control for the console and the results file. */
+export function noiseNote(noise: NoiseBudget): string {
+  return (
+    `Noise control: waited ${(noise.waitedMs / 1000).toFixed(0)} s in total for other jobs to quieten, ` +
+    `repeated ${noise.retries} noisy measurement${noise.retries === 1 ? '' : 's'}; ` +
+    `${noise.noisyKept} of the kept measurements ${noise.noisyKept === 1 ? 'is' : 'are'} still noisy (other CPU > ${NOISE_PCT}%).`
+  );
+}
+
+// ---------------------------------------------------------------------------
+// Rounds: each proxy in turn is started, checked, warmed up and measured on every scenario, then stopped
+
+export interface RoundResult<P extends string, S extends string> {
+  mode: string;
+  round: number;
+  proxy: P;
+  scenario: S;
+  peakRssMiB?: number;
+  failure?: string;
+  warnings: string[];
+}
+
+export interface ProxyRounds<P extends string, S extends string, M extends RoundResult<P, S>> {
+  mode: M['mode'];
+  rounds: number;
+  /** The proxies in the order they run in `round`. */
+  order(round: number): readonly P[];
+  scenarios: readonly S[];
+  label(proxy: P): string;
+  /** The proxy's command line, pinned as the mode wants. */
+  command(proxy: P): [string, string[]];
+  env?(proxy: P): NodeJS.ProcessEnv | undefined;
+  /** Waits until the proxy serves; returns why it does not, or undefined. */
+  ready(p: Proc): Promise<string | undefined>;
+  /** Load after the start that is not measured. */
+  warmUp?(p: Proc): Promise<void>;
+  measure(proxy: P, scenario: S, round: number, p: Proc): Promise<M>;
+  /** The result of a run that did not happen. */
+  failed(proxy: P, scenario: S, round: number, failure: string): M;
+  /** SIGKILL after this long if the proxy has not stopped */
+  stopGraceMs?: number;
+  results: M[];
+  /** Proxies that failed `ready`, with why; they are skipped in later rounds. */
+  startFailures: Partial<Record<P, string>>;
+}
+
+export async function runProxyRounds<P extends string, S extends string, M extends RoundResult<P, S>>(o: ProxyRounds<P, S, M>): Promise<void> {
+  for (let round = 1; round <= o.rounds; round++) {
+    for (const proxy of o.order(round)) {
+      if (o.startFailures[proxy] !== undefined) {
+        for (const scenario of o.scenarios) o.results.push(o.failed(proxy, scenario, round, 'skipped: did not start earlier'));
+        continue;
+      }
+      const [cmd, args] = o.command(proxy);
+      log(`bench: [${o.mode} round ${round}/${o.rounds}] ${o.label(proxy)}: ${[cmd, ...args].join(' ')}`);
+      const p = start(o.label(proxy), cmd, args, undefined, o.env?.(proxy));
+      try {
+        const notReady = await o.ready(p);
+        if (notReady) {
+          o.startFailures[proxy] = notReady;
+          log(`bench:   ${o.label(proxy)} FAILED to start: ${notReady}`);
+          for (const scenario of o.scenarios) o.results.push(o.failed(proxy, scenario, round, notReady));
+          continue;
+        }
+        await o.warmUp?.(p);
+        for (const scenario of o.scenarios) {
+          if (!alive(p)) {
+            o.results.push(o.failed(proxy, scenario, round, `proxy ${describeExit(p)} before this run:\n${tail(p.output())}`));
+            continue;
+          }
+          o.results.push(await o.measure(proxy, scenario, round, p));
+        }
+        // Peak resident memory of the proxy over this round.
+        const hwm = peakRssMiB(p.pid);
+        for (const r of o.results) if (r.mode === o.mode && r.round === round && r.proxy === proxy) r.peakRssMiB = hwm;
+      } finally {
+        await stop(p, o.stopGraceMs);
+      }
+      await sleep(500);
+    }
+  }
+}
+
+/**
+ * The runs a summary's medians are over: the quiet ones when there are any (a run during which
+ * other jobs took CPU says more about those jobs than about the proxy), else all successful ones;
+ * and the note saying which. `all` are the runs of one cell, `ok` its successful ones.
+ */
+export function quietRuns<M extends { otherCpu?: number }>(all: readonly M[], ok: readonly M[]): { used: readonly M[]; roundsNote: string } {
+  const quiet = ok.filter((r) => (r.otherCpu ?? Infinity) <= NOISE_PCT);
+  const roundsNote = !ok.length
+    ? `none ok of ${all.length}`
+    : quiet.length
+      ? `${quiet.length} quiet${quiet.length < all.length ? ` of ${all.length}` : ''}`
+      : `${ok.length} NOISY${ok.length < all.length ? ` of ${all.length}` : ''}`;
+  return { used: quiet.length ? quiet : ok, roundsNote };
 }

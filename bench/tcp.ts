@@ -2,36 +2,46 @@
 // one nginx, driven by wrk on 127.0.0.1. Prints a table with the Turnpike/HAProxy
 // ratio against the targets and writes bench/results/tcp-<date>.md.
 
-import { mkdtempSync, mkdirSync, openSync, readFileSync, writeSync, closeSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, writeSync, closeSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   alive,
-  childCpuTicks,
-  coreBusyPct,
-  coreTimes,
+  benchTempDir,
+  checkBackendBody,
+  consoleTable,
   describeExit,
   describeMachine,
   ensurePackages,
+  fmt,
+  fmtMs,
   freePort,
-  httpGet,
+  log,
+  machineMarkdown,
+  markdownTable,
+  measureQuietly,
   median,
+  noiseBudget,
+  noiseNote,
   parseWrk,
-  registerTempDir,
+  pin,
   run,
+  runLoad,
+  runProxyRounds,
   sleep,
-  start,
-  stop,
+  startNginx,
+  stopNginx,
   tail,
-  treeTicks,
   waitForPort,
   which,
-  withChildCpu,
-  CLK_TCK,
+  NOISE_PCT,
+  QUIET_PCT,
+  quietRuns,
   type Machine,
+  type NginxBackend,
   type Proc,
-  type WrkResult, consoleTable, markdownTable, noiseBudget, waitForQuiet, NOISE_PCT, QUIET_PCT } from './lib.ts';
+  type WrkResult,
+} from './lib.ts';
 
 export type Mode = 'unpinned' | 'pinned';
 export type ProxyName = 'haproxy' | 'turnpike' | 'haproxy-nbthread2' | 'turnpike-nbthread2';
@@ -42,6 +52,7 @@ function threadsOf(p: ProxyName): number {
   return p.endsWith('-nbthread2') ? 2 : 1;
 }
 export type Scenario = 'short' | 'bulk';
+const SCENARIO_NAMES: readonly Scenario[] = ['short', 'bulk'];
 
 export interface TcpOptions {
   modes: Mode[];
@@ -121,37 +132,6 @@ function proxyConfig(proxyPort: number, backendPort: number, nbthread = 1): stri
   ].join('\n');
 }
 
-function nginxConfig(dir: string, port: number): string {
-  return `daemon off;
-master_process off;
-worker_processes 1;
-worker_rlimit_nofile 20000;
-pid ${dir}/nginx.pid;
-error_log ${dir}/nginx-error.log warn;
-events {
-    worker_connections 8192;
-    multi_accept on;
-}
-http {
-    access_log off;
-    default_type application/octet-stream;
-    sendfile on;
-    tcp_nopush on;
-    keepalive_requests 100000;
-    client_body_temp_path ${dir}/tmp/body;
-    proxy_temp_path ${dir}/tmp/proxy;
-    fastcgi_temp_path ${dir}/tmp/fastcgi;
-    uwsgi_temp_path ${dir}/tmp/uwsgi;
-    scgi_temp_path ${dir}/tmp/scgi;
-    server {
-        listen 127.0.0.1:${port} backlog=4096;
-        root ${dir}/www;
-        location = / { return 200 "ok\\n"; }
-        location = /big { }
-    }
-}
-`;
-}
 
 function writeBigFile(file: string): void {
   const fd = openSync(file, 'w');
@@ -163,15 +143,6 @@ function writeBigFile(file: string): void {
   }
 }
 
-function pin(cpu: number | undefined, cmd: string, args: string[]): [string, string[]] {
-  return cpu === undefined ? [cmd, args] : ['taskset', ['-c', String(cpu), cmd, ...args]];
-}
-
-const log = (s: string): void => void process.stderr.write(`${s}\n`);
-const fmt = (n: number | undefined, digits = 0): string =>
-  n === undefined || !Number.isFinite(n) ? '—' : n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-const fmtMs = (n: number | undefined): string => (n === undefined ? '—' : n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : n.toFixed(0));
-
 export async function runTcp(opts: TcpOptions): Promise<number> {
   ensurePackages([
     { bin: 'wrk', pkg: 'wrk' },
@@ -180,15 +151,13 @@ export async function runTcp(opts: TcpOptions): Promise<number> {
     { bin: 'taskset', pkg: 'util-linux' },
   ]);
   const haproxyBin = which('haproxy') ?? '/usr/sbin/haproxy';
-  const nginxBin = which('nginx') ?? '/usr/sbin/nginx';
   const wrkBin = which('wrk') ?? '/usr/bin/wrk';
   const machine = describeMachine(opts.nodeBin, opts.repo);
   const startedAt = new Date();
   const t0 = Date.now();
 
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'turnpike-bench-'));
-  registerTempDir(dir);
-  for (const d of ['www', 'tmp']) mkdirSync(path.join(dir, d));
+  const dir = benchTempDir('turnpike-bench-');
+  mkdirSync(path.join(dir, 'www'));
   log(`bench: temp dir ${dir}; generating ${BIG_FILE_BYTES / 1024 ** 2} MiB file`);
   writeBigFile(path.join(dir, 'www', 'big'));
 
@@ -199,8 +168,7 @@ export async function runTcp(opts: TcpOptions): Promise<number> {
   writeFileSync(cfgFile, cfgText);
   const cfgFile2 = path.join(dir, 'proxy-nbthread2.cfg');
   writeFileSync(cfgFile2, proxyConfig(proxyPort, backendPort, 2));
-  const nginxConf = path.join(dir, 'nginx.conf');
-  writeFileSync(nginxConf, nginxConfig(dir, backendPort));
+  const backend: NginxBackend = { dir, port: backendPort, keepaliveRequests: 100000, files: ['big'] };
 
   const proxyCmd: Record<ProxyName, [string, string[]]> = {
     haproxy: [haproxyBin, ['-db', '-f', cfgFile]],
@@ -220,72 +188,29 @@ export async function runTcp(opts: TcpOptions): Promise<number> {
     const proxyCpu = mode === 'pinned' ? 0 : undefined;
     const loadCpu = mode === 'pinned' ? 1 : undefined;
     log(`\nbench: === ${mode}${mode === 'pinned' ? ' (proxy on cpu 0; nginx and wrk on cpu 1)' : ''} ===`);
-
-    const [ncmd, nargs] = pin(loadCpu, nginxBin, ['-p', dir, '-e', path.join(dir, 'nginx-error.log'), '-c', nginxConf]);
-    const nginx = start('nginx', ncmd, nargs);
-    try {
-      await waitForPort(backendPort, nginx);
-      const probe = await httpGet(backendPort, '/');
-      if (probe.status !== 200 || probe.body.toString() !== 'ok\n') throw new Error(`nginx answered ${probe.status} ${JSON.stringify(probe.body.toString())}`);
-    } catch (err) {
-      throw new Error(`nginx failed to start: ${(err as Error).message}\n${tail(nginx.output())}`);
-    }
-
-    for (let round = 1; round <= opts.rounds; round++) {
-      for (const proxy of PROXY_NAMES) {
-        if (startFailures[proxy]) {
-          for (const scenario of ['short', 'bulk'] as const) {
-            results.push({ mode, round, proxy, scenario, failure: 'skipped: did not start earlier', warnings: [] });
-          }
-          continue;
-        }
-        const [cmd, args] = pin(threadsOf(proxy) > 1 ? undefined : proxyCpu, ...proxyCmd[proxy]);
-        log(`bench: [${mode} round ${round}/${opts.rounds}] ${label(proxy)}: ${[cmd, ...args].join(' ')}`);
-        const p = start(label(proxy), cmd, args);
-        try {
-          const ready = await checkProxy(p, proxyPort);
-          if (ready) {
-            startFailures[proxy] = ready;
-            log(`bench:   ${label(proxy)} FAILED to start: ${ready}`);
-            for (const scenario of ['short', 'bulk'] as const) results.push({ mode, round, proxy, scenario, failure: ready, warnings: [] });
-            continue;
-          }
-          // Warm-up (discarded): short connections.
-          const [wcmd, wargs] = pin(loadCpu, wrkBin, SCENARIOS.short.wrk(url, opts.warmupS));
-          await run('wrk-warmup', wcmd, wargs, (opts.warmupS + 15) * 1000);
-
-          for (const scenario of ['short', 'bulk'] as const) {
-            if (!alive(p)) {
-              results.push({ mode, round, proxy, scenario, failure: `proxy ${describeExit(p)} before this run:\n${tail(p.output())}`, warnings: [] });
-              continue;
-            }
-            let m: Measurement | undefined;
-            for (let attempt = 1; ; attempt++) {
-              const waited = await waitForQuiet(noise);
-              if (waited) log(`bench:   ${waited}`);
-              const cur = await measure(mode, round, proxy, scenario, p, nginx, wrkBin, loadCpu, url, opts.durationS);
-              log(`bench:   ${SCENARIOS[scenario].title.padEnd(18)} ${summarizeOne(cur)}`);
-              if (!m || (cur.otherCpu ?? Infinity) < (m.otherCpu ?? Infinity)) m = cur;
-              await sleep(300);
-              const noisy = (cur.otherCpu ?? 0) > NOISE_PCT && !cur.failure;
-              if (!noisy || noise.retriesLeft <= 0 || !alive(p)) break;
-              noise.retriesLeft--;
-              log(`bench:   noisy run, measuring again (${noise.retriesLeft} retries left)`);
-            }
-            if (m.warnings.some((w) => w.startsWith('noisy'))) noise.noisyKept++;
-            results.push(m);
-          }
-          // Peak resident memory of the proxy over this round (from /proc/<pid>/status).
-          const hwm = peakRssMiB(p.pid);
-          for (const r of results) if (r.mode === mode && r.round === round && r.proxy === proxy) r.peakRssMiB = hwm;
-        } finally {
-          await stop(p);
-        }
-        await sleep(500);
-      }
-    }
-    await stop(nginx);
-    if (nginx.exit?.code && nginx.exit.code !== 0) log(`bench: nginx ${describeExit(nginx)}\n${tail(nginx.output())}`);
+    const nginx = await startNginx(backend, loadCpu);
+    await runProxyRounds({
+      mode,
+      rounds: opts.rounds,
+      order: () => PROXY_NAMES,
+      scenarios: SCENARIO_NAMES,
+      label,
+      command: (proxy) => pin(threadsOf(proxy) > 1 ? undefined : proxyCpu, ...proxyCmd[proxy]),
+      ready: (p) => checkProxy(p, proxyPort),
+      // Warm-up (discarded): short connections.
+      warmUp: async () => void (await run('wrk-warmup', ...pin(loadCpu, wrkBin, SCENARIOS.short.wrk(url, opts.warmupS)), (opts.warmupS + 15) * 1000)),
+      measure: (proxy, scenario, round, p) =>
+        measureQuietly(
+          noise,
+          p,
+          () => measure(mode, round, proxy, scenario, p, nginx, wrkBin, loadCpu, url, opts.durationS),
+          (m) => `${SCENARIOS[scenario].title.padEnd(18)} ${summarizeOne(m)}`,
+        ),
+      failed: (proxy, scenario, round, failure) => ({ mode, round, proxy, scenario, failure, warnings: [] }),
+      results,
+      startFailures,
+    });
+    await stopNginx(nginx);
   }
 
   const elapsedS = (Date.now() - t0) / 1000;
@@ -296,35 +221,20 @@ export async function runTcp(opts: TcpOptions): Promise<number> {
   process.stdout.write(`\n${table}\n`);
   for (const [proxy, why] of Object.entries(startFailures)) process.stdout.write(`\n${proxy} failed to start:\n${why}\n`);
 
-  const noiseNote =
-    `Noise control: waited ${(noise.waitedMs / 1000).toFixed(0)} s in total for other jobs to quieten, ` +
-    `repeated ${noise.retries} noisy measurement${noise.retries === 1 ? '' : 's'}; ` +
-    `${noise.noisyKept} of the kept measurements ${noise.noisyKept === 1 ? 'is' : 'are'} still noisy (other CPU > ${NOISE_PCT}%).`;
-  process.stdout.write(`\n${noiseNote}\n`);
-  const file = writeReport(opts, machine, startedAt, elapsedS, cfgText, rows, results, label, startFailures, noiseNote);
+  const note = noiseNote(noise);
+  process.stdout.write(`\n${note}\n`);
+  const file = writeReport(opts, machine, startedAt, elapsedS, cfgText, rows, results, label, startFailures, note);
   process.stdout.write(`\nresults written to ${path.relative(process.cwd(), file) || file} (${elapsedS.toFixed(0)} s)\n`);
   const anyFailure = results.some((r) => r.failure);
   return anyFailure ? 1 : 0;
-}
-
-function peakRssMiB(pid: number): number | undefined {
-  try {
-    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Waits for the proxy to accept and checks one request goes through; returns an error text or undefined. */
 async function checkProxy(p: Proc, port: number): Promise<string | undefined> {
   try {
     await waitForPort(port, p, 15_000);
-    const r = await httpGet(port, '/');
-    if (r.status !== 200 || r.body.toString() !== 'ok\n') {
-      return `GET / through the proxy returned ${r.status} ${JSON.stringify(r.body.toString().slice(0, 80))}`;
-    }
-    return undefined;
+    const why = await checkBackendBody(port);
+    return why ? `${why} through the proxy` : undefined;
   } catch (err) {
     await sleep(200);
     return `${(err as Error).message}\n${tail(p.output())}`;
@@ -344,25 +254,13 @@ async function measure(
   durationS: number,
 ): Promise<Measurement> {
   const m: Measurement = { mode, round, proxy, scenario, warnings: [] };
-  const [cmd, args] = pin(loadCpu, ...withChildCpu(wrkBin, SCENARIOS[scenario].wrk(url, durationS)));
-  const cores0 = coreTimes();
-  const proxy0 = treeTicks(p.pid);
-  const nginx0 = treeTicks(nginx.pid);
-  const w0 = process.hrtime.bigint();
-  const r = await run('wrk', cmd, args, (durationS + 30) * 1000);
-  const wallS = Number(process.hrtime.bigint() - w0) / 1e9;
-  const proxy1 = treeTicks(p.pid);
-  const nginx1 = treeTicks(nginx.pid);
-  const cores1 = coreTimes();
-  m.proxyCpu = (100 * (proxy1 - proxy0)) / CLK_TCK / wallS;
-  m.nginxCpu = (100 * (nginx1 - nginx0)) / CLK_TCK / wallS;
-  m.coreBusy = coreBusyPct(cores0, cores1);
-  const wrkTicks = childCpuTicks(r.output);
-  if (wrkTicks !== undefined) {
-    m.wrkCpu = (100 * wrkTicks) / CLK_TCK / wallS;
-    const busyTicks = cores1.reduce((a, [busy], i) => a + busy - (cores0[i]?.[0] ?? 0), 0);
-    m.otherCpu = Math.max(0, (100 * (busyTicks - (proxy1 - proxy0) - (nginx1 - nginx0) - wrkTicks)) / CLK_TCK / wallS);
-  }
+  const load = await runLoad('wrk', wrkBin, SCENARIOS[scenario].wrk(url, durationS), loadCpu, (durationS + 30) * 1000, p, nginx);
+  const r = load.result;
+  m.proxyCpu = load.proxyCpu;
+  m.nginxCpu = load.nginxCpu;
+  m.coreBusy = load.coreBusy;
+  m.wrkCpu = load.loadCpu;
+  m.otherCpu = load.otherCpu;
 
   if (r.timedOut || r.code !== 0) {
     m.failure = `wrk ${r.timedOut ? 'timed out' : `exited ${r.code ?? r.signal}`}:\n${tail(r.output)}`;
@@ -426,7 +324,7 @@ interface Row {
 function summarize(results: Measurement[], opts: TcpOptions): Row[] {
   const rows: Row[] = [];
   for (const mode of opts.modes) {
-    for (const scenario of ['short', 'bulk'] as const) {
+    for (const scenario of SCENARIO_NAMES) {
       const byProxy: Partial<Record<ProxyName, Row>> = {};
       for (const proxy of PROXY_NAMES) {
         const ms = results.filter((r) => r.mode === mode && r.scenario === scenario && r.proxy === proxy);
@@ -444,15 +342,7 @@ function summarize(results: Measurement[], opts: TcpOptions): Row[] {
           .map(([k, v]) => `${k} ${v}`);
         const failed = ms.length - ok.length;
         if (failed) errParts.push(`${failed} failed run${failed > 1 ? 's' : ''}`);
-        // Medians over the quiet rounds when there are any: a round during which
-        // other jobs took CPU says more about those jobs than about the proxy.
-        const quiet = ok.filter((r) => (r.otherCpu ?? Infinity) <= NOISE_PCT);
-        const used = quiet.length ? quiet : ok;
-        const roundsNote = !ok.length
-          ? `none ok of ${ms.length}`
-          : quiet.length
-            ? `${quiet.length} quiet${quiet.length < ms.length ? ` of ${ms.length}` : ''}`
-            : `${ok.length} NOISY${ok.length < ms.length ? ` of ${ms.length}` : ''}`;
+        const { used, roundsNote } = quietRuns(ms, ok);
         const row: Row = {
           mode,
           scenario,
@@ -540,18 +430,7 @@ function writeReport(
   if (opts.quick) md.push('> **Quick run** (single short round): indicative only.', '');
   md.push(`Command: \`${opts.command}\` (${elapsedS.toFixed(0)} s)`, '');
   md.push('## Machine', '');
-  md.push('| | |', '|---|---|');
-  md.push(`| CPU | ${machine.cpuModel} |`);
-  md.push(`| cores | ${machine.cores} |`);
-  md.push(`| memory | ${machine.memGiB} GiB |`);
-  md.push(`| kernel | ${machine.kernel} |`);
-  md.push(`| Node (Turnpike) | ${machine.node} |`);
-  md.push(`| Turnpike commit | ${machine.gitCommit} |`);
-  md.push(`| HAProxy | ${machine.haproxy} |`);
-  md.push(`| nginx (backend) | ${machine.nginx} |`);
-  md.push(`| wrk | ${machine.wrk} |`);
-  md.push(`| open files limit | ${machine.openFiles} |`);
-  md.push(`| ephemeral ports / tcp_tw_reuse | ${machine.portRange} / ${machine.twReuse} |`);
+  md.push(...machineMarkdown(machine));
   md.push('');
   md.push('## Results', '');
   md.push(markdownTable(HEADERS, NUMERIC_COLS, tableCells(rows, label).cells), '');

@@ -9,12 +9,10 @@
 // waits for the machine to be quiet (lib.ts). Prints a table with the Turnpike/HAProxy ratio
 // and writes bench/results/tls-<date>.md.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import {
-  consoleTable, describeMachine, ensurePackages, fmt, freePort, machineMarkdown, markdownTable, median, noiseBudget,
-  parseWrk, pin, registerTempDir, run, start, stop, waitForPort, waitForQuiet, which, type WrkResult,
+  benchTempDir, consoleTable, describeMachine, ensurePackages, fmt, freePort, machineMarkdown, markdownTable, median, noiseBudget,
+  parseWrk, pin, run, selfSignedPem, start, stop, waitForPort, waitForQuiet, which, type WrkResult,
 } from './lib.ts';
 
 export const TLS_SCENARIOS = ['handshakes', 'keepalive'] as const;
@@ -71,11 +69,8 @@ interface Cell {
 export async function runTls(o: TlsOptions): Promise<number> {
   ensurePackages([{ bin: 'wrk', pkg: 'wrk' }, { bin: 'haproxy', pkg: 'haproxy' }]);
   const wrkBin = which('wrk') ?? '/usr/bin/wrk';
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'turnpike-bench-tls-'));
-  registerTempDir(dir);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'k.pem', '-out', 'c.pem', '-days', '2', '-subj', '/CN=bench.test'], { cwd: dir, stdio: 'ignore' });
-  const pem = path.join(dir, 'bench.pem');
-  fs.writeFileSync(pem, fs.readFileSync(path.join(dir, 'c.pem'), 'latin1') + fs.readFileSync(path.join(dir, 'k.pem'), 'latin1'));
+  const dir = benchTempDir('turnpike-bench-tls-');
+  const pem = selfSignedPem(dir);
   const noise = noiseBudget(o.quietWaitS, o.noisyRetries);
   const cells = new Map<string, Cell>();
   const log = (s: string): void => { process.stdout.write(`${s}\n`); };
