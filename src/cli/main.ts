@@ -152,7 +152,10 @@ async function main(argv: readonly string[]): Promise<number> {
   if (slab) {
     const started = await ThreadPool.start({ count: nbthread, argv, env: baseEnv, fdLimit: limit, buffer: slab.buffer, ticketKeys: threads.ticketKeys! });
     if (Array.isArray(started)) errors.push(...started);
-    else pool = started;
+    else {
+      pool = started;
+      rt.relay = (o) => started.relay(o);
+    }
   }
   if (errors.length === 0) {
     errors.push(...(await rt.start()));

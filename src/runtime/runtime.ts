@@ -28,6 +28,7 @@ import { CliServer } from '../observe/cli/server.ts';
 import type { SlotBlock } from './threads/slab.ts';
 import { isMainThread, threads } from './threads/context.ts';
 import { ringOthers } from './threads/doorbell.ts';
+import type { FrontendOp } from './frontend-admin.ts';
 
 /** HAProxy derives maxconn from the fd limit: each proxied connection needs two descriptors. */
 export function defaultMaxconn(fdLimit: number, reserved: number): number {
@@ -44,6 +45,8 @@ export class Runtime implements HttpStreamHost, ListenerHost {
   readonly caseAdjust: CaseAdjust | null;
   /** Global maxconn; "set maxconn global" changes it within hardMaxconn. */
   maxconn: number;
+  /** With nbthread: passes a CLI change of frontends or limits on to the other threads. */
+  relay: ((o: FrontendOp) => void) | null = null;
   readonly hardMaxconn: number;
   readonly startedAt = Date.now();
   /** File descriptors available (ulimit-n), for "show info". */

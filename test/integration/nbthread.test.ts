@@ -153,6 +153,27 @@ describe('nbthread 2', () => {
     });
   });
 
+  test('"disable/enable frontend" and "set maxconn frontend" on the CLI apply to every thread', { timeout: 60_000 }, async () => {
+    const port = await freePort();
+    const sock = join(dir.path, 'fe.sock');
+    const cfg = `global\n  nbthread 2\n  stats socket ${sock} level admin\n${HTTP_DEFAULTS}`
+      + `frontend f\n  bind 127.0.0.1:${port}\n  http-request return status 200 content-type text/plain lf-string "%[thread]"\n`;
+    await withProxy(dir.path, cfg, [port], async () => {
+      assert.equal(await socat(sock, 'disable frontend f\n'), '\n');
+      await sleep(200);
+      const refused = await Promise.all(Array.from({ length: 20 }, () => get(port).then(() => 'served', (e: NodeJS.ErrnoException) => e.code ?? 'error')));
+      assert.deepEqual([...new Set(refused)], ['ECONNREFUSED']);
+      assert.equal(await socat(sock, 'enable frontend f\n'), '\n');
+      await sleep(200);
+      const threadsSeen = new Set<string>();
+      for (let i = 0; i < 200 && threadsSeen.size < 2; i++) threadsSeen.add((await get(port)).body);
+      assert.deepEqual([...threadsSeen].sort(), ['0', '1']);
+      // maxconn 0 on a frontend means no limit; a limit set on the CLI is the same on both threads.
+      assert.equal(await socat(sock, 'set maxconn frontend f 7\n'), '\n');
+      assert.match(await socat(sock, 'show stat\n'), /^f,FRONTEND,(?:[^,]*,){4}7,/m);
+    });
+  });
+
   test('server maxconn 1 holds across threads; queued requests are served when a slot frees on the other thread', { timeout: 60_000 }, async () => {
     const srv = await slowNamed('s', 100);
     const port = await freePort();

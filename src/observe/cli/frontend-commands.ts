@@ -1,6 +1,8 @@
 // Frontend and process limits: "disable|enable|shutdown frontend", "set maxconn frontend",
-// "set maxconn global". All need the admin level.
+// "set maxconn global". All need the admin level. The effect (runtime/frontend-admin.ts) is
+// applied here, then relayed to the process's other threads.
 import { events } from '../../runtime/events.ts';
+import { disableFrontend, enableFrontend, setFrontendMaxconn, setGlobalMaxconn, shutdownFrontend } from '../../runtime/frontend-admin.ts';
 import type { Proxy } from '../../runtime/proxy.ts';
 import { Level, err, needLevel, registerCliCommands, type CliOutput, type CliSession } from './registry.ts';
 import { frontendArg } from './lookup.ts';
@@ -23,8 +25,8 @@ registerCliCommands(
       if (!isProxy(px)) return px;
       if (px.stopped) return err('Frontend was previously shut down, cannot disable.\n');
       if (px.paused) return err('All sockets are already disabled.\n');
-      px.paused = true;
-      for (const l of px.listeners) l.close();
+      disableFrontend(px);
+      s.rt.relay?.({ op: 'disable', frontend: px.name });
       events.warning(`Paused frontend ${px.name}.`);
       return '';
     },
@@ -37,17 +39,10 @@ registerCliCommands(
       if (!isProxy(px)) return px;
       if (px.stopped) return err('Frontend was previously shut down, cannot enable.\n');
       if (!px.paused) return err('All sockets are already enabled.\n');
-      let failed = false;
-      for (const l of px.listeners) {
-        const e = await l.listen();
-        if (e) {
-          events.alert(e);
-          failed = true;
-        }
-      }
-      if (failed) return err('Failed to resume frontend, check logs for precise cause.\n');
-      px.paused = false;
-      s.rt.limitsChanged();
+      const errors = await enableFrontend(px, s.rt);
+      for (const e of errors) events.alert(e);
+      if (errors.length > 0) return err('Failed to resume frontend, check logs for precise cause.\n');
+      s.rt.relay?.({ op: 'enable', frontend: px.name });
       events.warning(`Resumed frontend ${px.name}.`);
       return '';
     },
@@ -59,11 +54,8 @@ registerCliCommands(
       const px = adminFrontend(s, args[2]);
       if (!isProxy(px)) return px;
       if (px.stopped) return err('Frontend was already shut down.\n');
-      px.stopped = true;
-      for (const l of px.listeners) {
-        l.close();
-        l.dropHeld();
-      }
+      shutdownFrontend(px);
+      s.rt.relay?.({ op: 'shutdown', frontend: px.name });
       events.warning(`Proxy ${px.name} stopped (cumulated conns: FE: ${px.counters.feTotal}, BE: ${px.counters.beTotal}).`);
       return '';
     },
@@ -77,8 +69,8 @@ registerCliCommands(
       if (!args[4]) return err('Integer value expected.\n');
       const v = atoi(args[4]);
       if (v < 0) return err('Value out of range.\n');
-      px.maxconn = v;
-      s.rt.limitsChanged();
+      setFrontendMaxconn(px, v, s.rt);
+      s.rt.relay?.({ op: 'maxconn', frontend: px.name, value: v });
       return '';
     },
   },
@@ -91,8 +83,8 @@ registerCliCommands(
       if (!args[3]) return err('Expects an integer value.\n');
       const v = atoi(args[3]);
       if (v > s.rt.hardMaxconn) return err('Value out of range.\n');
-      s.rt.maxconn = v <= 0 ? s.rt.hardMaxconn : v;
-      s.rt.limitsChanged();
+      setGlobalMaxconn(s.rt, v);
+      s.rt.relay?.({ op: 'maxconn-global', value: v });
       return '';
     },
   },

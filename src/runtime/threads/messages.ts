@@ -1,4 +1,5 @@
 // What the main thread and the other threads tell each other (worker_threads messages).
+import type { FrontendOp } from '../frontend-admin.ts';
 
 /** Given to each thread at its start. */
 export interface ThreadData {
@@ -16,9 +17,10 @@ export interface ThreadData {
 
 /**
  * Main thread → thread: start listening (once the main thread listens), then the lifecycle
- * operations of signals (SIGUSR1, SIGTERM, SIGTTOU, SIGTTIN).
+ * operations of signals (SIGUSR1, SIGTERM, SIGTTOU, SIGTTIN), and the frontend and limit
+ * changes made on the CLI.
  */
-export type ThreadCommand = 'listen' | 'soft-stop' | 'hard-stop' | 'pause' | 'resume';
+export type ThreadCommand = 'listen' | 'soft-stop' | 'hard-stop' | 'pause' | 'resume' | FrontendOp;
 
 /** Thread → main thread: its runtime is built, then it listens; or it could not do either. */
 export type ThreadReport =

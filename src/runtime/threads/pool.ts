@@ -6,6 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { formatMessage } from '../../config/diagnostics.ts';
 import type { ThreadCommand, ThreadData, ThreadReport } from './messages.ts';
+import type { FrontendOp } from '../frontend-admin.ts';
 
 const ENTRY = new URL('./worker-thread.ts', import.meta.url);
 
@@ -88,6 +89,11 @@ export class ThreadPool {
 
   resume(): void {
     this.send('resume');
+  }
+
+  /** A frontend or limit change made on the CLI of the main thread. */
+  relay(o: FrontendOp): void {
+    this.send(o);
   }
 }
 
