@@ -159,14 +159,20 @@ export class H2Stream extends HttpStream implements H2StreamHandler {
 
   protected override resumeClient(): void {
     this.inputPaused = false;
-    if (this.unacked > 0 && !this.outClosed) this.session.conn.consumed(this.id, this.unacked);
-    this.unacked = 0;
+    this.giveWindowBack();
   }
 
   /** Flow control is the backpressure: the client's window reopens as its body leaves for the server. */
   protected override requestBodyConsumed(n: number): void {
-    if (this.inputPaused || this.outClosed) this.unacked += n;
+    if (this.inputPaused) this.unacked += n;
     else this.session.conn.consumed(this.id, n);
+  }
+
+  /** Bytes held back while input was paused reopen the window (the connection's, at least, once the stream is gone). */
+  private giveWindowBack(): void {
+    if (this.unacked === 0) return;
+    this.session.conn.consumed(this.id, this.unacked);
+    this.unacked = 0;
   }
 
   protected override corkClient(): void {}
@@ -230,6 +236,7 @@ export class H2Stream extends HttpStream implements H2StreamHandler {
   }
 
   protected override closeClient(): void {
+    this.giveWindowBack();
     if (!this.outClosed) {
       this.outClosed = true;
       this.session.conn.resetStream(this.id, H2Code.INTERNAL_ERROR);
