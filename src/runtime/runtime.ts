@@ -22,7 +22,7 @@ import type { StatsConfig } from '../config/model.ts';
 import { handleStatsRequest } from '../observe/stats/page.ts';
 import { prometheusReply } from '../observe/prometheus/exporter.ts';
 import type { ServiceName } from '../actions/http/service.ts';
-import { startServerChecks, stopServerChecks } from './server-health.ts';
+import { shutdownBackupSessions, startServerChecks, stopServerChecks } from './server-health.ts';
 import { events } from './events.ts';
 import { CliServer } from '../observe/cli/server.ts';
 import type { SlotBlock } from './threads/slab.ts';
@@ -120,7 +120,8 @@ export class Runtime implements HttpStreamHost, ListenerHost {
     if (stateChanged) {
       threads.applyingRemote = true;
       try {
-        for (const p of this.proxies) for (const s of p.backend?.servers ?? []) s.syncShared();
+        // A server another thread saw come back ends this thread's backup sessions too (on-marked-up).
+        for (const p of this.proxies) for (const s of p.backend?.servers ?? []) if (s.syncShared()) shutdownBackupSessions(p.backend!, s);
       } finally {
         threads.applyingRemote = false;
       }

@@ -121,12 +121,16 @@ function transition(be: Backend, s: Server, ev: TransitionEvent): void {
     }
     s.setOpState('up');
     events.serverUp(be, s, why, Math.max(0, queuedBefore - be.queue.length));
-    if (s.cfg.onMarkedUp === 'shutdown-backup-sessions' && !s.backup) {
-      for (const other of be.servers) if (other.backup) for (const st of [...other.streams]) st.shutdownByServerState('backup server replaced');
-    }
+    shutdownBackupSessions(be, s);
     return;
   }
   markDown(be, s, why);
+}
+
+/** on-marked-up shutdown-backup-sessions: an active server back up ends this thread's streams on the backup servers. */
+export function shutdownBackupSessions(be: Backend, s: Server): void {
+  if (s.cfg.onMarkedUp !== 'shutdown-backup-sessions' || s.backup) return;
+  for (const other of be.servers) if (other.backup) for (const st of [...other.streams]) st.shutdownByServerState('backup server replaced');
 }
 
 function markDown(be: Backend, s: Server, why: string): void {

@@ -158,8 +158,8 @@ export class Server implements LbServer, SampleServer {
     for (let n = Atomics.exchange(ints, TRAFFIC_ERR, 0); n > 0; n--) check.trafficError();
   }
 
-  /** Applies the state another thread published (with threads.applyingRemote set). */
-  syncShared(): void {
+  /** Applies the state another thread published (with threads.applyingRemote set); true when the server just came up. */
+  syncShared(): boolean {
     const ints = this.shared.ints;
     const f = Atomics.load(ints, FLAGS);
     const w = Atomics.load(ints, UWEIGHT);
@@ -174,6 +174,7 @@ export class Server implements LbServer, SampleServer {
     if (wasUp && !this.isUp && this.cfg.onMarkedDown === 'shutdown-sessions') {
       for (const st of [...this.streams]) st.shutdownByServerState('server down');
     }
+    return !wasUp && this.isUp;
   }
 
   /** Resolves the address as init-addr says; returns an error text when nothing works. */

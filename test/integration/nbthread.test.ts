@@ -6,7 +6,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { request } from 'node:http';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { makeTestCerts } from '../unit/protocols/tls-certs.ts';
@@ -172,6 +172,38 @@ describe('nbthread 2', () => {
       assert.equal(await socat(sock, 'set maxconn frontend f 7\n'), '\n');
       assert.match(await socat(sock, 'show stat\n'), /^f,FRONTEND,(?:[^,]*,){4}7,/m);
     });
+  });
+
+  test('on-marked-up shutdown-backup-sessions ends the backup sessions of every thread', { timeout: 60_000 }, async () => {
+    const backup = await echoServer();
+    const activePort = await freePort();
+    const port = await freePort();
+    const cfg = `global\n  nbthread 2\n${DEFAULTS}`
+      + `listen l\n  bind 127.0.0.1:${port}\n  balance roundrobin\n`
+      + `  server a 127.0.0.1:${activePort} check inter 200 rise 1 fall 1 on-marked-up shutdown-backup-sessions\n`
+      + `  server b 127.0.0.1:${backup.port} backup\n`;
+    let active: Server | undefined;
+    await withProxy(dir.path, cfg, [port], async () => {
+      await sleep(600); // the active server is marked down: traffic goes to the backup
+      const clients = await Promise.all(Array.from({ length: 16 }, async () => {
+        const c = createConnection(port, '127.0.0.1');
+        c.on('error', () => {});
+        const closed = new Promise<void>((r) => c.on('close', () => r()));
+        await new Promise<void>((r) => c.on('connect', () => r()));
+        return { c, closed };
+      }));
+      await sleep(300);
+      assert.equal(backup.sockets.size, 16, 'every client reaches the backup server');
+      active = createServer((sock) => sock.on('error', () => {}));
+      await new Promise<void>((r) => active!.listen(activePort, '127.0.0.1', r));
+      // Once the check sees the active server up, every thread closes its backup sessions.
+      const all = Promise.all(clients.map((x) => x.closed));
+      const t = await Promise.race([all.then(() => 'closed'), sleep(5000).then(() => 'timeout')]);
+      for (const x of clients) x.c.destroy();
+      assert.equal(t, 'closed');
+    });
+    active?.close();
+    await backup.close();
   });
 
   test('server maxconn 1 holds across threads; queued requests are served when a slot frees on the other thread', { timeout: 60_000 }, async () => {
