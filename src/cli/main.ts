@@ -155,6 +155,7 @@ async function main(argv: readonly string[]): Promise<number> {
     else {
       pool = started;
       rt.relay = (o) => started.relay(o);
+      rt.peers = started;
     }
   }
   if (errors.length === 0) {

@@ -206,6 +206,42 @@ describe('nbthread 2', () => {
     await backup.close();
   });
 
+  test('"show sess" lists the connections of both threads; "shutdown session" ends one on either thread', { timeout: 60_000 }, async () => {
+    const echo = await echoServer();
+    const port = await freePort();
+    const sock = join(dir.path, 'sess.sock');
+    const cfg = `global\n  nbthread 2\n  stats socket ${sock} level admin\n${DEFAULTS}listen l\n  bind 127.0.0.1:${port}\n  server s 127.0.0.1:${echo.port}\n`;
+    await withProxy(dir.path, cfg, [port], async () => {
+      const clients = await Promise.all(Array.from({ length: 16 }, async () => {
+        const c = createConnection(port, '127.0.0.1');
+        c.on('error', () => {});
+        let closed = false;
+        c.on('close', () => { closed = true; });
+        await new Promise<void>((r) => c.on('connect', () => r()));
+        return { c, isClosed: () => closed };
+      }));
+      try {
+        await sleep(300);
+        const lines = (await socat(sock, 'show sess\n')).split('\n').filter((l) => / fe=l /.test(l));
+        assert.equal(lines.length, 16, lines.join('\n'));
+        const ids = lines.map((l) => parseInt(l.slice(2, l.indexOf(':')), 16));
+        assert.equal(new Set(ids).size, 16);
+        // Identifiers interleave by thread: both parities mean both threads hold connections.
+        assert.deepEqual([...new Set(ids.map((id) => id % 2))].sort(), [0, 1]);
+        for (const parity of [0, 1]) {
+          const id = ids.find((x) => x % 2 === parity)!;
+          assert.equal(await socat(sock, `shutdown session 0x${id.toString(16)}\n`), '\n');
+        }
+        await sleep(300);
+        assert.equal(clients.filter((x) => x.isClosed()).length, 2);
+        assert.equal((await socat(sock, 'show sess\n')).split('\n').filter((l) => / fe=l /.test(l)).length, 14);
+      } finally {
+        for (const x of clients) x.c.destroy();
+      }
+    });
+    await echo.close();
+  });
+
   test('server maxconn 1 holds across threads; queued requests are served when a slot frees on the other thread', { timeout: 60_000 }, async () => {
     const srv = await slowNamed('s', 100);
     const port = await freePort();

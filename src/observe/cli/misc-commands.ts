@@ -6,39 +6,14 @@ import {
   LEVEL_NAMES, Level, err, msg, needLevel, registerCliCommands, usageMessage, type CliSession,
 } from './registry.ts';
 import { findProxy } from './lookup.ts';
-import { sessionId } from './sessions.ts';
-import type { TermCause, TermPhase } from '../../runtime/stream.ts';
-
-/** What "show sess" reads of a stream (TCP and HTTP streams alike). */
-interface ListedStream {
-  readonly frontend: { readonly name: string; readonly id: number; readonly mode: string };
-  readonly backend: { readonly name: string; readonly id: number; readonly mode: string } | null;
-  readonly server: { readonly name: string; readonly id: number } | null;
-  readonly family: 'ipv4' | 'ipv6' | 'unix';
-  readonly srcAddr: string;
-  readonly srcPort: number;
-  readonly logs: { readonly acceptDate: number };
-  close(cause: TermCause, phase: TermPhase): void;
-}
+import { sessionId, sessionRows, shutdownSession } from './sessions.ts';
 
 /** The CLI connections themselves, listed by "show sess" as HAProxy lists its applets. */
 export const cliConnections = new Set<{ readonly startedAt: number; readonly src: string }>();
 
-function streams(s: CliSession): ListedStream[] {
-  return [...s.rt.streams] as unknown as ListedStream[];
-}
 
 function sessLine(id: number, proto: string, src: string, fe: string, be: string, srv: string, ageSec: number): string {
   return `0x${id.toString(16)}: proto=${proto} src=${src} fe=${fe} be=${be} srv=${srv} ts=00 epoch=0 age=${ageSec}s calls=0 rate=0 cpu=0 lat=0\n`;
-}
-
-function proto(st: ListedStream): string {
-  return st.family === 'unix' ? 'unix_stream' : st.family === 'ipv6' ? 'tcpv6' : 'tcpv4';
-}
-
-function src(st: ListedStream): string {
-  if (st.family === 'unix') return 'unix:1';
-  return st.family === 'ipv6' ? `[${st.srcAddr}]:${st.srcPort}` : `${st.srcAddr}:${st.srcPort}`;
 }
 
 /** "[24/Nov/2026:17:25:34.687]" in local time, as HAProxy prints event dates. */
@@ -151,18 +126,20 @@ registerCliCommands(
   {
     words: ['show', 'sess'],
     usage: 'show sess [id]                          : report the list of current sessions or dump this exact session',
-    run(args, s) {
+    async run(args, s) {
       const denied = needLevel(s, Level.Operator);
       if (denied) return denied;
       const now = Date.now();
       const want = args[2] && args[2] !== 'all' ? parseInt(args[2], 16) : null;
       let out = '';
       let found = false;
-      for (const st of streams(s)) {
-        const id = sessionId(st);
-        if (want !== null && id !== want) continue;
+      // This thread's connections, then the other threads' (nbthread).
+      const rows = sessionRows(s.rt);
+      if (s.rt.peers) rows.push(...(await s.rt.peers.sessions()));
+      for (const r of rows) {
+        if (want !== null && r.id !== want) continue;
         found = true;
-        out += sessLine(id, proto(st), src(st), st.frontend.name, st.backend?.name ?? '<NONE>', st.server?.name ?? '<none>', Math.floor((now - st.logs.acceptDate) / 1000));
+        out += sessLine(r.id, r.proto, r.src, r.frontend, r.backend, r.server, Math.floor((now - r.acceptDate) / 1000));
       }
       for (const c of cliConnections) {
         const id = sessionId(c);
@@ -177,15 +154,14 @@ registerCliCommands(
   {
     words: ['shutdown', 'session'],
     usage: 'shutdown session [id]                   : kill a specific session',
-    run(args, s) {
+    async run(args, s) {
       const denied = needLevel(s, Level.Admin);
       if (denied) return denied;
       const m = args[2] ? /^(?:0x)?([0-9a-fA-F]+)$/.exec(args[2]) : null;
       if (!m) return err("Session pointer expected (use 'show sess').\n");
       const id = parseInt(m[1]!, 16);
-      const st = streams(s).find((x) => sessionId(x) === id);
-      if (!st) return err("No such session (use 'show sess').\n");
-      st.close('K', st.server ? 'D' : 'R');
+      const found = shutdownSession(s.rt, id) || (s.rt.peers !== null && (await s.rt.peers.shutdownSession(id)));
+      if (!found) return err("No such session (use 'show sess').\n");
       return '';
     },
   },

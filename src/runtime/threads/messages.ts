@@ -20,10 +20,28 @@ export interface ThreadData {
  * operations of signals (SIGUSR1, SIGTERM, SIGTTOU, SIGTTIN), and the frontend and limit
  * changes made on the CLI.
  */
-export type ThreadCommand = 'listen' | 'soft-stop' | 'hard-stop' | 'pause' | 'resume' | FrontendOp;
+export type ThreadCommand = 'listen' | 'soft-stop' | 'hard-stop' | 'pause' | 'resume' | FrontendOp | SessionQuery;
+
+/** "show sess" / "shutdown session" on the CLI of the main thread, asked of the other threads. */
+export type SessionQuery =
+  | { readonly op: 'sessions'; readonly req: number }
+  | { readonly op: 'shutdown-session'; readonly req: number; readonly id: number };
+
+/** One connection as "show sess" lists it. */
+export interface SessionRow {
+  readonly id: number;
+  readonly proto: string;
+  readonly src: string;
+  readonly frontend: string;
+  readonly backend: string;
+  readonly server: string;
+  readonly acceptDate: number;
+}
 
 /** Thread → main thread: its runtime is built, then it listens; or it could not do either. */
 export type ThreadReport =
+  | { readonly type: 'sessions'; readonly req: number; readonly rows: readonly SessionRow[] }
+  | { readonly type: 'shutdown-session'; readonly req: number; readonly found: boolean }
   | { readonly type: 'built' }
   | { readonly type: 'ready' }
   | { readonly type: 'failed'; readonly errors: readonly string[] };

@@ -5,7 +5,7 @@
 // HAProxy.
 import { Worker } from 'node:worker_threads';
 import { formatMessage } from '../../config/diagnostics.ts';
-import type { ThreadCommand, ThreadData, ThreadReport } from './messages.ts';
+import type { SessionQuery, SessionRow, ThreadCommand, ThreadData, ThreadReport } from './messages.ts';
 import type { FrontendOp } from '../frontend-admin.ts';
 
 const ENTRY = new URL('./worker-thread.ts', import.meta.url);
@@ -13,6 +13,7 @@ const ENTRY = new URL('./worker-thread.ts', import.meta.url);
 export class ThreadPool {
   private readonly workers: Worker[];
   private stopping = false;
+  private nextReq = 1;
 
   private constructor(workers: Worker[]) {
     this.workers = workers;
@@ -49,8 +50,9 @@ export class ThreadPool {
 
   /** After start-up, a thread that fails or leaves outside a stop ends the process. */
   private watch(): void {
+    // The start-up listeners are gone already (nextReports); removeAllListeners() would also drop
+    // the Worker's own 'newListener' hook that starts its port, and no reply would arrive again.
     this.workers.forEach((w, i) => {
-      w.removeAllListeners();
       w.on('error', (e) => {
         process.stderr.write(formatMessage('ALERT', `thread ${i + 2} crashed: ${e.stack ?? String(e)}`) + '\n');
         process.exit(1);
@@ -94,6 +96,37 @@ export class ThreadPool {
   /** A frontend or limit change made on the CLI of the main thread. */
   relay(o: FrontendOp): void {
     this.send(o);
+  }
+
+  /** The other threads' connections ("show sess"). */
+  async sessions(): Promise<SessionRow[]> {
+    const replies = await this.ask((req) => ({ op: 'sessions', req }));
+    return replies.flatMap((r) => (r.type === 'sessions' ? r.rows : []));
+  }
+
+  /** Ends connection `id` on the thread that has it ("shutdown session"). */
+  async shutdownSession(id: number): Promise<boolean> {
+    const replies = await this.ask((req) => ({ op: 'shutdown-session', req, id }));
+    return replies.some((r) => r.type === 'shutdown-session' && r.found);
+  }
+
+  /** Asks every other thread; the replies that came within a second (a thread busy longer is left out). */
+  private ask(make: (req: number) => SessionQuery): Promise<ThreadReport[]> {
+    const q = make(this.nextReq++);
+    return Promise.all(this.workers.map((w) => new Promise<ThreadReport | null>((resolve) => {
+      const onMessage = (m: ThreadReport): void => {
+        if ((m.type !== 'sessions' && m.type !== 'shutdown-session') || m.req !== q.req) return;
+        clearTimeout(timer);
+        w.off('message', onMessage);
+        resolve(m);
+      };
+      const timer = setTimeout(() => {
+        w.off('message', onMessage);
+        resolve(null);
+      }, 1000);
+      w.on('message', onMessage);
+      w.postMessage(q);
+    }))).then((r) => r.filter((x): x is ThreadReport => x !== null));
   }
 }
 

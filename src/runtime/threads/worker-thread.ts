@@ -9,6 +9,7 @@ import { loadConfig } from '../../cli/load-config.ts';
 import { Runtime } from '../runtime.ts';
 import { events } from '../events.ts';
 import { applyFrontendOp } from '../frontend-admin.ts';
+import { sessionRows, shutdownSession } from '../../observe/cli/sessions.ts';
 import { enableDebugTrace } from '../../observe/debug-trace.ts';
 import { joinThreads, slabOf } from './join.ts';
 import { setThread, threads } from './context.ts';
@@ -33,7 +34,11 @@ async function run(): Promise<void> {
   const err = joinThreads(rt, slabOf(d.buffer, d.count), d.index);
   if (err) return report({ type: 'failed', errors: [`thread ${d.index + 1}: ${err}.`] });
   port.on('message', (m: ThreadCommand) => {
-    if (typeof m === 'object') return void applyFrontendOp(rt, m);
+    if (typeof m === 'object') {
+      if (m.op === 'sessions') return report({ type: 'sessions', req: m.req, rows: sessionRows(rt) });
+      if (m.op === 'shutdown-session') return report({ type: 'shutdown-session', req: m.req, found: shutdownSession(rt, m.id) });
+      return void applyFrontendOp(rt, m);
+    }
     switch (m) {
       case 'listen': return void listen(rt);
       case 'soft-stop': return rt.softStop(() => process.exit(0));
