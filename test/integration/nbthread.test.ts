@@ -242,6 +242,37 @@ describe('nbthread 2', () => {
     await echo.close();
   });
 
+  test('the stats page served by either thread shows the checks, which run on the main thread', { timeout: 60_000 }, async () => {
+    const up = await echoServer();
+    const port = await freePort();
+    const appPort = await freePort();
+    const cfg = `global\n  nbthread 2\n${HTTP_DEFAULTS}`
+      + `listen st\n  bind 127.0.0.1:${port}\n  stats enable\n  stats uri /stats\n`
+      + `  http-request return status 200 content-type text/plain lf-string "%[thread]" if { path /t }\n`
+      + `listen app\n  mode tcp\n  bind 127.0.0.1:${appPort}\n  server s1 127.0.0.1:${up.port} check inter 200\n  server s2 127.0.0.1:1 check inter 200\n`;
+    await withProxy(dir.path, cfg, [port], async () => {
+      await sleep(1500); // checks done, and copied to the other thread
+      const seen = new Map<string, string>();
+      for (let i = 0; i < 40 && seen.size < 2; i++) {
+        const c = createConnection(port, '127.0.0.1');
+        const text = await new Promise<string>((resolve) => {
+          let t = '';
+          c.on('data', (d: Buffer) => { t += d.toString('latin1'); });
+          c.on('close', () => resolve(t));
+          c.on('error', () => resolve(t));
+          // One connection, two requests: the thread's number, then its stats.
+          c.end('GET /t HTTP/1.1\r\nhost: x\r\n\r\nGET /stats;csv HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n');
+        });
+        const thread = /\r\n\r\n([01])HTTP/.exec(text)?.[1];
+        const rows = text.split('\n').filter((l) => l.startsWith('app,s')).map((l) => l.split(',').slice(0, 2).concat(l.split(',')[17]!, l.split(',')[36]!).join(','));
+        if (thread !== undefined) seen.set(thread, rows.join(' '));
+      }
+      assert.deepEqual([...seen.keys()].sort(), ['0', '1']);
+      for (const rows of seen.values()) assert.equal(rows, 'app,s1,UP,L4OK app,s2,DOWN,L4CON');
+    });
+    await up.close();
+  });
+
   test('server maxconn 1 holds across threads; queued requests are served when a slot frees on the other thread', { timeout: 60_000 }, async () => {
     const srv = await slowNamed('s', 100);
     const port = await freePort();

@@ -10,7 +10,7 @@
 import type { Server } from '../../runtime/server.ts';
 import { VERSION } from '../../version.ts';
 import { checkStatusHasCode, type CheckStatus } from '../../checks/health.ts';
-import { serverHealthCheck } from '../../runtime/server-health.ts';
+import { checkViewOf } from '../../checks/check-view.ts';
 import { F, STAT_FIELDS } from '../stats/field-names.ts';
 import { INFO_FIELDS } from '../stats/info.ts';
 import type { Field } from '../stats/fields.ts';
@@ -288,7 +288,7 @@ export const BACKEND_METRICS: readonly Metric<StatObject>[] = [
   // HAProxy 2.6 keeps this older name for the same figure.
   aggregate(F.agg_server_check_status, SERVER_STATES, serverState),
   // Every server with a check counts, even one in maintenance or with checks disabled.
-  aggregate(F.agg_check_status, CHECK_STATES, (s) => serverHealthCheck(s)?.health.status ?? null),
+  aggregate(F.agg_check_status, CHECK_STATES, (s) => checkViewOf(s)?.health.status ?? null),
 ];
 
 // ---- haproxy_server_* -------------------------------------------------------------------
@@ -337,7 +337,7 @@ export const SERVER_METRICS: readonly Metric<StatObject>[] = [
     // Shown once a check has finished, even if checks were disabled since.
     name: 'check_duration_seconds', type: G, help: helpOf(F.check_duration),
     samples: (o, s) => {
-      const h = serverHealthCheck(o.server!)?.health;
+      const h = checkViewOf(o.server!)?.health;
       if (h && checked(h.status)) s.sample('', seconds(Math.max(h.durationMs, 0)));
     },
   },

@@ -1,20 +1,19 @@
 // A server's state as the stats show it (HAProxy's stats_fill_sv_stats() status logic): the
 // status word ("UP 1/3", "DRAIN", "no check"...), and the state class the HTML page colours.
 import type { Server } from '../../runtime/server.ts';
-import type { HealthCheck } from '../../checks/check.ts';
-import { serverHealthCheck } from '../../runtime/server-health.ts';
+import { checkViewOf, type CheckView } from '../../checks/check-view.ts';
 
 export type ServerStatsState =
   | 'maint' | 'up' | 'going-down' | 'down' | 'going-up' | 'nolb' | 'nolb-going-down' | 'drain' | 'drain-going-down' | 'no-check';
 
 /** The check of `s` when it runs: configured and not disabled by "disable health". */
-export function enabledCheck(s: Server): HealthCheck | null {
-  const c = serverHealthCheck(s);
+export function enabledCheck(s: Server): CheckView | null {
+  const c = checkViewOf(s);
   return c && c.isEnabled ? c : null;
 }
 
 /** The check whose results the stats show: enabled and not paused by maintenance. */
-export function shownCheck(s: Server): HealthCheck | null {
+export function shownCheck(s: Server): CheckView | null {
   const c = enabledCheck(s);
   return c && !c.health.maintenance ? c : null;
 }

@@ -1,5 +1,6 @@
 // What the main thread and the other threads tell each other (worker_threads messages).
 import type { FrontendOp } from '../frontend-admin.ts';
+import type { CheckCopy } from '../../checks/check-view.ts';
 
 /** Given to each thread at its start. */
 export interface ThreadData {
@@ -20,7 +21,13 @@ export interface ThreadData {
  * operations of signals (SIGUSR1, SIGTERM, SIGTTOU, SIGTTIN), and the frontend and limit
  * changes made on the CLI.
  */
-export type ThreadCommand = 'listen' | 'soft-stop' | 'hard-stop' | 'pause' | 'resume' | FrontendOp | SessionQuery;
+export type ThreadCommand = 'listen' | 'soft-stop' | 'hard-stop' | 'pause' | 'resume' | FrontendOp | SessionQuery | CheckCopies;
+
+/** The main thread's health checks, copied to the other threads for the pages they serve. */
+export interface CheckCopies {
+  readonly op: 'checks';
+  readonly list: readonly CheckCopy[];
+}
 
 /** "show sess" / "shutdown session" on the CLI of the main thread, asked of the other threads. */
 export type SessionQuery =

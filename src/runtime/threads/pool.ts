@@ -7,6 +7,8 @@ import { Worker } from 'node:worker_threads';
 import { formatMessage } from '../../config/diagnostics.ts';
 import type { SessionQuery, SessionRow, ThreadCommand, ThreadData, ThreadReport } from './messages.ts';
 import type { FrontendOp } from '../frontend-admin.ts';
+import { copyChecks } from '../../checks/check-view.ts';
+import type { Runtime } from '../runtime.ts';
 
 const ENTRY = new URL('./worker-thread.ts', import.meta.url);
 
@@ -14,6 +16,7 @@ export class ThreadPool {
   private readonly workers: Worker[];
   private stopping = false;
   private nextReq = 1;
+  private checkTimer: NodeJS.Timeout | null = null;
 
   private constructor(workers: Worker[]) {
     this.workers = workers;
@@ -72,6 +75,7 @@ export class ThreadPool {
   /** SIGUSR1: every thread stops listening, finishes its streams and ends; resolves when all ended. */
   softStop(): Promise<void> {
     this.stopping = true;
+    if (this.checkTimer) clearInterval(this.checkTimer);
     const ended = this.workers.map((w) => new Promise<void>((resolve) => {
       if (w.threadId < 0) return resolve();
       w.once('exit', () => resolve());
@@ -82,6 +86,7 @@ export class ThreadPool {
 
   hardStop(): void {
     this.stopping = true;
+    if (this.checkTimer) clearInterval(this.checkTimer);
     this.send('hard-stop');
   }
 
@@ -91,6 +96,22 @@ export class ThreadPool {
 
   resume(): void {
     this.send('resume');
+  }
+
+  /**
+   * Sends the main thread's health checks to the other threads every second (when they changed),
+   * so that a stats page or Prometheus scrape any thread serves shows them.
+   */
+  copyChecksEvery(rt: Runtime, ms: number): void {
+    let last = '';
+    this.checkTimer = setInterval(() => {
+      const list = copyChecks(rt);
+      const text = JSON.stringify(list);
+      if (text === last) return;
+      last = text;
+      this.send({ op: 'checks', list });
+    }, ms);
+    this.checkTimer.unref();
   }
 
   /** A frontend or limit change made on the CLI of the main thread. */

@@ -10,6 +10,7 @@ import { Runtime } from '../runtime.ts';
 import { events } from '../events.ts';
 import { applyFrontendOp } from '../frontend-admin.ts';
 import { sessionRows, shutdownSession } from '../../observe/cli/sessions.ts';
+import { applyCheckCopies } from '../../checks/check-view.ts';
 import { enableDebugTrace } from '../../observe/debug-trace.ts';
 import { joinThreads, slabOf } from './join.ts';
 import { setThread, threads } from './context.ts';
@@ -37,6 +38,7 @@ async function run(): Promise<void> {
     if (typeof m === 'object') {
       if (m.op === 'sessions') return report({ type: 'sessions', req: m.req, rows: sessionRows(rt) });
       if (m.op === 'shutdown-session') return report({ type: 'shutdown-session', req: m.req, found: shutdownSession(rt, m.id) });
+      if (m.op === 'checks') return applyCheckCopies(rt, m.list);
       return void applyFrontendOp(rt, m);
     }
     switch (m) {
