@@ -156,7 +156,7 @@ async function main(argv: readonly string[]): Promise<number> {
       pool = started;
       rt.relay = (o) => started.relay(o);
       rt.peers = started;
-      started.copyChecksEvery(rt, 1000);
+      started.serve(rt, 1000);
     }
   }
   if (errors.length === 0) {

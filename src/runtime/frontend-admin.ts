@@ -1,6 +1,7 @@
 // What "disable/enable/shutdown frontend" and "set maxconn frontend/global" do to a runtime. The
 // CLI runs them on the thread that serves it, then relays them (FrontendOp) to the other threads
-// of the process (nbthread), which apply the same effect to their own listeners and limits.
+// of the process (nbthread), which apply the same effect to their own listeners and limits; so
+// does the stats page's "shutdown sessions" of a server (each thread ends its own).
 import type { Proxy } from './proxy.ts';
 import type { Runtime } from './runtime.ts';
 
@@ -8,7 +9,8 @@ import type { Runtime } from './runtime.ts';
 export type FrontendOp =
   | { readonly op: 'disable' | 'enable' | 'shutdown'; readonly frontend: string }
   | { readonly op: 'maxconn'; readonly frontend: string; readonly value: number }
-  | { readonly op: 'maxconn-global'; readonly value: number };
+  | { readonly op: 'maxconn-global'; readonly value: number }
+  | { readonly op: 'kill-sessions'; readonly backend: string; readonly server: string };
 
 export function disableFrontend(px: Proxy): void {
   px.paused = true;
@@ -51,6 +53,11 @@ export function setGlobalMaxconn(rt: Runtime, value: number): void {
 /** Applies an operation relayed by the thread that ran the command. */
 export async function applyFrontendOp(rt: Runtime, o: FrontendOp): Promise<void> {
   if (o.op === 'maxconn-global') return setGlobalMaxconn(rt, o.value);
+  if (o.op === 'kill-sessions') {
+    const s = rt.proxies.find((p) => p.name === o.backend)?.backend?.byName.get(o.server);
+    if (s) for (const st of [...s.streams]) st.shutdownByServerState('killed');
+    return;
+  }
   const px = rt.proxies.find((p) => p.cfg.isFrontend && p.name === o.frontend);
   if (!px) return;
   switch (o.op) {

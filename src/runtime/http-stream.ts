@@ -131,6 +131,8 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   yieldRule = 0;
   /** Rule list and proxy a yielding wait-for-body resumes. */
   private yieldProxy: Proxy | null = null;
+  /** The stats page waits for its admin form: the wait resumes at the stats page, not in the rules. */
+  private statsWait = false;
   private bufferReqBody = false;
   reqCaptures: (string | null)[] = [];
   resCaptures: (string | null)[] = [];
@@ -506,6 +508,10 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     this.yieldProxy = null;
     this.clearTimer();
     this.pauseClient();
+    if (this.statsWait) {
+      this.statsWait = false;
+      return this.serverPhase();
+    }
     if (!this.requestRules(px, this.yieldRule)) return;
     this.yieldUntil = 0;
     if (px === this.frontend && !this.backend) this.chooseBackend();
@@ -594,6 +600,16 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     const owner = fe.cfg.stats && isStatsRequest(fe.cfg.stats, this.req!) ? fe
       : be.cfg.stats && isStatsRequest(be.cfg.stats, this.req!) ? be : null;
     if (owner) {
+      // The admin form comes in the body: wait for it (up to tune.bufsize), as HAProxy's stats applet reads it.
+      if (this.req!.method === 'POST' && this.reqKind !== BodyKind.None && !this.reqBodyFinal) {
+        this.fillRequestBody();
+        if (!this.reqBodyFinal) {
+          const t = fe.cfg.timeouts;
+          this.statsWait = true;
+          this.yieldUntil = Date.now() + (t.httpRequest ?? t.client ?? 0);
+          return this.ruleVerdict(Verdict.Yield, fe, false);
+        }
+      }
       fe.counters.intercepted++;
       this.setTermination('L', 'R');
       this.reply = this.host.statsReply(owner, owner.cfg.stats!, this.req!, this.reqBody, this);

@@ -273,6 +273,45 @@ describe('nbthread 2', () => {
     await up.close();
   });
 
+  test('a stats page admin action posted to either thread reaches the main thread\'s checks', { timeout: 60_000 }, async () => {
+    const up = await echoServer();
+    const port = await freePort();
+    const cfg = `global\n  nbthread 2\n${HTTP_DEFAULTS}`
+      + `listen st\n  bind 127.0.0.1:${port}\n  stats enable\n  stats uri /stats\n  stats admin if TRUE\n`
+      + `  http-request return status 200 content-type text/plain lf-string "%[thread]" if { path /t }\n`
+      + `listen app\n  mode tcp\n  bind 127.0.0.1:${await freePort()}\n  server s1 127.0.0.1:${up.port} check inter 200\n`;
+    const exchange2 = (second: string): Promise<string> => new Promise((resolve) => {
+      const c = createConnection(port, '127.0.0.1');
+      let t = '';
+      c.on('data', (d: Buffer) => { t += d.toString('latin1'); });
+      c.on('close', () => resolve(t));
+      c.on('error', () => resolve(t));
+      c.end(`GET /t HTTP/1.1\r\nhost: x\r\n\r\n${second}`);
+    });
+    const s1Status = async (): Promise<string> => {
+      const t = await exchange2('GET /stats;csv HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n');
+      return t.split('\n').find((l) => l.startsWith('app,s1,'))!.split(',')[17]!;
+    };
+    await withProxy(dir.path, cfg, [port], async () => {
+      await sleep(1200);
+      assert.equal(await s1Status(), 'UP');
+      // Post "disable health" from the other thread (the first reply says which thread serves).
+      const body = 's=s1&action=dhlth&b=app';
+      let posted = false;
+      for (let i = 0; i < 40 && !posted; i++) {
+        const t = await exchange2(`POST /stats HTTP/1.1\r\nhost: x\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
+        posted = /\r\n\r\n1HTTP\/1\.1 303/.test(t);
+      }
+      assert.ok(posted, 'no POST reached thread 1');
+      await sleep(1500);
+      // The main thread disabled the check; both threads show it.
+      const seen = new Set<string>();
+      for (let i = 0; i < 10; i++) seen.add(await s1Status());
+      assert.deepEqual([...seen], ['no check']);
+    });
+    await up.close();
+  });
+
   test('server maxconn 1 holds across threads; queued requests are served when a slot frees on the other thread', { timeout: 60_000 }, async () => {
     const srv = await slowNamed('s', 100);
     const port = await freePort();

@@ -212,3 +212,34 @@ describe('runtime API (stats socket)', () => {
     });
   });
 });
+
+describe('stats page admin form', () => {
+  test('a POST whose body arrives after its head is read whole before the action runs', async () => {
+    const dir = tempDir();
+    const port = await freePort();
+    const srv = await replyServer(() => 'x');
+    const cfg = `${DEFAULTS.replace('mode tcp', 'mode http')}listen st\n  bind 127.0.0.1:${port}\n  stats enable\n  stats uri /stats\n  stats admin if TRUE\n`
+      + `backend app\n  server s1 127.0.0.1:${srv.port}\n`;
+    try {
+      await withProxy(dir.path, cfg, [port], async () => {
+        const body = 's=s1&action=maint&b=app';
+        const reply = await new Promise<string>((resolve) => {
+          const c = connect(port, '127.0.0.1');
+          let t = '';
+          c.on('data', (d: Buffer) => { t += d.toString('latin1'); });
+          c.on('close', () => resolve(t));
+          c.on('error', () => resolve(t));
+          c.write(`POST /stats HTTP/1.1\r\nhost: x\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n`);
+          setTimeout(() => c.write(body), 150);
+        });
+        assert.match(reply, /^HTTP\/1\.1 303 /);
+        assert.match(reply, /\r\nlocation: \/stats;st=DONE\r\n/i);
+        const csv = await exchange(port, 'GET /stats;csv HTTP/1.0\r\n\r\n');
+        assert.match(csv, /^app,s1,(?:[^,]*,){15}MAINT,/m);
+      });
+    } finally {
+      await srv.close();
+      dir.cleanup();
+    }
+  });
+});

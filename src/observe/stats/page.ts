@@ -17,6 +17,7 @@ import { STATS_DEFAULT_REALM } from './stats-keywords.ts';
 import {
   enterMaintenance, forceHealth, killServerSessions, leaveMaintenance, setAdminState,
 } from '../cli/server-admin.ts';
+import { threads } from '../../runtime/threads/context.ts';
 
 /** The path of a request target (origin-form or absolute-form). */
 function pathOf(uri: string): string {
@@ -98,9 +99,23 @@ function parseTarget(stats: StatsConfig, uri: string): PageRequest {
   };
 }
 
-/** Applies the admin form ("s=<server>&...&action=<a>&b=#<id>") and returns the ";st=" status. */
+/**
+ * Applies the admin form ("s=<server>&...&action=<a>&b=#<id>") and returns the ";st=" status.
+ * On a thread other than the main one (nbthread), the form goes to the main thread, where the
+ * checks run and from where server state reaches every thread.
+ */
 function adminAction(rt: Runtime, body: Buffer | null): string {
-  const form = new URLSearchParams(body ? body.toString('latin1') : '');
+  const text = body ? body.toString('latin1') : '';
+  if (threads.toMain) {
+    threads.toMain({ type: 'stats-admin', form: text });
+    return 'DONE';
+  }
+  return applyAdminForm(rt, text);
+}
+
+/** Runs the admin form on this thread; "shutdown" also reaches the other threads' sessions. */
+export function applyAdminForm(rt: Runtime, text: string): string {
+  const form = new URLSearchParams(text);
   const action = form.get('action');
   const b = form.get('b');
   const names = form.getAll('s');
@@ -121,7 +136,10 @@ function adminAction(rt: Runtime, body: Buffer | null): string {
       case 'hrunn': forceHealth(be, s, 'up'); break;
       case 'hnolb': forceHealth(be, s, 'stopping'); break;
       case 'hdown': forceHealth(be, s, 'down'); break;
-      case 'shutdown': killServerSessions(s); break;
+      case 'shutdown':
+        killServerSessions(s);
+        rt.relay?.({ op: 'kill-sessions', backend: px.name, server: s.name });
+        break;
       case 'enable': leaveMaintenance(be, s); break;
       case 'disable': enterMaintenance(be, s); break;
       default: return 'ERRP';

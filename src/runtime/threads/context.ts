@@ -11,6 +11,7 @@
 // for; join.ts attaches a runtime and serves its doorbell. Messages (messages.ts) only carry
 // the lifecycle: start-up reports and soft stop, hard stop, pause, resume.
 import type { Slab } from './slab.ts';
+import type { ThreadReport } from './messages.ts';
 
 export const threads = {
   /** 0-based, as the "thread" sample fetch reports it. */
@@ -24,6 +25,8 @@ export const threads = {
    * must use, so that a session ticket issued by one thread resumes on another.
    */
   ticketKeys: null as Buffer | null,
+  /** Threads 2..N: sends a request to the main thread (stats page admin actions). */
+  toMain: null as ((m: ThreadReport) => void) | null,
 };
 
 /** Most threads nbthread accepts (HAProxy's MAX_THREADS). */

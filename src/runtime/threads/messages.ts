@@ -47,6 +47,7 @@ export interface SessionRow {
 
 /** Thread → main thread: its runtime is built, then it listens; or it could not do either. */
 export type ThreadReport =
+  | { readonly type: 'stats-admin'; readonly form: string }
   | { readonly type: 'sessions'; readonly req: number; readonly rows: readonly SessionRow[] }
   | { readonly type: 'shutdown-session'; readonly req: number; readonly found: boolean }
   | { readonly type: 'built' }

@@ -8,6 +8,7 @@ import { formatMessage } from '../../config/diagnostics.ts';
 import type { SessionQuery, SessionRow, ThreadCommand, ThreadData, ThreadReport } from './messages.ts';
 import type { FrontendOp } from '../frontend-admin.ts';
 import { copyChecks } from '../../checks/check-view.ts';
+import { applyAdminForm } from '../../observe/stats/page.ts';
 import type { Runtime } from '../runtime.ts';
 
 const ENTRY = new URL('./worker-thread.ts', import.meta.url);
@@ -99,10 +100,17 @@ export class ThreadPool {
   }
 
   /**
-   * Sends the main thread's health checks to the other threads every second (when they changed),
-   * so that a stats page or Prometheus scrape any thread serves shows them.
+   * Serves the other threads from the main thread's runtime: runs the stats page admin actions
+   * they receive (where the checks are), and sends them the health checks every `ms` when they
+   * changed, so that a stats page or Prometheus scrape any thread serves shows them.
    */
-  copyChecksEvery(rt: Runtime, ms: number): void {
+  serve(rt: Runtime, ms: number): void {
+    // Stats page admin actions of the other threads run here, where the checks are.
+    for (const w of this.workers) {
+      w.on('message', (m: ThreadReport) => {
+        if (m.type === 'stats-admin') applyAdminForm(rt, m.form);
+      });
+    }
     let last = '';
     this.checkTimer = setInterval(() => {
       const list = copyChecks(rt);

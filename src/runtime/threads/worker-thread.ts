@@ -29,6 +29,7 @@ async function run(): Promise<void> {
   if (!loaded) return report({ type: 'failed', errors: [`thread ${d.index + 1}: the configuration changed since thread 1 read it.`] });
   events.configure({ quiet: loaded.quiet });
   setThread(d.index, d.count);
+  threads.toMain = report;
   if (o.debug) enableDebugTrace(false);
   threads.ticketKeys = Buffer.from(d.ticketKeys);
   const rt = new Runtime(loaded.config, d.fdLimit);
