@@ -2,7 +2,7 @@
 //
 // TURNPIKE_BIN=/usr/sbin/haproxy runs the same tests against HAProxy itself, to check that
 // a test asserts HAProxy's behaviour (tests of Turnpike-only behaviour skip with REFERENCE).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -466,4 +466,25 @@ export function useMigrateReq(): { release(): void } | string {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Sends `input` to a CLI socket with socat (one-shot mode) and returns everything printed before the close. */
+export function socat(path: string, input: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile('socat', ['-t', '2', '-', `UNIX-CONNECT:${path}`], { timeout: 5000, encoding: 'latin1' }, (err, stdout) => {
+      if (err) reject(err);
+      else resolve(stdout);
+    });
+    child.stdin!.end(input);
+  });
+}
+
+/** The CSV of "show stat" as objects keyed by column name. */
+export function parseStatCsv(text: string): Record<string, string>[] {
+  const lines = text.split('\n').filter((l) => l);
+  const cols = lines[0]!.slice(2).split(',');
+  return lines.slice(1).map((l) => {
+    const v = l.split(',');
+    return Object.fromEntries(cols.map((c, i) => [c, v[i]!]));
+  });
 }

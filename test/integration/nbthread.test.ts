@@ -4,36 +4,16 @@
 // threads, and -sf reloads under load lose nothing.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { request } from 'node:http';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { makeTestCerts } from '../unit/protocols/tls-certs.ts';
 import {
-  tempDir, writeConfig, freePort, startTurnpike, withProxy, echoServer, exchange, runTurnpike, sleep, useMigrateReq, DEFAULTS, type RunningProxy,
+  tempDir, writeConfig, freePort, startTurnpike, withProxy, echoServer, exchange, runTurnpike, sleep, useMigrateReq, socat, parseStatCsv, DEFAULTS, type RunningProxy,
 } from './harness.ts';
 
 const HTTP_DEFAULTS = DEFAULTS.replace('mode tcp', 'mode http');
-
-function socat(path: string, input: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile('socat', ['-t', '2', '-', `UNIX-CONNECT:${path}`], { timeout: 5000, encoding: 'latin1' }, (err, stdout) => {
-      if (err) reject(err);
-      else resolve(stdout);
-    });
-    child.stdin!.end(input);
-  });
-}
-
-function csv(text: string): Record<string, string>[] {
-  const lines = text.split('\n').filter((l) => l);
-  const cols = lines[0]!.slice(2).split(',');
-  return lines.slice(1).map((l) => {
-    const v = l.split(',');
-    return Object.fromEntries(cols.map((c, i) => [c, v[i]!]));
-  });
-}
 
 /** One HTTP/1.1 request on a new connection; resolves with the status and body. */
 function get(port: number, path = '/'): Promise<{ status: number; body: string }> {
@@ -117,7 +97,7 @@ describe('nbthread 2', () => {
       assert.match(info, /^Nbthread: 2$/m);
       const total = [...seen.values()].reduce((a, b) => a + b, 0);
       // Stats add both threads up: every request of both threads is in the frontend's totals.
-      const fe = csv(await socat(sock, 'show stat\n')).find((r) => r.pxname === 'f' && r.svname === 'FRONTEND')!;
+      const fe = parseStatCsv(await socat(sock, 'show stat\n')).find((r) => r.pxname === 'f' && r.svname === 'FRONTEND')!;
       assert.equal(Number(fe.req_tot), total);
       assert.equal(Number(fe.hrsp_2xx), total);
       assert.equal(Number(fe.stot), total);
@@ -327,7 +307,7 @@ describe('nbthread 2', () => {
         assert.deepEqual(results.map((r) => r.status), new Array(20).fill(200));
         assert.equal(srv.maxInFlight, 1, 'never two requests at the server at once');
         assert.equal(srv.served, 20);
-        const rows = csv(await socat(sock, 'show stat\n'));
+        const rows = parseStatCsv(await socat(sock, 'show stat\n'));
         const s = rows.find((r) => r.pxname === 'b' && r.svname === 's')!;
         assert.equal(s.smax, '1');
         assert.equal(s.stot, '20');

@@ -4,34 +4,13 @@
 // (Debian's prometheus-haproxy-exporter and hatop) when they are installed.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir, freePort, replyServer, exchange, withProxy, sleep, until, DEFAULTS } from './harness.ts';
+import { tempDir, freePort, replyServer, exchange, withProxy, sleep, until, DEFAULTS, socat, parseStatCsv } from './harness.ts';
 
 type Reply = Awaited<ReturnType<typeof replyServer>>;
-
-/** Sends `input` with socat (one-shot mode) and returns everything printed before the close. */
-function socat(path: string, input: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile('socat', ['-t', '2', '-', `UNIX-CONNECT:${path}`], { timeout: 5000, encoding: 'latin1' }, (err, stdout) => {
-      if (err) reject(err);
-      else resolve(stdout);
-    });
-    child.stdin!.end(input);
-  });
-}
-
-/** The CSV of "show stat" as objects keyed by column name. */
-function parseCsv(text: string): Record<string, string>[] {
-  const lines = text.split('\n').filter((l) => l);
-  const cols = lines[0]!.slice(2).split(',');
-  return lines.slice(1).map((l) => {
-    const v = l.split(',');
-    return Object.fromEntries(cols.map((c, i) => [c, v[i]!]));
-  });
-}
 
 const HEADER = '# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight,act,bck,chkfail,chkdown,lastchg,downtime,qlimit,pid,iid,sid,throttle,lbtot,tracked,type,rate,rate_lim,rate_max,check_status,check_code,check_duration,hrsp_1xx,hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx,hrsp_other,hanafail,req_rate,req_rate_max,req_tot,cli_abrt,srv_abrt,comp_in,comp_out,comp_byp,comp_rsp,lastsess,last_chk,last_agt,qtime,ctime,rtime,ttime,agent_status,agent_code,agent_duration,check_desc,agent_desc,check_rise,check_fall,check_health,agent_rise,agent_fall,agent_health,addr,cookie,mode,algo,conn_rate,conn_rate_max,conn_tot,intercepted,dcon,dses,wrew,connect,reuse,cache_lookups,cache_hits,srv_icur,src_ilim,qtime_max,ctime_max,rtime_max,ttime_max,eint,idle_conn_cur,safe_conn_cur,used_conn_cur,need_conn_est,uweight,agg_server_status,agg_server_check_status,agg_check_status,-,ssl_sess,ssl_reused_sess,ssl_failed_handshake,h2_headers_rcvd,h2_data_rcvd,h2_settings_rcvd,h2_rst_stream_rcvd,h2_goaway_rcvd,h2_detected_conn_protocol_errors,h2_detected_strm_protocol_errors,h2_rst_stream_resp,h2_goaway_resp,h2_open_connections,h2_backend_open_streams,h2_total_connections,h2_backend_total_streams,h1_open_connections,h1_open_streams,h1_total_connections,h1_total_streams,h1_bytes_in,h1_bytes_out,h1_spliced_bytes_in,h1_spliced_bytes_out,';
 
@@ -74,7 +53,7 @@ describe('runtime API (stats socket)', () => {
       const csv = await socat(admin, 'show stat\n');
       assert.ok(csv.endsWith(',\n\n'), 'each line ends with a comma, then the empty line');
       assert.equal(csv.split('\n')[0], HEADER);
-      const rows = parseCsv(csv);
+      const rows = parseStatCsv(csv);
       assert.deepEqual(rows.map((r) => `${r.pxname}/${r.svname}`), ['fe/FRONTEND', 'be/s1', 'be/s2', 'be/s3', 'be/BACKEND']);
       const [fe, r1, r2, r3, be] = rows as [Record<string, string>, Record<string, string>, Record<string, string>, Record<string, string>, Record<string, string>];
       assert.equal(fe.stot, '6');
@@ -122,7 +101,7 @@ describe('runtime API (stats socket)', () => {
       assert.equal(await socat(admin, 'disable server be/s1\n'), '\n');
       await tp.waitFor('Server be/s1 is going DOWN for maintenance. 1 active and 0 backup servers left.');
       assert.deepEqual(await traffic(4), ['s2', 's2', 's2', 's2']);
-      const rows = parseCsv(await socat(admin, 'show stat -1 4 -1\n'));
+      const rows = parseStatCsv(await socat(admin, 'show stat -1 4 -1\n'));
       assert.equal(rows.find((r) => r.svname === 's1')!.status, 'MAINT');
       assert.equal(await socat(admin, 'enable server be/s1\n'), '\n');
       await tp.waitFor('Server be/s1 is UP/READY (leaving forced maintenance).');
@@ -133,7 +112,7 @@ describe('runtime API (stats socket)', () => {
       assert.deepEqual(await traffic(3), ['s1', 's1', 's1']);
       assert.equal(await socat(admin, 'set server be/s2 weight 100%;set server be/s1 state drain\n'), '\n\n');
       assert.deepEqual(await traffic(3), ['s2', 's2', 's2']);
-      assert.equal(parseCsv(await socat(admin, 'show stat\n')).find((r) => r.svname === 's1')!.status, 'DRAIN');
+      assert.equal(parseStatCsv(await socat(admin, 'show stat\n')).find((r) => r.svname === 's1')!.status, 'DRAIN');
       assert.equal(await socat(admin, 'set server be/s1 state ready\n'), '\n');
 
       // Errors are HAProxy's, and a "level user" socket cannot change anything.
@@ -143,7 +122,7 @@ describe('runtime API (stats socket)', () => {
       assert.equal(await socat(user, 'disable server be/s1\n'), 'Permission denied\n\n');
       assert.equal(await socat(user, 'show cli level\n'), 'user\n\n');
       assert.equal(await socat(user, 'get weight be/s1\n'), '1 (initial 1)\n\n');
-      const csv = parseCsv(await socat(user, 'show stat\n'));
+      const csv = parseStatCsv(await socat(user, 'show stat\n'));
       assert.equal(csv.find((r) => r.svname === 's1')!.addr, '', 'addresses are hidden from the user level');
       assert.equal(csv.find((r) => r.svname === 's1')!.status, 'no check');
       const unknown = await socat(admin, 'show foo\n');
