@@ -10,28 +10,15 @@ import type { TlsInfo } from '../protocols/tls/info.ts';
 import { H2Connection, type H2ConnectionOwner, type H2StreamHandler } from '../protocols/http2/connection.ts';
 import { H2Code, type H2Error } from '../protocols/http2/errors.ts';
 import type { StreamLog } from '../observe/log/loggable.ts';
-import type { HttpStreamHost } from './http-stream.ts';
+import type { HttpStream, HttpStreamHost } from './http-stream.ts';
 import type { Proxy } from './proxy.ts';
 import type { Listener } from './listener.ts';
 import type { TermCause, TermPhase } from './stream.ts';
 import { H2Stream } from './h2-stream.ts';
 
-/** What the HTTP/1 side hands over: the connection as its connection phase left it. */
-export interface H2Handover {
-  readonly host: HttpStreamHost;
-  readonly frontend: Proxy;
-  readonly listener: Listener;
-  readonly client: Socket;
-  readonly tls: TlsInfo | null;
-  readonly srcAddr: string;
-  readonly srcPort: number;
-  readonly dstAddr: string;
-  readonly dstPort: number;
-  readonly family: 'ipv4' | 'ipv6' | 'unix';
-  readonly rcvdProxy: boolean;
-  readonly logs: StreamLog;
-  vars(scope: 'sess'): Map<string, Sample>;
-}
+/** What the HTTP/1 side hands over: its stream, as the connection phase left it. */
+export type H2Handover = Pick<HttpStream,
+  'host' | 'frontend' | 'listener' | 'client' | 'tls' | 'srcAddr' | 'srcPort' | 'dstAddr' | 'dstPort' | 'family' | 'rcvdProxy' | 'logs' | 'vars'>;
 
 export class H2Session implements H2ConnectionOwner {
   readonly host: HttpStreamHost;
