@@ -5,6 +5,8 @@ import './map.ts';
 import './regsub.ts';
 import './hash-converters.ts';
 import './text-converters.ts';
+import './json-query.ts';
+import './jwt-converters.ts';
 import './tls-fetches.ts';
 export type { Arg, ArgSpec, ArgType } from './arg.ts';
 export { parseArgList, ARG_TYPE_NAMES } from './arg.ts';
