@@ -18,6 +18,7 @@ import { isVarAction, parseVarAction } from './http/vars.ts';
 import { checkCaptureIds, parseCaptureAction } from './http/capture.ts';
 import { parseRedirect } from './http/redirect.ts';
 import { parseUseService } from './http/service.ts';
+import { parseNormalizeUri } from './http/normalize-uri.ts';
 import { resolveErrorPages, resolveRuleReply } from '../protocols/http1/errors.ts';
 
 // ---- evaluation ------------------------------------------------------------------------------
@@ -69,7 +70,11 @@ const REQUEST: Readonly<Record<string, ActionParser>> = {
   capture: parseCaptureAction,
   redirect: parseRedirectAction,
   'use-service': parseUseService,
+  'normalize-uri': parseNormalizeUri,
 };
+
+/** Actions HAProxy 2.6 only accepts after the global "expose-experimental-directives". */
+const EXPERIMENTAL: ReadonlySet<string> = new Set(['normalize-uri']);
 
 const RESPONSE: Readonly<Record<string, ActionParser>> = {
   ...HEADER_ACTIONS,
@@ -228,13 +233,13 @@ function parseRule(set: RuleSet, px: ProxyConfig, args: readonly string[], ctx: 
     : Object.hasOwn(table, word) ? table[word]
       : isVarAction(word) ? parseVarAction : undefined;
   if (!parser) {
-    if (word !== undefined && word === 'normalize-uri' && set === 'http-request') {
-      return `'${word}' action is experimental, must be allowed via a global 'expose-experimental-directives'`;
-    }
     const known = word === undefined ? null : haproxyKeyword(set, word);
     if (known) return `'${set} ${word}' is not supported by Turnpike yet.`;
     tight(ctx, unknownActionMessage(set, word));
     return;
+  }
+  if (EXPERIMENTAL.has(word!) && !ctx.config.global.exposeExperimental) {
+    return `'${word}' action is experimental, must be allowed via a global 'expose-experimental-directives'`;
   }
   const phases = rulePhase(px, set);
   const env: ActionEnv = { px, ctx, set, response: set !== 'http-request', phase: phases.expr };

@@ -204,6 +204,13 @@ registerGlobalKeywords(
       g.mworkerMaxReloads = n;
     },
   },
+  {
+    // HAProxy ignores any argument; the keyword only counts for the lines after it
+    name: 'expose-experimental-directives',
+    parse(g) {
+      g.exposeExperimental = true;
+    },
+  },
   timeKw('hard-stop-after', (g, ms) => { g.hardStopAfter = ms; }),
   {
     name: 'grace',

@@ -450,6 +450,8 @@ export interface GlobalConfig {
   tls: GlobalTls;
   /** tune.h2.* */
   h2: H2GlobalSettings;
+  /** "expose-experimental-directives": experimental keywords (normalize-uri) are accepted after it. */
+  exposeExperimental: boolean;
 }
 
 export interface Config {
@@ -475,6 +477,7 @@ export function defaultGlobal(): GlobalConfig {
     seen: new Set(),
     tls: newGlobalTls(),
     h2: newH2GlobalSettings(),
+    exposeExperimental: false,
   };
 }
 

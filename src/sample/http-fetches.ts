@@ -346,6 +346,20 @@ function bodyOf(s: SampleStream): { data: Buffer; final: boolean } | null {
   return { data: txn.reqBody ?? Buffer.alloc(0), final: txn.reqBodyFinal };
 }
 
+/** The response body buffered by wait-for-body (empty and not final when it was not waited for). */
+function resBodyOf(s: SampleStream): { data: Buffer; final: boolean } | null {
+  const txn = s.txn;
+  if (!txn || !txn.res) return null;
+  return { data: txn.resBody ?? Buffer.alloc(0), final: txn.resBodyFinal ?? false };
+}
+
+/** body_size: the advertised Content-Length, or what is buffered of a chunked body. */
+function bodySize(headers: HttpHeaders, body: { data: Buffer; final: boolean }): Sample {
+  const cl = headerValues(headers, 'content-length', false)[0];
+  if (cl !== undefined && /^\d+$/.test(cl) && !headers.has('transfer-encoding')) return sint(Number(cl));
+  return bodySample('sint', body.data.length, body.final);
+}
+
 function bodySample(type: 'bin' | 'sint', value: Buffer | number, final: boolean): Sample {
   return final ? { type, value } : { type, value, mayChange: true };
 }
@@ -678,10 +692,30 @@ registerFetches(
     fn: (s) => {
       const req = request(s);
       const b = bodyOf(s);
-      if (!req || !b) return null;
-      const cl = headerValues(req.headers, 'content-length', false)[0];
-      if (cl !== undefined && /^\d+$/.test(cl) && !req.headers.has('transfer-encoding')) return sint(Number(cl));
-      return bodySample('sint', b.data.length, b.final);
+      return req && b ? bodySize(req.headers, b) : null;
+    },
+  },
+  {
+    // HAProxy declares the response body fetches with the response headers' source
+    name: 'res.body', out: 'bin', use: 'hrshv',
+    fn: (s) => {
+      const b = resBodyOf(s);
+      return b ? bodySample('bin', b.data, b.final) : null;
+    },
+  },
+  {
+    name: 'res.body_len', out: 'sint', use: 'hrshv',
+    fn: (s) => {
+      const b = resBodyOf(s);
+      return b ? bodySample('sint', b.data.length, b.final) : null;
+    },
+  },
+  {
+    name: 'res.body_size', out: 'sint', use: 'hrshv',
+    fn: (s) => {
+      const res = response(s);
+      const b = resBodyOf(s);
+      return res && b ? bodySize(res.headers, b) : null;
     },
   },
   {

@@ -157,6 +157,13 @@ export interface SampleHttpTxn {
   readonly reqBody: Buffer | null;
   /** True when reqBody holds the whole body (or as much as the buffer allows). */
   readonly reqBodyFinal: boolean;
+  /**
+   * Response body bytes buffered so far by "http-response wait-for-body" (res.body*); null or
+   * absent when not waited for.
+   */
+  readonly resBody?: Buffer | null;
+  /** True when resBody holds the whole response body (or as much as the buffer allows). */
+  readonly resBodyFinal?: boolean;
   /** Values captured by "capture request header" / "http-request capture", by slot. */
   readonly reqCaptures: (string | null)[];
   readonly resCaptures: (string | null)[];
