@@ -24,15 +24,9 @@ export class H2Stream extends HttpStream implements H2StreamHandler {
   private reqTrailers: HttpHeaders | null = null;
 
   constructor(session: H2Session, id: number) {
-    super(session.host, session.frontend, session.listener, session.client);
+    super(session.host, session.frontend, session.listener, session.client, session);
     this.session = session;
     this.id = id;
-    this.srcAddr = session.srcAddr;
-    this.srcPort = session.srcPort;
-    this.dstAddr = session.dstAddr;
-    this.dstPort = session.dstPort;
-    this.family = session.family;
-    this.rcvdProxy = session.rcvdProxy;
     this.requestCount = session.streamCount;
   }
 

@@ -62,6 +62,9 @@ export interface HttpStreamHost extends Omit<StreamHost, 'streamEnded'> {
   serviceReply(name: ServiceName, req: HttpRequest): HttpReply;
 }
 
+/** What the streams of one client connection share (H2Session). */
+export type ClientSession = Pick<HttpStream, 'srcAddr' | 'srcPort' | 'dstAddr' | 'dstPort' | 'family' | 'rcvdProxy' | 'tls' | 'logs'>;
+
 export const Phase = {
   Handshake: 0, WaitHead: 1, Rules: 2, Queued: 3, Connecting: 4, Exchange: 5, Tunnel: 6, Tarpit: 7, Closing: 8, Closed: 9,
 } as const;
@@ -185,23 +188,35 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   private clientWaitsDrain = false;
   private serverWaitsDrain = false;
 
-  constructor(host: HttpStreamHost, frontend: Proxy, listener: Listener, client: Socket) {
+  /** `session`: the HTTP/2 connection of a stream, whose addresses and TLS layer it shares. */
+  constructor(host: HttpStreamHost, frontend: Proxy, listener: Listener, client: Socket, session: ClientSession | null = null) {
     this.host = host;
     this.world = host;
     this.frontend = frontend;
     this.listener = listener;
     this.client = client;
     this.feConfig = frontend.cfg;
-    this.srcAddr = this.dstAddr = '';
-    this.srcPort = this.dstPort = 0;
-    this.family = 'ipv4';
-    initClientEnds(this, client, listener);
     this.logs = new StreamLog();
-    this.logs.listenerId = listenerLogId(listener);
-    this.tls = tlsInfoOf(client);
+    if (session) {
+      this.srcAddr = session.srcAddr;
+      this.srcPort = session.srcPort;
+      this.dstAddr = session.dstAddr;
+      this.dstPort = session.dstPort;
+      this.family = session.family;
+      this.rcvdProxy = session.rcvdProxy;
+      this.logs.listenerId = session.logs.listenerId;
+      this.tls = session.tls;
+    } else {
+      this.srcAddr = this.dstAddr = '';
+      this.srcPort = this.dstPort = 0;
+      this.family = 'ipv4';
+      initClientEnds(this, client, listener);
+      this.logs.listenerId = listenerLogId(listener);
+      this.tls = tlsInfoOf(client);
+    }
     if (this.tls) logTlsClient(this.logs, this.tls, true);
     this.clientAdjust = frontend.cfg.option('h1-case-adjust-bogus-client') ? host.caseAdjust : null;
-    this.opts = { maxHead: headLimit(host.bufsize), acceptInvalid: frontend.cfg.option('accept-invalid-http-request') };
+    this.opts = (frontend.h1RequestOptions ??= { maxHead: headLimit(host.bufsize), acceptInvalid: frontend.cfg.option('accept-invalid-http-request') });
   }
 
   /**
@@ -726,12 +741,14 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
 
   onServerConnect(): void {
     this.logs.tConnect = this.logs.elapsed();
-    const sock = this.conn ? this.conn.sock : this.up!.sock;
+    const c = this.conn;
+    const sock = c ? c.sock : this.up!.sock;
     this.srvTls = tlsInfoOf(sock);
-    this.logs.srvAddr = sock.remoteAddress ?? null;
-    this.logs.srvPort = sock.remotePort ?? 0;
-    this.logs.connAddr = sock.localAddress ?? null;
-    this.logs.connPort = sock.localPort ?? 0;
+    const ends = c ?? sock;
+    this.logs.srvAddr = ends.remoteAddress ?? null;
+    this.logs.srvPort = ends.remotePort ?? 0;
+    this.logs.connAddr = ends.localAddress ?? null;
+    this.logs.connPort = ends.localPort ?? 0;
     if (!this.connReused) this.server!.check?.trafficSuccess();
     this.sendRequest();
   }
@@ -776,11 +793,14 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     this.resHeadSent = false;
     this.res = null;
     if (!this.connReused) c.sock.setTimeout(be.timeouts.server ?? 0);
-    c.sock.cork();
-    if (this.replay && this.retriesDone > 0) {
+    const replay = this.retriesDone > 0 ? this.replay : null;
+    // A head alone is one write; a head and body pieces leave together.
+    const cork = replay !== null || !this.reqDone;
+    if (cork) c.sock.cork();
+    if (replay) {
       // retry-on: the same bytes again, on a new connection.
       this.keepServer = false;
-      for (const b of this.replay) this.writeServer(b, false);
+      for (const b of replay) this.writeServer(b, false);
     } else {
       this.keepServer = be.httpConnMode === 'keep-alive' && this.frontend.cfg.httpConnMode === 'keep-alive'
         && (c.server.cfg.maxReuse < 0 || c.uses < c.server.cfg.maxReuse);
@@ -791,7 +811,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
       this.writeServer(serializeRequestHead(req, be.option('h1-case-adjust-bogus-server') ? this.host.caseAdjust : null));
       if (!this.reqDone) this.pumpRequestBody();
     }
-    c.sock.uncork();
+    if (cork) c.sock.uncork();
     c.sock.resume();
   }
 
@@ -1012,8 +1032,10 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   }
 
   private processResponse(): void {
+    const be = this.backend!;
+    const opts = (be.h1ResponseOptions ??= { maxHead: headLimit(this.host.bufsize), acceptInvalid: be.cfg.option('accept-invalid-http-response') });
     while (!this.resHeadSent) {
-      const r = parseResponseHead(this.srvBuf, { maxHead: headLimit(this.host.bufsize), acceptInvalid: this.backend!.cfg.option('accept-invalid-http-response') }, this.req!.method);
+      const r = parseResponseHead(this.srvBuf, opts, this.req!.method);
       if (r === null) return;
       if (r.kind === 'error') {
         this.backend!.counters.respErrors++;

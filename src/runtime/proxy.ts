@@ -5,6 +5,7 @@ import type { Condition, SampleProxy, SampleServer } from '../sample/types.ts';
 import { ProxyCounters } from '../observe/counters.ts';
 import { Backend } from './backend.ts';
 import type { Listener } from './listener.ts';
+import type { H1Options } from '../protocols/http1/parser.ts';
 
 export interface SwitchingRule {
   readonly cond: Condition | null;
@@ -29,6 +30,9 @@ export class Proxy implements SampleProxy {
   stopped = false;
   /** "disable frontend": listeners closed until "enable frontend". */
   paused = false;
+  /** How HTTP/1 requests (frontend) and its servers' responses (backend) are parsed; set on first use from the settings fixed at load. */
+  h1RequestOptions: H1Options | null = null;
+  h1ResponseOptions: H1Options | null = null;
 
   constructor(cfg: ProxyConfig) {
     this.cfg = cfg;

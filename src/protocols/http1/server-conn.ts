@@ -37,6 +37,11 @@ export class ServerConn {
   closed = false;
   /** Set while the connection sits in its server's idle pool. */
   pool: ConnPool | null = null;
+  /** Both ends, read once when connected (every request on the connection logs them). */
+  remoteAddress: string | null = null;
+  remotePort = 0;
+  localAddress: string | null = null;
+  localPort = 0;
 
   constructor(server: Server, port: number, opts: ConnectOptions) {
     this.server = server;
@@ -58,6 +63,11 @@ export class ServerConn {
 
   private onConnect = (): void => {
     this.connected = true;
+    const s = this.sock;
+    this.remoteAddress = s.remoteAddress ?? null;
+    this.remotePort = s.remotePort ?? 0;
+    this.localAddress = s.localAddress ?? null;
+    this.localPort = s.localPort ?? 0;
     this.owner?.onServerConnect();
   };
   private onData = (chunk: Buffer): void => {
