@@ -16,6 +16,7 @@ import {
   DAEMON_ENV, daemonize, dropPrivileges, fdLimit, installSignals, migrateReqEnabled, signalOldProcesses, writePidfile,
 } from './lifecycle.ts';
 import { runMaster } from './master.ts';
+import { checkFdLimit } from './fd-limit.ts';
 import { defaultThreadCount, setThread, threads } from '../runtime/threads/context.ts';
 import { createSlab } from '../runtime/threads/slab.ts';
 import { joinThreads } from '../runtime/threads/join.ts';
@@ -128,12 +129,13 @@ async function main(argv: readonly string[]): Promise<number> {
 
   events.configure({ quiet });
   if (o.debug) enableDebugTrace(true);
-  // Node cannot change RLIMIT_NOFILE: ulimit-n may only lower the budget maxconn is computed from.
-  const hardLimit = fdLimit();
-  const ulimitN = config.global.ulimitN;
-  if (ulimitN !== null && ulimitN > hardLimit) fatal(`[haproxy.main()] Cannot raise FD limit to ${ulimitN}, limit is ${hardLimit}.`);
-  const limit = ulimitN ?? hardLimit;
   const nbthread = config.global.nbthread ?? defaultThreadCount();
+  // Node cannot change RLIMIT_NOFILE: maxconn and ulimit-n are checked against the limit we have.
+  const limit = fdLimit();
+  const fd = checkFdLimit(config, limit, nbthread);
+  if (fd.fatal) fatal(fd.alerts[0]!);
+  for (const w of fd.warnings) events.warning(w);
+  for (const a of fd.alerts) events.alert(a);
   setThread(0, nbthread);
   if (nbthread > 1) threads.ticketKeys = randomBytes(48);
   const rt = new Runtime(config, limit);
@@ -141,9 +143,6 @@ async function main(argv: readonly string[]): Promise<number> {
   if (slab) {
     const err = joinThreads(rt, slab, 0);
     if (err) fatal(err);
-  }
-  if (config.global.maxconn && config.global.maxconn * 2 + 20 > limit) {
-    events.warning(`[haproxy.main()] FD limit (${limit}) too low for maxconn=${config.global.maxconn}. Please raise 'ulimit-n' to ${config.global.maxconn * 2 + 20} or more to avoid any trouble.`);
   }
   // Threads 2..N read the configuration again and build their runtime meanwhile; they open their
   // own sockets on the same addresses once this thread listens (with its checks and CLI).

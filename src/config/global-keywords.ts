@@ -104,6 +104,15 @@ registerGlobalKeywords(
   flag('zero-warning', (g) => { g.zeroWarning = true; }),
   uintKw('maxconn', (g, n) => { g.maxconn = n; }),
   uintKw('ulimit-n', (g, n) => { g.ulimitN = n; }),
+  {
+    // As HAProxy: "no strict-limits" clears it; the plain keyword changes nothing (it is the default).
+    name: 'strict-limits',
+    parse(g, args, ctx) {
+      const e = expectArgs(args, 0, 'no argument');
+      if (e) return e;
+      if (ctx.negated) g.strictLimits = false;
+    },
+  },
   threadCountKw('nbthread', MAX_THREADS, (g, n) => { g.nbthread = n; }),
   // One group holds every thread: what HAProxy 2.6 itself allows.
   threadCountKw('thread-groups', 1, () => {}),

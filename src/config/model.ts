@@ -423,6 +423,8 @@ export interface GlobalConfig {
   gid: number | null;
   chroot: string | null;
   ulimitN: number | null;
+  /** "strict-limits" (HAProxy 2.6's default): start-up fails when the FD limit is below what maxconn needs; "no strict-limits" only warns. */
+  strictLimits: boolean;
   hardStopAfter: number | null;
   grace: number;
   node: string | null;
@@ -470,7 +472,7 @@ export interface Config {
 export function defaultGlobal(): GlobalConfig {
   return {
     maxconn: 0, daemon: false, masterWorker: false, mworkerNoExitOnFailure: false, mworkerMaxReloads: -1, pidfile: null, nbthread: null, uid: null, gid: null,
-    chroot: null, ulimitN: null, hardStopAfter: null, grace: 0, node: null, description: null,
+    chroot: null, ulimitN: null, strictLimits: true, hardStopAfter: null, grace: 0, node: null, description: null,
     localPeer: null, zeroWarning: false, spreadChecks: 0, maxCheckConns: 0, bufsize: 16384, caseAdjust: new Map(), quiet: false,
     log: new GlobalLogSettings(),
     statsSockets: [], statsTimeout: 10000, statsMaxconn: 10, cliFrontend: false,

@@ -2,7 +2,8 @@
 // without closing it (and losing its accept queue), so when maxconn is reached, accepted
 // connections are held paused (not read, no server side) in FIFO order and started as slots
 // free up: clients wait as with HAProxy's paused listeners instead of being reset. The hold
-// queue is bounded by the listener's backlog, like the kernel's accept queue.
+// queue is bounded by the listener's backlog, like the kernel's accept queue, and by the
+// descriptors left: a held connection costs one, which HAProxy's paused listener does not.
 // With several threads, each thread has its own Listener object and socket on the same address
 // (SO_REUSEPORT: the kernel spreads connections); UNIX and fd@ sockets cannot be shared that
 // way and listen on the main thread only.
@@ -17,6 +18,8 @@ import { isMainThread } from './threads/context.ts';
 
 export interface ListenerHost {
   accept(l: Listener, sock: Socket): void;
+  /** The process's open-file limit. */
+  readonly fdLimit: number;
 }
 
 export class Listener {
@@ -28,6 +31,8 @@ export class Listener {
   readonly counters = new ListenerCounters();
   readonly held: Socket[] = [];
   readonly holdLimit: number;
+  /** Connections are not held on descriptors from this one up (see hold()). */
+  private readonly holdFdCeiling: number;
   /** "ssl" bind lines: connections become streams once their handshake is done. */
   private readonly tls: TlsAcceptor | null;
   private server: NetServer | null = null;
@@ -45,6 +50,7 @@ export class Listener {
     this.isUnix = bind.addr.kind === 'unix';
     this.path = bind.addr.kind === 'unix' ? bind.addr.path : '';
     this.holdLimit = bind.backlog || proxy.cfg.backlog || proxy.maxconn || globalMaxconn || 1024;
+    this.holdFdCeiling = host.fdLimit - globalMaxconn;
     this.tls = listenerTls(this);
   }
 
@@ -82,7 +88,8 @@ export class Listener {
       server.once('error', fail);
       const done = (): void => {
         server.off('error', fail);
-        // Accept failures (EMFILE...) must not stop the process: count them, keep serving.
+        // Accept failures must not stop the process: count them, keep serving. Out of descriptors
+        // (EMFILE), libuv itself accepts and closes the pending connections and reports nothing.
         server.on('error', () => { processCounters.acceptErrors++; });
         this.server = server;
         resolve(null);
@@ -122,9 +129,14 @@ export class Listener {
     });
   }
 
-  /** Keeps an accepted connection paused until a slot frees up; drops it past the backlog. */
+  /**
+   * Keeps an accepted connection paused until a slot frees up; drops it past the backlog, or when
+   * the descriptor table is so full that the connections the process may serve (global maxconn,
+   * each needing a server-side descriptor) could run out of descriptors: the kernel hands out
+   * the lowest free descriptor, so a high one means as many are in use.
+   */
   hold(sock: Socket): void {
-    if (this.held.length >= this.holdLimit) {
+    if (this.held.length >= this.holdLimit || socketFd(sock) >= this.holdFdCeiling) {
       sock.destroy();
       return;
     }
@@ -165,6 +177,11 @@ export class Listener {
       sock.destroy();
     }
   }
+}
+
+function socketFd(sock: Socket): number {
+  const fd = (sock as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
+  return typeof fd === 'number' ? fd : -1;
 }
 
 export function describeErrno(e: NodeJS.ErrnoException): string {
