@@ -73,6 +73,8 @@ export type Phase = (typeof Phase)[keyof typeof Phase];
 const CRLF = Buffer.from('\r\n');
 const CONTINUE_100 = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n');
 const EMPTY = Buffer.alloc(0);
+/** A yieldUntil in the past: a waiting wait-for-body rule sees its time is up. */
+const EXPIRED = 1;
 
 export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, BackendWaiter, ServerStream, ServerConnOwner, UpstreamOwner {
   readonly world: SampleWorld;
@@ -137,6 +139,14 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   /** The stats page waits for its admin form: the wait resumes at the stats page, not in the rules. */
   private statsWait = false;
   private bufferReqBody = false;
+  /** The rules wait (Verdict.Yield) for the request body because of option http-buffer-request. */
+  private bufferRequestWait = false;
+  /** http-response wait-for-body: the response rules of this proxy wait for the body, resumed at yieldRule. */
+  private resYieldProxy: Proxy | null = null;
+  /** The response's Connection header flags (H1Conn), kept while its rules wait for the body. */
+  private resConn = 0;
+  /** The server closed its side (the response body may have ended with it). */
+  private serverEnded = false;
   reqCaptures: (string | null)[] = [];
   resCaptures: (string | null)[] = [];
   private txnVars: Map<string, Sample> | null = null;
@@ -454,6 +464,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
         const t = fe.timeouts;
         this.yieldRule = 0;
         this.yieldUntil = Date.now() + (t.httpRequest ?? t.client ?? 0);
+        this.bufferRequestWait = true;
         return this.ruleVerdict(Verdict.Yield, this.frontend, false);
       }
     }
@@ -491,6 +502,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
         return;
       }
       case Verdict.Yield:
+        if (response) return this.waitResponseBody(px);
         this.yieldProxy = px;
         this.phase = Phase.Rules;
         this.fillRequestBody();
@@ -534,7 +546,11 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   }
 
   private onYieldTimeout = (): void => {
-    this.reqBodyFinal = true;
+    // The stats form and http-buffer-request go on with what arrived; a wait-for-body rule
+    // sees its time is up and answers 408.
+    if (this.statsWait || this.bufferRequestWait) this.reqBodyFinal = true;
+    else this.yieldUntil = EXPIRED;
+    this.bufferRequestWait = false;
     this.resumeRules();
   };
 
@@ -804,7 +820,10 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     } else {
       this.keepServer = be.httpConnMode === 'keep-alive' && this.frontend.cfg.httpConnMode === 'keep-alive'
         && (c.server.cfg.maxReuse < 0 || c.uses < c.server.cfg.maxReuse);
-      if (!this.headersPrepared) prepareRequestHeaders(req, this, this.keepServer, this.upgradeRequested);
+      if (!this.headersPrepared) {
+        prepareRequestHeaders(req, this, this.keepServer, this.upgradeRequested);
+        this.requestHeadersPrepared(req);
+      }
       this.headersPrepared = true;
       this.replay = (be.retryOn & RETRY_AFTER_SEND) !== 0 && be.retries > 0 ? [] : null;
       this.replayLen = 0;
@@ -932,7 +951,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     else this.writeServer(trailers ? lastChunkWithTrailers(trailers) : LAST_CHUNK);
   }
 
-  private writeServer(data: Buffer, record = true): void {
+  protected writeServer(data: Buffer, record = true): void {
     const c = this.conn;
     if (!c) {
       if (this.up) {
@@ -975,6 +994,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     if (this.phase === Phase.Tunnel) return this.writeClient(chunk);
     if (this.phase !== Phase.Exchange) return;
     this.srvBuf = this.srvBuf.length === 0 ? chunk : Buffer.concat([this.srvBuf, chunk]);
+    if (this.resYieldProxy) return this.responseBodyArrived();
     // Head and body pieces written while handling one read leave in one writev.
     this.corkClient();
     this.processResponse();
@@ -990,11 +1010,17 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     if (res.status < 200) return this.sendHead(res);
     this.corkClient();
     this.onResponseHead(res, kind, length, 0);
-    if (this.phase === Phase.Exchange) this.pumpResponseBody();
+    if (this.phase === Phase.Exchange && !this.resYieldProxy) this.pumpResponseBody();
     this.uncorkClient();
   }
 
   onUpstreamData(data: Buffer, end: boolean): void {
+    if (this.phase === Phase.Exchange && this.resYieldProxy) {
+      this.resBytes += data.length;
+      if (data.length > 0) this.srvBuf = this.srvBuf.length === 0 ? data : Buffer.concat([this.srvBuf, data]);
+      if (end) this.serverEnded = true;
+      return this.responseBodyArrived();
+    }
     if (this.phase !== Phase.Exchange || !this.resHeadSent) return;
     this.resBytes += data.length;
     if (data.length > 0) {
@@ -1006,6 +1032,11 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   }
 
   onUpstreamTrailers(trailers: HttpHeaders): void {
+    if (this.phase === Phase.Exchange && this.resYieldProxy) {
+      // Trailers of a body the rules waited for are not forwarded; the body is complete.
+      this.serverEnded = true;
+      return this.responseBodyArrived();
+    }
     if (this.phase !== Phase.Exchange || !this.resHeadSent) return;
     // Trailers need a chunked body (HTTP/1.1) or HTTP/2 towards the client; else they are dropped.
     if (this.resKind === BodyKind.UntilClose && this.carriesTrailers()) this.forwardResponseTrailers(trailers);
@@ -1037,7 +1068,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     while (!this.resHeadSent) {
       const r = parseResponseHead(this.srvBuf, opts, this.req!.method);
       if (r === null) return;
-      if (r.kind === 'error') {
+      if (r.kind === 'error' || !this.validResponseHead(r.res)) {
         this.backend!.counters.respErrors++;
         this.server!.counters.respErrors++;
         if (this.mayRetry(RetryOn.JunkResponse)) return this.retryRequest();
@@ -1050,7 +1081,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
         continue;
       }
       this.onResponseHead(r.res, r.body, r.length, r.connection);
-      if (this.phase !== Phase.Exchange) return;
+      if (this.phase !== Phase.Exchange || this.resYieldProxy) return;
     }
     this.pumpResponseBody();
   }
@@ -1071,7 +1102,17 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
       }
     }
     this.trailersSent = false;
-    if (!this.responseRules()) return;
+    this.resConn = conn;
+    if (!this.responseRulesOf(this.backend!, 0)) return;
+    if (this.backend !== this.frontend && !this.responseRulesOf(this.frontend, 0)) return;
+    this.forwardResponseHead();
+  }
+
+  /** After the response rules: the head goes to the client (or the exchange becomes a tunnel). */
+  private forwardResponseHead(): void {
+    const res = this.res!;
+    const kind = this.resKind;
+    const conn = this.resConn;
     if (res.status === 101 && !this.upgradeRequested) {
       this.backend!.counters.respErrors++;
       return this.serverFailed(502, 'P', 'H');
@@ -1178,6 +1219,11 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
       return;
     }
     if (this.phase !== Phase.Exchange) return;
+    if (this.resYieldProxy) {
+      this.serverEnded = true;
+      this.keepServer = false;
+      return this.responseBodyArrived();
+    }
     if (this.resHeadSent && this.resKind === BodyKind.UntilClose) {
       this.keepServer = false;
       if (this.resChunkOut) this.endChunkedResponse();
@@ -1298,21 +1344,92 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
 
   // ---- response rules ----------------------------------------------------------------------
 
-  /** http-response rules, backend first then frontend. False when they replaced or aborted the response. */
-  private responseRules(): boolean {
-    const be = this.backend!;
-    return this.responseRulesOf(be) && (be === this.frontend || this.responseRulesOf(this.frontend));
-  }
-
-  private responseRulesOf(px: Proxy): boolean {
+  /**
+   * `px`'s http-response rules from rule `from` (the backend's, then the frontend's). False
+   * when they replaced or aborted the response, or wait for its body.
+   */
+  private responseRulesOf(px: Proxy, from: number): boolean {
     const rules = px.cfg.httpResponseRules;
     if (rules.length === 0) return true;
-    const v = runHttpRules(rules, this);
+    const v = runHttpRules(rules, this, from);
     if (v === Verdict.Continue || v === Verdict.Allow) return true;
-    this.keepServer = false;
-    this.dropConn();
+    if (v !== Verdict.Yield) {
+      this.keepServer = false;
+      this.dropConn();
+    }
     this.ruleVerdict(v, px, true);
     return false;
+  }
+
+  /** http-response wait-for-body: the server keeps being read into srvBuf until the rule may go on. */
+  private waitResponseBody(px: Proxy): void {
+    this.resYieldProxy = px;
+    this.fillResponseBody();
+    if (this.resBodyFinal) return this.resumeResponseRules();
+    this.conn?.sock.resume();
+    this.setTimer(Math.max(1, this.yieldUntil - Date.now()), this.onResponseYieldTimeout);
+  }
+
+  /** More of the response body arrived (or the server closed) while the rules wait for it. */
+  private responseBodyArrived(): void {
+    this.fillResponseBody();
+    if (this.resBodyFinal) this.resumeResponseRules();
+    else if (this.srvBuf.length >= this.host.bufsize) {
+      this.conn?.sock.pause();
+      this.up?.pause();
+    }
+  }
+
+  private onResponseYieldTimeout = (): void => {
+    this.yieldUntil = EXPIRED; // the rule answers 504
+    this.resumeResponseRules();
+  };
+
+  /** Re-runs the waiting rule list from the rule that yielded, then the frontend's, then sends the head. */
+  private resumeResponseRules(): void {
+    const px = this.resYieldProxy!;
+    this.resYieldProxy = null;
+    this.clearTimer();
+    this.corkClient();
+    if (this.responseRulesOf(px, this.yieldRule)
+      && (px === this.frontend || this.responseRulesOf(this.frontend, 0))) {
+      this.yieldUntil = 0;
+      this.forwardResponseHead();
+      if (this.phase === Phase.Exchange && this.resHeadSent) {
+        this.conn?.sock.resume();
+        this.up?.resume();
+        this.pumpResponseBody();
+        if (this.serverEnded && this.phase === Phase.Exchange && !this.resDone) {
+          if (this.up) this.upstreamEnded();
+          else this.onServerEnd();
+        }
+      }
+    }
+    this.uncorkClient();
+  }
+
+  /** Exposes the response body received so far (up to tune.bufsize) as txn.resBody, without consuming it. */
+  private fillResponseBody(): void {
+    const limit = this.host.bufsize;
+    const buf = this.srvBuf;
+    if (this.resKind === BodyKind.None) {
+      this.resBody = EMPTY;
+      this.resBodyFinal = true;
+    } else if (this.resKind === BodyKind.Length) {
+      const n = Math.min(buf.length, this.resRemaining, limit);
+      this.resBody = buf.subarray(0, n);
+      this.resBodyFinal = n === this.resRemaining || n >= limit || this.serverEnded;
+    } else if (this.resKind === BodyKind.UntilClose) {
+      const n = Math.min(buf.length, limit);
+      this.resBody = buf.subarray(0, n);
+      this.resBodyFinal = n >= limit || this.serverEnded;
+    } else {
+      const peek = new BodyPeek(limit);
+      const dec = new ChunkedDecoder(peek, limit);
+      dec.feed(buf);
+      this.resBody = peek.data();
+      this.resBodyFinal = dec.done || peek.full || this.serverEnded || dec.error !== null;
+    }
   }
 
   /** http-after-response rules, backend first then frontend; they apply to replies too. */
@@ -1338,7 +1455,8 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   }
 
   bufferBody(response: boolean): void {
-    if (!response) this.fillRequestBody();
+    if (response) this.fillResponseBody();
+    else this.fillRequestBody();
   }
 
   serviceReply(name: ServiceName): HttpReply {
@@ -1404,7 +1522,11 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     this.replay = null;
     this.headersPrepared = false;
     this.reqBodyFinal = false;
+    this.resBodyFinal = false;
     this.bufferReqBody = false;
+    this.bufferRequestWait = false;
+    this.resYieldProxy = null;
+    this.serverEnded = false;
     this.txnVars = this.reqVars = this.resVars = null;
     this.retriesDone = 0;
     this.reqStarted = false;
@@ -1443,6 +1565,14 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
 
   /** The request body bytes just forwarded (HTTP/2 acknowledges them to the client). */
   protected requestBodyConsumed(_n: number): void {}
+
+  /** The request's headers are final, forwarding headers included: the last ones may be added (HTTP/2: a WebSocket key). */
+  protected requestHeadersPrepared(_req: HttpRequest): void {}
+
+  /** A parsed response head the client side refuses as invalid (502), e.g. a WebSocket key mismatch (HTTP/2). */
+  protected validResponseHead(_res: HttpResponse): boolean {
+    return true;
+  }
 
   protected corkClient(): void {
     this.client.cork();
