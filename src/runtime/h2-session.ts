@@ -86,7 +86,7 @@ export class H2Session implements H2ConnectionOwner {
   }
 
   onClose(_err: H2Error | null): void {
-    for (const s of [...this.active]) s.onReset(H2Code.CANCEL);
+    for (const s of [...this.active]) s.onReset(H2Code.CANCEL, true);
     this.release();
   }
 

@@ -3,10 +3,20 @@
 // side differs: the request arrives decoded (HEADERS, DATA, trailers), the response leaves as
 // HEADERS/DATA frames on the connection, flow control replaces socket pause/resume, and the
 // stream ends after its transaction instead of waiting for the next request.
+//
+// CONNECT (RFC 9113 8.5) and extended CONNECT (RFC 8441: WebSockets) go to HTTP/1 servers as
+// "CONNECT host:port" and as a GET upgrade (to-http1.ts); once answered 2xx or 101 (sent to the
+// client as 200), the stream is a tunnel: DATA frames to and from raw bytes, END_STREAM to and
+// from half-closes, under flow control and "timeout tunnel". As HAProxy, a tunnel that ends
+// or is refused leaves the stream with END_STREAM then RST_STREAM(CANCEL) if the client's side
+// is still open.
 import type { Sample, VarScope } from '../sample/types.ts';
-import { BodyKind, HttpHeaders, HttpRequest, type HttpResponse } from '../protocols/http1/message.ts';
+import { BodyKind, HttpHeaders, type HttpRequest, type HttpResponse } from '../protocols/http1/message.ts';
+import { H1Conn } from '../protocols/http1/parser.ts';
 import { H2Code } from '../protocols/http2/errors.ts';
 import type { H2StreamHandler } from '../protocols/http2/connection.ts';
+import { Tunnel, toHttp1Request } from '../protocols/http2/to-http1.ts';
+import { isWebSocketUpgrade, newWebSocketKey, webSocketAcceptValid } from '../protocols/http2/websocket-key.ts';
 import type { H2Session } from './h2-session.ts';
 import { HttpStream, Phase } from './http-stream.ts';
 
@@ -22,6 +32,12 @@ export class H2Stream extends HttpStream implements H2StreamHandler {
   private outClosed = false;
   /** The request's trailers, forwarded with the last chunk once the body before them has gone. */
   private reqTrailers: HttpHeaders | null = null;
+  /** CONNECT or extended CONNECT: the stream may become a tunnel. */
+  private tunnel: Tunnel = Tunnel.None;
+  /** The Sec-WebSocket-Key we generated for the server, whose answer must match it. */
+  private wsKey: string | null = null;
+  /** A tunnel's client-side idle timer (timeout tunnel, else timeout client). */
+  private tunnelTimer: NodeJS.Timeout | null = null;
 
   constructor(session: H2Session, id: number) {
     super(session.host, session.frontend, session.listener, session.client, session);
@@ -37,72 +53,33 @@ export class H2Stream extends HttpStream implements H2StreamHandler {
 
   /**
    * The request HEADERS (already validated by the connection: pseudo-headers first, no
-   * connection-specific fields). The request becomes HTTP/2.0 with an absolute URI and a Host
-   * taken from :authority, and its cookie crumbs joined (RFC 9113 8.2.3), so that rules and
-   * HTTP/1 servers see one message.
+   * connection-specific fields), converted into one HTTP/2.0 message for rules and HTTP/1
+   * servers (to-http1.ts): an absolute URI, Host from :authority, cookie crumbs joined.
    */
   begin(fields: readonly string[], endStream: boolean): void {
-    const headers = new HttpHeaders();
-    let method = '';
-    let scheme = '';
-    let path = '';
-    let authority: string | null = null;
-    let cookie: string | null = null;
-    let length = -1;
-    for (let i = 0; i < fields.length; i += 2) {
-      const name = fields[i]!;
-      const value = fields[i + 1]!;
-      if (name.charCodeAt(0) === 0x3a) {
-        if (name === ':method') method = value;
-        else if (name === ':scheme') scheme = value;
-        else if (name === ':path') path = value;
-        else if (name === ':authority') authority = value;
-        continue;
-      }
-      if (name === 'cookie') {
-        cookie = cookie === null ? value : `${cookie}; ${value}`;
-        continue;
-      }
-      if (name === 'host' && authority !== null) continue;
-      if (name === 'content-length') {
-        const n = parseLength(value);
-        if (n < 0 || (length >= 0 && n !== length)) return this.badRequest();
-        length = n;
-      }
-      headers.add(name, value);
+    const r = toHttp1Request(fields);
+    if (r === null) {
+      this.reqStarted = true;
+      this.clientEnded = true;
+      return this.requestError(400);
     }
-    if (authority !== null) {
-      headers.delete('host');
-      headers.add('host', authority);
-    }
-    if (cookie !== null) headers.add('cookie', cookie);
-    // CONNECT over HTTP/2 (RFC 9113 8.5) would make the stream a tunnel: not supported yet.
-    if (method === 'CONNECT') return this.refuse(501);
+    this.tunnel = r.tunnel;
     if (endStream) {
       this.reqKind = BodyKind.None;
       this.clientEnded = true;
-    } else if (length >= 0) {
-      this.reqKind = length === 0 ? BodyKind.None : BodyKind.Length;
-      this.reqRemaining = length;
+    } else if (r.tunnel !== Tunnel.None) {
+      // What the client sends next is the tunnel's, once the server accepts it.
+      this.reqKind = BodyKind.None;
+    } else if (r.length >= 0) {
+      this.reqKind = r.length === 0 ? BodyKind.None : BodyKind.Length;
+      this.reqRemaining = r.length;
     } else {
       // A body of unknown length goes chunked to the HTTP/1.1 server.
       this.reqKind = BodyKind.UntilClose;
-      headers.add('transfer-encoding', 'chunked');
+      r.req.headers.add('transfer-encoding', 'chunked');
     }
     this.reqStarted = true;
-    // As HAProxy, the target is absolute ("https://host/path"); HTTP/1 servers get the origin form.
-    const uri = authority !== null ? `${scheme}://${authority}${path}` : path;
-    this.startTransaction(new HttpRequest(method, uri, 'HTTP/2.0', headers), 0, false);
-  }
-
-  private badRequest(): void {
-    this.reqStarted = true;
-    this.refuse(400);
-  }
-
-  private refuse(status: number): void {
-    this.clientEnded = true;
-    this.requestError(status);
+    this.startTransaction(r.req, r.tunnel === Tunnel.Upgrade ? H1Conn.Upgrade : 0, false);
   }
 
   // ---- H2StreamHandler: what the connection tells the stream ----------------------------------
@@ -110,6 +87,7 @@ export class H2Stream extends HttpStream implements H2StreamHandler {
   onData(data: Buffer, endStream: boolean): void {
     this.logs.bytesIn += data.length;
     this.listener.counters.bytesIn += data.length;
+    if (this.phase === Phase.Tunnel) return this.tunnelData(data, endStream);
     // A body arriving after the response ended is dropped; its bytes still reopen the connection's window.
     if (this.phase === Phase.Closed) return this.session.conn.consumed(this.id, data.length);
     if (data.length > 0) this.inBuf = this.inBuf.length === 0 ? data : Buffer.concat([this.inBuf, data]);
@@ -126,15 +104,75 @@ export class H2Stream extends HttpStream implements H2StreamHandler {
     this.processBody();
   }
 
-  onReset(_code: number): void {
+  onReset(_code: number, socketClosed = false): void {
     this.outClosed = true;
     if (this.phase === Phase.Closed) return;
-    if (this.backend && this.phase === Phase.Exchange) this.backend.counters.clientAborts++;
+    // As HAProxy, the client's connection closing is the normal end of its tunnels; a reset is an abort.
+    if (this.phase === Phase.Tunnel && socketClosed) return this.close('-', '-');
+    if (this.backend && (this.phase === Phase.Exchange || this.phase === Phase.Tunnel)) this.backend.counters.clientAborts++;
     this.close('C', this.phaseLetter());
   }
 
   onWritable(): void {
     this.onClientDrain();
+  }
+
+  // ---- tunnels (CONNECT, extended CONNECT) ------------------------------------------------------
+
+  /** The server accepted the tunnel: the client's early bytes and end go to it, the idle timer starts. */
+  protected override tunnelClient(timeout: number): void {
+    if (timeout > 0) this.tunnelTimer = setTimeout(onTunnelTimeout, timeout, this);
+    this.resumeClient();
+    if (this.inBuf.length > 0) this.tunnelData(this.inBuf, false);
+    this.inBuf = EMPTY;
+    if (this.clientEnded) this.conn?.sock.end();
+  }
+
+  /** Client DATA in a tunnel: raw bytes to the server, whose backpressure holds the client's window. */
+  private tunnelData(data: Buffer, endStream: boolean): void {
+    this.tunnelTimer?.refresh();
+    if (data.length > 0) {
+      this.writeServer(data);
+      this.requestBodyConsumed(data.length);
+    }
+    if (!endStream) return;
+    // The server hears the half-close; if it left already, the tunnel ends once its socket closes.
+    this.clientEnded = true;
+    this.conn?.sock.end();
+  }
+
+  /** The client went quiet in a tunnel for its timeout. */
+  tunnelTimedOut(): void {
+    if (this.phase === Phase.Tunnel) this.close('c', 'D');
+  }
+
+  override onServerEnd(): void {
+    if (this.phase !== Phase.Tunnel) return super.onServerEnd();
+    // The server's half-close: END_STREAM; the client may still send.
+    if (!this.outClosed) {
+      this.outClosed = true;
+      this.session.conn.sendData(this.id, EMPTY, true);
+    }
+    if (this.clientEnded) this.close('-', '-');
+  }
+
+  override onServerClose(): void {
+    // Both sides ended their tunnel (the server first): a normal end.
+    if (this.phase === Phase.Tunnel && this.clientEnded && this.outClosed) return this.close('-', '-');
+    super.onServerClose();
+  }
+
+  /** Extended CONNECT for a WebSocket: the HTTP/1 server gets the key the HTTP/2 request has not (last, as HAProxy adds it). */
+  protected override requestHeadersPrepared(req: HttpRequest): void {
+    if (this.tunnel !== Tunnel.Upgrade) return;
+    const h = req.headers;
+    if (h.has('sec-websocket-key') || !isWebSocketUpgrade(h)) return;
+    this.wsKey = newWebSocketKey();
+    h.add('Sec-Websocket-Key', this.wsKey);
+  }
+
+  protected override validResponseHead(res: HttpResponse): boolean {
+    return webSocketAcceptValid(res.headers, this.wsKey);
   }
 
   // ---- the client side of the lifecycle (overrides of http-stream.ts) ------------------------
@@ -175,6 +213,7 @@ export class H2Stream extends HttpStream implements H2StreamHandler {
 
   protected override clientWrite(data: Buffer): boolean {
     if (this.outClosed) return true;
+    this.tunnelTimer?.refresh();
     // The last bytes of a body of known length carry END_STREAM (no empty DATA frame after them).
     const last = this.resKind === BodyKind.Length && data.length === this.resRemaining;
     if (last) this.outClosed = true;
@@ -188,7 +227,9 @@ export class H2Stream extends HttpStream implements H2StreamHandler {
   protected override sendHead(res: HttpResponse): void {
     if (this.outClosed) return;
     const h = res.headers;
-    const fields: string[] = [':status', String(res.status)];
+    // HTTP/2 has no 101: an accepted extended CONNECT is a 200 (RFC 8441 5).
+    const status = res.status === 101 && this.tunnel === Tunnel.Upgrade ? 200 : res.status;
+    const fields: string[] = [':status', String(status)];
     for (let i = 0; i < h.length; i++) {
       const n = h.lowerName(i);
       if (!isConnectionSpecific(n)) fields.push(n, h.values[i]!);
@@ -230,28 +271,32 @@ export class H2Stream extends HttpStream implements H2StreamHandler {
   }
 
   protected override closeClient(): void {
+    if (this.tunnelTimer !== null) {
+      clearTimeout(this.tunnelTimer);
+      this.tunnelTimer = null;
+    }
     this.giveWindowBack();
-    if (!this.outClosed) {
+    const conn = this.session.conn;
+    if (this.tunnel !== Tunnel.None) {
+      // A tunnel, established or not, ends as HAProxy ends it: END_STREAM, then CANCEL if the client still sends.
+      if (!this.outClosed) {
+        this.outClosed = true;
+        conn.sendData(this.id, EMPTY, true);
+      }
+      conn.cancelAfterEnd(this.id);
+    } else if (!this.outClosed) {
       this.outClosed = true;
-      this.session.conn.resetStream(this.id, H2Code.INTERNAL_ERROR);
+      conn.resetStream(this.id, H2Code.INTERNAL_ERROR);
     }
     this.session.streamEnded(this);
   }
 }
 
+function onTunnelTimeout(s: H2Stream): void {
+  s.tunnelTimedOut();
+}
+
 /** Fields HTTP/2 forbids (RFC 9113 8.2.2); "te" may only say "trailers", which responses never carry. */
 function isConnectionSpecific(n: string): boolean {
   return n === 'connection' || n === 'keep-alive' || n === 'proxy-connection' || n === 'transfer-encoding' || n === 'upgrade' || n === 'te';
-}
-
-/** A Content-Length value (digits only, at most 15 of them), or -1. */
-function parseLength(v: string): number {
-  if (v.length === 0 || v.length > 15) return -1;
-  let n = 0;
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return -1;
-    n = n * 10 + c;
-  }
-  return n;
 }

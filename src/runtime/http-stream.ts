@@ -1285,10 +1285,16 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     this.phase = Phase.Tunnel;
     const be = this.backend!.cfg;
     const tunnel = be.timeouts.tunnel;
+    // The client side's timeout first: when both expire together, the client's is reported (cD), as in HAProxy.
+    this.tunnelClient(tunnel ?? this.frontend.cfg.timeouts.client ?? 0);
     this.conn!.sock.setTimeout(tunnel ?? be.timeouts.server ?? 0);
-    this.client.setTimeout(tunnel ?? this.frontend.cfg.timeouts.client ?? 0);
     if (this.srvBuf.length > 0) this.writeClient(this.srvBuf);
     this.srvBuf = EMPTY;
+  }
+
+  /** The client side of a new tunnel: its idle timeout, the bytes it sent ahead, its end if it came already. */
+  protected tunnelClient(timeout: number): void {
+    this.client.setTimeout(timeout);
     if (this.inBuf.length > 0) this.writeServer(this.inBuf);
     this.inBuf = EMPTY;
     if (this.clientEnded) this.conn!.sock.end();

@@ -35,10 +35,10 @@ export interface H2StreamHandler {
   onTrailers(fields: string[]): void;
   /**
    * The stream died: the peer reset it (its code), we found it malformed or in error (the
-   * code we sent), or the connection ended (the GOAWAY code, or CANCEL when the socket closed).
-   * Not called for resetStream() calls of the owner.
+   * code we sent), or the connection ended (the GOAWAY code, or CANCEL when the socket closed:
+   * then `socketClosed`). Not called for resetStream() calls of the owner.
    */
-  onReset(code: number): void;
+  onReset(code: number, socketClosed?: boolean): void;
   /** The stream's queued output went back under the bound after sendData() returned false. */
   onWritable(): void;
 }
@@ -96,6 +96,8 @@ class H2Stream {
   head = false;
   /** sendData() returned false: onWritable is due once the queue drains. */
   blocked = false;
+  /** cancelAfterEnd(): RST_STREAM(CANCEL) follows our END_STREAM unless the peer ended its side. */
+  cancelAtEnd = false;
   /** In the connection's list of streams with output to move. */
   ready = false;
   sendWindow: number;
@@ -333,6 +335,20 @@ export class H2Connection {
     this.writeRst(id, code);
     this.closeStream(s);
     this.schedule();
+  }
+
+  /**
+   * The owner will read nothing more of the stream (a tunnel over or refused): once its output
+   * has ended (END_STREAM sent), a peer still sending is told to stop with RST_STREAM(CANCEL).
+   */
+  cancelAfterEnd(id: number): void {
+    const s = this.streams.get(id);
+    if (!s || this.closing) return;
+    s.cancelAtEnd = true;
+    if (s.localClosed) {
+      this.writeRst(id, H2Code.CANCEL);
+      this.closeStream(s);
+    }
   }
 
   /** The owner passed on n bytes of a stream's DATA: the windows reopen by as much. */
@@ -839,6 +855,10 @@ export class H2Connection {
   private localEnded(s: H2Stream): void {
     s.localClosed = true;
     if (s.remoteClosed) this.closeStream(s);
+    else if (s.cancelAtEnd) {
+      this.writeRst(s.id, H2Code.CANCEL);
+      this.closeStream(s);
+    }
   }
 
   private closeStream(s: H2Stream): void {
@@ -1085,15 +1105,15 @@ export class H2Connection {
     this.writeGoaway(this.lastPeerId, err.code);
     this.closing = true;
     this.ended = true;
-    this.resetAll(err.code);
+    this.resetAll(err.code, false);
     this.schedule();
   }
 
-  private resetAll(code: number): void {
+  private resetAll(code: number, socketClosed: boolean): void {
     if (this.streams.size === 0) return;
     const list = [...this.streams.values()];
     for (const s of list) this.closeStream(s);
-    for (const s of list) s.handler?.onReset(code);
+    for (const s of list) s.handler?.onReset(code, socketClosed);
   }
 
   /** Ends our side once the output is flushed, and closes the socket if the peer does not. */
@@ -1107,7 +1127,7 @@ export class H2Connection {
   private peerEnded(): void {
     if (!this.closing) {
       this.closing = true;
-      this.resetAll(H2Code.CANCEL);
+      this.resetAll(H2Code.CANCEL, true);
     }
     this.ended = true;
     this.flush();
@@ -1118,7 +1138,7 @@ export class H2Connection {
     this.finished = true;
     this.closing = true;
     if (this.lingerTimer) clearTimeout(this.lingerTimer);
-    this.resetAll(H2Code.CANCEL);
+    this.resetAll(H2Code.CANCEL, true);
     const sock = this.sock;
     sock.off('data', this.onSockData);
     sock.off('end', this.onSockEnd);

@@ -1,10 +1,13 @@
-// The global tune.h2.* keywords of HAProxy 2.6 (configuration.txt 3.2). HAProxy reads their
-// value with atoi(), so "abc" is 0 and "1k" is 1; its range checks and messages are kept.
+// The global tune.h2.* keywords of HAProxy 2.6 (configuration.txt 3.2), and
+// h2-workaround-bogus-websocket-clients (3.1). HAProxy reads tune.h2.* values with atoi(), so
+// "abc" is 0 and "1k" is 1; its range checks and messages are kept.
 import { expectArgs, registerGlobalKeywords, type GlobalKeyword } from '../../config/registry.ts';
-import type { H2GlobalSettings } from './settings.ts';
 import { atoi } from '../../config/units.ts';
 
-function h2Keyword(name: string, key: keyof H2GlobalSettings, min: number, max: number): GlobalKeyword {
+/** The numeric settings, one per tune.h2.* keyword. */
+type H2Number = 'headerTableSize' | 'initialWindowSize' | 'maxConcurrentStreams' | 'maxFrameSize';
+
+function h2Keyword(name: string, key: H2Number, min: number, max: number): GlobalKeyword {
   const range = max === 0x7fffffff ? 'a positive numeric value' : `a numeric value between ${min} and ${max}`;
   return {
     name,
@@ -19,7 +22,23 @@ function h2Keyword(name: string, key: keyof H2GlobalSettings, min: number, max: 
   };
 }
 
+/** Stops announcing RFC 8441 websockets (SETTINGS_ENABLE_CONNECT_PROTOCOL) to clients that mishandle them. */
+const websocketWorkaround: GlobalKeyword = {
+  name: 'h2-workaround-bogus-websocket-clients',
+  parse(g, args, ctx) {
+    if (ctx.negated || ctx.defaulted) {
+      // HAProxy 2.6 refuses the prefix before looking at the keyword, with a location of its own.
+      ctx.diag.alert(null, `parsing [${ctx.loc.file}:${ctx.loc.line}]: negation/default currently supported only for options, log, busy-polling, set-dumpable, strict-limits, insecure-fork-wanted and numa-cpu-mapping.`);
+      return;
+    }
+    const e = expectArgs(args, 0, '');
+    if (e) return e;
+    g.h2.extendedConnect = false;
+  },
+};
+
 registerGlobalKeywords(
+  websocketWorkaround,
   h2Keyword('tune.h2.header-table-size', 'headerTableSize', 4096, 65536),
   h2Keyword('tune.h2.initial-window-size', 'initialWindowSize', 0, 0x7fffffff),
   h2Keyword('tune.h2.max-concurrent-streams', 'maxConcurrentStreams', 0, 0x7fffffff),

@@ -2,7 +2,7 @@
 // settings one connection runs with, derived from them and from tune.bufsize.
 import { DEFAULT_MAX_FRAME_SIZE, DEFAULT_WINDOW, MAX_FRAME_SIZE_LIMIT, SettingId } from './frames.ts';
 
-/** The tune.h2.* keywords as configured. */
+/** The tune.h2.* keywords (and h2-workaround-bogus-websocket-clients) as configured. */
 export interface H2GlobalSettings {
   /** tune.h2.header-table-size: the HPACK table size we let peers use (4096..65536). */
   headerTableSize: number;
@@ -12,10 +12,12 @@ export interface H2GlobalSettings {
   maxConcurrentStreams: number;
   /** tune.h2.max-frame-size; 0 = unset (tune.bufsize, at least 16384). */
   maxFrameSize: number;
+  /** SETTINGS_ENABLE_CONNECT_PROTOCOL announced (RFC 8441 websockets); h2-workaround-bogus-websocket-clients clears it. */
+  extendedConnect: boolean;
 }
 
 export function newH2GlobalSettings(): H2GlobalSettings {
-  return { headerTableSize: 4096, initialWindowSize: DEFAULT_WINDOW, maxConcurrentStreams: 100, maxFrameSize: 0 };
+  return { headerTableSize: 4096, initialWindowSize: DEFAULT_WINDOW, maxConcurrentStreams: 100, maxFrameSize: 0, extendedConnect: true };
 }
 
 /** What an H2Connection runs with. */
@@ -64,7 +66,7 @@ export function h2Settings(g: H2GlobalSettings, bufsize: number): H2Settings {
     maxFrameSize: frame,
     maxHeaderBlockSize: bufsize,
     maxHeaderListSize: bufsize,
-    enableConnectProtocol: false,
+    enableConnectProtocol: g.extendedConnect,
     maxContinuations: 8,
     floodBurst: 1000,
     floodRate: 100,
@@ -73,17 +75,18 @@ export function h2Settings(g: H2GlobalSettings, bufsize: number): H2Settings {
 }
 
 /**
- * The SETTINGS parameters we announce, as [id, value, ...]: only those differing from the
- * RFC's initial values, plus MAX_CONCURRENT_STREAMS when limited and, as a client,
- * ENABLE_PUSH 0 (we never accept pushes).
+ * The SETTINGS parameters we announce, as [id, value, ...], in HAProxy 2.6's order: as a
+ * client ENABLE_PUSH 0 (we never accept pushes), ENABLE_CONNECT_PROTOCOL 1 in both roles as
+ * HAProxy does, then only the values differing from the RFC's initial ones, and
+ * MAX_CONCURRENT_STREAMS when limited.
  */
 export function announcedSettings(s: H2Settings, client: boolean): number[] {
   const out: number[] = [];
-  if (s.headerTableSize !== 4096) out.push(SettingId.HEADER_TABLE_SIZE, s.headerTableSize);
   if (client) out.push(SettingId.ENABLE_PUSH, 0);
-  if (s.maxConcurrentStreams !== 0) out.push(SettingId.MAX_CONCURRENT_STREAMS, s.maxConcurrentStreams);
-  if (s.initialWindowSize !== DEFAULT_WINDOW) out.push(SettingId.INITIAL_WINDOW_SIZE, s.initialWindowSize);
-  if (s.maxFrameSize !== DEFAULT_MAX_FRAME_SIZE) out.push(SettingId.MAX_FRAME_SIZE, s.maxFrameSize);
   if (s.enableConnectProtocol) out.push(SettingId.ENABLE_CONNECT_PROTOCOL, 1);
+  if (s.headerTableSize !== 4096) out.push(SettingId.HEADER_TABLE_SIZE, s.headerTableSize);
+  if (s.initialWindowSize !== DEFAULT_WINDOW) out.push(SettingId.INITIAL_WINDOW_SIZE, s.initialWindowSize);
+  if (s.maxConcurrentStreams !== 0) out.push(SettingId.MAX_CONCURRENT_STREAMS, s.maxConcurrentStreams);
+  if (s.maxFrameSize !== DEFAULT_MAX_FRAME_SIZE) out.push(SettingId.MAX_FRAME_SIZE, s.maxFrameSize);
   return out;
 }

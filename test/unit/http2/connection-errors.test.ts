@@ -28,7 +28,7 @@ test('preface and SETTINGS exchange, SETTINGS ACK, PING echoed', async () => {
   const { peer } = rawServer();
   const first = await peer.next(() => true, 'server SETTINGS');
   assert.equal(first.type, FrameType.SETTINGS);
-  assert.deepEqual(first.payload, settingsPayload(SettingId.MAX_CONCURRENT_STREAMS, 100));
+  assert.deepEqual(first.payload, settingsPayload(SettingId.ENABLE_CONNECT_PROTOCOL, 1, SettingId.MAX_CONCURRENT_STREAMS, 100));
   // The connection window opens to a window per allowed stream.
   const wu = await peer.next((f) => f.type === FrameType.WINDOW_UPDATE, 'connection WINDOW_UPDATE');
   assert.equal(wu.streamId, 0);

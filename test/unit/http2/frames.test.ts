@@ -146,14 +146,16 @@ test('connection settings from tune.h2.* and tune.bufsize; only non-default valu
   const s = h2Settings(g, 16384);
   assert.equal(s.maxFrameSize, 16384);
   assert.equal(s.maxHeaderListSize, 16384);
-  assert.deepEqual(announcedSettings(s, false), [SettingId.MAX_CONCURRENT_STREAMS, 100]);
-  assert.deepEqual(announcedSettings(s, true), [SettingId.ENABLE_PUSH, 0, SettingId.MAX_CONCURRENT_STREAMS, 100]);
+  // HAProxy 2.6's order; ENABLE_CONNECT_PROTOCOL (RFC 8441) in both roles, as HAProxy sends it.
+  assert.deepEqual(announcedSettings(s, false), [SettingId.ENABLE_CONNECT_PROTOCOL, 1, SettingId.MAX_CONCURRENT_STREAMS, 100]);
+  assert.deepEqual(announcedSettings(s, true), [SettingId.ENABLE_PUSH, 0, SettingId.ENABLE_CONNECT_PROTOCOL, 1, SettingId.MAX_CONCURRENT_STREAMS, 100]);
+  assert.deepEqual(announcedSettings(h2Settings({ ...g, extendedConnect: false }, 16384), false), [SettingId.MAX_CONCURRENT_STREAMS, 100]);
   // The frame size follows larger buffers, bounded by tune.h2.max-frame-size, never under 16384.
   assert.equal(h2Settings(g, 65536).maxFrameSize, 65536);
   assert.equal(h2Settings({ ...g, maxFrameSize: 32768 }, 65536).maxFrameSize, 32768);
   assert.equal(h2Settings({ ...g, maxFrameSize: 1 << 20 }, 65536).maxFrameSize, 65536);
   assert.equal(h2Settings(g, 4096).maxFrameSize, 16384);
-  const custom = h2Settings({ headerTableSize: 8192, initialWindowSize: 1 << 20, maxConcurrentStreams: 0, maxFrameSize: 0 }, 32768);
+  const custom = h2Settings({ headerTableSize: 8192, initialWindowSize: 1 << 20, maxConcurrentStreams: 0, maxFrameSize: 0, extendedConnect: false }, 32768);
   assert.deepEqual(announcedSettings(custom, false), [
     SettingId.HEADER_TABLE_SIZE, 8192, SettingId.INITIAL_WINDOW_SIZE, 1 << 20, SettingId.MAX_FRAME_SIZE, 32768,
   ]);
