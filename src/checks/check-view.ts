@@ -1,6 +1,7 @@
 // What the stats, the stats page and Prometheus read of a server's health check. Checks run on
 // the main thread only (nbthread); the other threads serve the same pages from a copy the main
-// thread sends them every second (threads/pool.ts), so every thread shows the same states.
+// thread sends them after each check and every second (threads/pool.ts), so every thread
+// shows the same states.
 import type { Runtime } from '../runtime/runtime.ts';
 import type { Server } from '../runtime/server.ts';
 import { serverHealthCheck } from '../runtime/server-health.ts';

@@ -23,6 +23,9 @@ const byServer = new WeakMap<Server, HealthCheck>();
 /** Servers whose agent last said down (HAProxy's agent health below rise). */
 const agentDown = new WeakSet<Server>();
 
+/** Main thread with nbthread: told after each health check, to send the other threads their copy soon (threads/pool.ts). */
+export const checkResults = { notify: null as (() => void) | null };
+
 /** The health check of a server with "check", for stats and the CLI. */
 export function serverHealthCheck(s: Server): HealthCheck | undefined {
   return byServer.get(s);
@@ -61,6 +64,7 @@ export function startServerChecks(be: Backend, spreadChecks: number, bufsize: nu
         bufsize,
         tls: checkUsesTls(s.cfg) ? s.cfg.tls : null,
         onTransition: (ev: TransitionEvent) => transition(be, s, ev),
+        onResult: () => checkResults.notify?.(),
       });
       if (s.cfg.observe === 'layer4') s.check = check;
       byServer.set(s, check);

@@ -10,6 +10,7 @@
 // server's state changed or a slot freed that their queued streams or held connections wait
 // for; join.ts attaches a runtime and serves its doorbell. Messages (messages.ts) only carry
 // the lifecycle: start-up reports and soft stop, hard stop, pause, resume.
+import { availableParallelism } from 'node:os';
 import type { Slab } from './slab.ts';
 import type { ThreadReport } from './messages.ts';
 
@@ -33,12 +34,11 @@ export const threads = {
 export const MAX_THREADS = 64;
 
 /**
- * Threads without "nbthread". HAProxy starts one per CPU the process may run on; Turnpike
- * starts one until TLS session tickets are shared between threads (a ticket issued by one
- * thread must resume on another) — then this becomes os.availableParallelism(), capped.
+ * Threads without "nbthread": as HAProxy, one per CPU the process may run on (its affinity
+ * mask, so `taskset -c 0` gives one), at most MAX_THREADS.
  */
 export function defaultThreadCount(): number {
-  return 1;
+  return Math.min(availableParallelism(), MAX_THREADS);
 }
 
 /** Set before building the runtime: the load-balancing algorithms depend on the count. */

@@ -8,6 +8,7 @@ import { formatMessage } from '../../config/diagnostics.ts';
 import type { SessionQuery, SessionRow, ThreadCommand, ThreadData, ThreadReport } from './messages.ts';
 import type { FrontendOp } from '../frontend-admin.ts';
 import { copyChecks } from '../../checks/check-view.ts';
+import { checkResults } from '../server-health.ts';
 import { applyAdminForm } from '../../observe/stats/page.ts';
 import type { Runtime } from '../runtime.ts';
 
@@ -112,13 +113,23 @@ export class ThreadPool {
       });
     }
     let last = '';
-    this.checkTimer = setInterval(() => {
+    let soon = false;
+    const sendChecks = (): void => {
+      soon = false;
       const list = copyChecks(rt);
       const text = JSON.stringify(list);
       if (text === last) return;
       last = text;
       this.send({ op: 'checks', list });
-    }, ms);
+    };
+    // After a check (several finishing together are sent once), and every `ms` for the rest
+    // (agent checks, CLI changes).
+    checkResults.notify = () => {
+      if (soon) return;
+      soon = true;
+      setImmediate(sendChecks);
+    };
+    this.checkTimer = setInterval(sendChecks, ms);
     this.checkTimer.unref();
   }
 
