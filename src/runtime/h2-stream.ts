@@ -148,12 +148,13 @@ export class H2Stream extends HttpStream implements H2StreamHandler {
 
   override onServerEnd(): void {
     if (this.phase !== Phase.Tunnel) return super.onServerEnd();
-    // The server's half-close: END_STREAM; the client may still send.
+    // The server's half-close: END_STREAM. A CONNECT client may still send; an upgraded
+    // stream ends there, as with HAProxy (its client's side is then cancelled).
     if (!this.outClosed) {
       this.outClosed = true;
       this.session.conn.sendData(this.id, EMPTY, true);
     }
-    if (this.clientEnded) this.close('-', '-');
+    if (this.clientEnded || this.tunnel === Tunnel.Upgrade) this.close('-', '-');
   }
 
   override onServerClose(): void {
