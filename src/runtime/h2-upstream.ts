@@ -297,6 +297,10 @@ export class H2UpstreamPool {
     return s;
   }
 
+  get idleCount(): number {
+    return this.idleSince.size;
+  }
+
   idle(up: H2Upstream): void {
     const delay = this.server.cfg.poolPurgeDelay;
     if (delay <= 0 || up.privateConn) return up.close();
@@ -338,6 +342,11 @@ export function upstreamPool(server: Server, settings: H2Settings): H2UpstreamPo
   let p = pools.get(server);
   if (!p) pools.set(server, (p = new H2UpstreamPool(server, settings)));
   return p;
+}
+
+/** HTTP/2 connections to `server` without a stream, on this thread. */
+export function upstreamIdleCount(server: Server): number {
+  return pools.get(server)?.idleCount ?? 0;
 }
 
 /** Whether requests to a server go as HTTP/2: "proto h2", or TLS whose ALPN offers h2 alone. */

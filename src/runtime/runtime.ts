@@ -29,7 +29,7 @@ import type { SlotBlock } from './threads/slab.ts';
 import { isMainThread, threads } from './threads/context.ts';
 import { ringOthers } from './threads/doorbell.ts';
 import type { FrontendOp } from './frontend-admin.ts';
-import type { SessionRow } from './threads/messages.ts';
+import type { IdleConnRow, SessionRow } from './threads/messages.ts';
 
 /** HAProxy derives maxconn from the fd limit: each proxied connection needs two descriptors. */
 export function defaultMaxconn(fdLimit: number, reserved: number): number {
@@ -49,7 +49,11 @@ export class Runtime implements HttpStreamHost, ListenerHost {
   /** With nbthread: passes a CLI change of frontends or limits on to the other threads. */
   relay: ((o: FrontendOp) => void) | null = null;
   /** With nbthread: the other threads' connections, for "show sess" and "shutdown session". */
-  peers: { sessions(): Promise<SessionRow[]>; shutdownSession(id: number): Promise<boolean> } | null = null;
+  peers: {
+    sessions(): Promise<SessionRow[]>;
+    shutdownSession(id: number): Promise<boolean>;
+    idleConns(): Promise<Map<number, readonly IdleConnRow[]>>;
+  } | null = null;
   readonly hardMaxconn: number;
   readonly startedAt = Date.now();
   /** File descriptors available (ulimit-n), for "show info". */

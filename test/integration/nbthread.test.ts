@@ -4,7 +4,7 @@
 // threads, and -sf reloads under load lose nothing.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
+import { request, createServer as createHttpServer } from 'node:http';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
@@ -103,6 +103,38 @@ describe('nbthread 2', () => {
       assert.equal(Number(fe.stot), total);
       assert.match(info, new RegExp(`^CumReq: ${total}$`, 'm'));
     });
+  });
+
+  test('"show servers conn" counts the idle server connections of each thread', { timeout: 60_000 }, async () => {
+    const port = await freePort();
+    const sock = join(dir.path, 'conn.sock');
+    // A keep-alive server: its connections can be pooled.
+    const http = createHttpServer((_req, res) => res.end('ok'));
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    const srv = { port: (http.address() as { port: number }).port, close: () => new Promise<void>((r) => { http.closeAllConnections(); http.close(() => r()); }) };
+    const cfg = `global\n  nbthread 2\n  stats socket ${sock} level admin\n${HTTP_DEFAULTS}`
+      + `listen l\n  bind 127.0.0.1:${port}\n  server s 127.0.0.1:${srv.port}\n  server none 127.0.0.1:${srv.port} pool-max-conn 0 disabled\n`;
+    try {
+      await withProxy(dir.path, cfg, [port], async () => {
+        // http-reuse safe: each new client connection's request opens a server connection, then pooled.
+        for (let i = 0; i < 40; i++) assert.equal((await get(port)).status, 200);
+        const out = await socat(sock, 'show servers conn\n');
+        const lines = out.split('\n');
+        assert.equal(lines[0], '# bkname/svname bkid/svid addr port - purge_delay used_cur used_max need_est unsafe_nb safe_nb idle_lim idle_cur idle_per_thr[2]');
+        const f = lines.find((l) => l.startsWith('l/s '))!.split(' ');
+        assert.deepEqual(f.slice(0, 6), ['l/s', `${f[1]}`, '127.0.0.1', String(srv.port), '-', '5000']);
+        const [unsafe, safe, limit, idle, t0, t1] = f.slice(9).map(Number);
+        assert.equal(limit, -1);
+        assert.equal(idle, unsafe! + safe!);
+        assert.equal(t0! + t1!, idle);
+        assert.ok(t0! > 0 && t1! > 0, `both threads keep idle connections: ${f.join(' ')}`);
+        assert.ok(idle! >= 2 && idle! <= 40, f.join(' '));
+        // No idle connections kept: no per-thread columns, as HAProxy.
+        assert.match(out, /^l\/none \S+ 127\.0\.0\.1 \d+ - 5000 0 0 0 0 0 0 0$/m);
+      });
+    } finally {
+      await srv.close();
+    }
   });
 
   test('TLS sessions resume whichever thread issued them (shared ticket keys and session ID context)', { timeout: 60_000 }, async () => {

@@ -15,6 +15,9 @@ import { Level, err, needLevel, registerCliCommands, type CliSession } from './r
 import { findBackend, findProxy } from './lookup.ts';
 import { cliStats } from './sessions.ts';
 import { atoi } from '../../config/units.ts';
+import { idleConnRows, showServersConn } from './server-conns.ts';
+import type { IdleConnRow } from '../../runtime/threads/messages.ts';
+import { threads } from '../../runtime/threads/context.ts';
 
 function statsContext(s: CliSession, countServers: boolean): StatsContext {
   return { rt: s.rt, now: Date.now(), legends: s.level >= Level.Operator, countServers };
@@ -111,18 +114,13 @@ registerCliCommands(
   {
     words: ['show', 'servers', 'conn'],
     usage: 'show servers conn [<backend>]           : dump server connections status (all or for a single backend)',
-    run(args, s) {
+    async run(args, s) {
       const pxs = backendsArg(s, args[3]);
       if (typeof pxs === 'string') return err(pxs);
-      let out = '# bkname/svname bkid/svid addr port - purge_delay used_cur used_max need_est unsafe_nb safe_nb idle_lim idle_cur idle_per_thr[1]\n';
-      for (const px of pxs) {
-        for (const sv of px.backend!.servers) {
-          const t = sv.target;
-          const addr = t && 'host' in t ? `${t.host} ${t.port}` : '- 0';
-          out += `${px.name}/${sv.name} ${px.id}/${sv.id} ${addr} - 5000 ${sv.curConns} ${sv.counters.max} ${sv.curConns} 0 0 -1 0 0\n`;
-        }
-      }
-      return out;
+      const others = s.rt.peers ? await s.rt.peers.idleConns() : new Map<number, readonly IdleConnRow[]>();
+      const perThread: (readonly IdleConnRow[])[] = [idleConnRows(s.rt)];
+      for (let i = 1; i < threads.count; i++) perThread.push(others.get(i) ?? []);
+      return showServersConn(pxs, perThread);
     },
   },
   {

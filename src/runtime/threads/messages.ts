@@ -32,7 +32,17 @@ export interface CheckCopies {
 /** "show sess" / "shutdown session" on the CLI of the main thread, asked of the other threads. */
 export type SessionQuery =
   | { readonly op: 'sessions'; readonly req: number }
-  | { readonly op: 'shutdown-session'; readonly req: number; readonly id: number };
+  | { readonly op: 'shutdown-session'; readonly req: number; readonly id: number }
+  | { readonly op: 'idle-conns'; readonly req: number };
+
+/** A thread's idle connections to one server ("show servers conn"). */
+export interface IdleConnRow {
+  readonly proxy: string;
+  readonly server: string;
+  /** Idle connections that carried more than one request, and the others. */
+  readonly safe: number;
+  readonly unsafe: number;
+}
 
 /** One connection as "show sess" lists it. */
 export interface SessionRow {
@@ -50,6 +60,7 @@ export type ThreadReport =
   | { readonly type: 'stats-admin'; readonly form: string }
   | { readonly type: 'sessions'; readonly req: number; readonly rows: readonly SessionRow[] }
   | { readonly type: 'shutdown-session'; readonly req: number; readonly found: boolean }
+  | { readonly type: 'idle-conns'; readonly req: number; readonly thread: number; readonly rows: readonly IdleConnRow[] }
   | { readonly type: 'built' }
   | { readonly type: 'ready' }
   | { readonly type: 'failed'; readonly errors: readonly string[] };

@@ -5,7 +5,7 @@
 // HAProxy.
 import { Worker } from 'node:worker_threads';
 import { formatMessage } from '../../config/diagnostics.ts';
-import type { SessionQuery, SessionRow, ThreadCommand, ThreadData, ThreadReport } from './messages.ts';
+import type { IdleConnRow, SessionQuery, SessionRow, ThreadCommand, ThreadData, ThreadReport } from './messages.ts';
 import type { FrontendOp } from '../frontend-admin.ts';
 import { copyChecks } from '../../checks/check-view.ts';
 import { checkResults } from '../server-health.ts';
@@ -150,12 +150,20 @@ export class ThreadPool {
     return replies.some((r) => r.type === 'shutdown-session' && r.found);
   }
 
+  /** The other threads' idle server connections ("show servers conn"), by thread index (1..n-1). */
+  async idleConns(): Promise<Map<number, readonly IdleConnRow[]>> {
+    const replies = await this.ask((req) => ({ op: 'idle-conns', req }));
+    const out = new Map<number, readonly IdleConnRow[]>();
+    for (const r of replies) if (r.type === 'idle-conns') out.set(r.thread, r.rows);
+    return out;
+  }
+
   /** Asks every other thread; the replies that came within a second (a thread busy longer is left out). */
   private ask(make: (req: number) => SessionQuery): Promise<ThreadReport[]> {
     const q = make(this.nextReq++);
     return Promise.all(this.workers.map((w) => new Promise<ThreadReport | null>((resolve) => {
       const onMessage = (m: ThreadReport): void => {
-        if ((m.type !== 'sessions' && m.type !== 'shutdown-session') || m.req !== q.req) return;
+        if ((m.type !== 'sessions' && m.type !== 'shutdown-session' && m.type !== 'idle-conns') || m.req !== q.req) return;
         clearTimeout(timer);
         w.off('message', onMessage);
         resolve(m);

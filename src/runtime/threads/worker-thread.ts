@@ -10,6 +10,7 @@ import { Runtime } from '../runtime.ts';
 import { events } from '../events.ts';
 import { applyFrontendOp } from '../frontend-admin.ts';
 import { sessionRows, shutdownSession } from '../../observe/cli/sessions.ts';
+import { idleConnRows } from '../../observe/cli/server-conns.ts';
 import { applyCheckCopies } from '../../checks/check-view.ts';
 import { enableDebugTrace } from '../../observe/debug-trace.ts';
 import { joinThreads, slabOf } from './join.ts';
@@ -39,6 +40,7 @@ async function run(): Promise<void> {
     if (typeof m === 'object') {
       if (m.op === 'sessions') return report({ type: 'sessions', req: m.req, rows: sessionRows(rt) });
       if (m.op === 'shutdown-session') return report({ type: 'shutdown-session', req: m.req, found: shutdownSession(rt, m.id) });
+      if (m.op === 'idle-conns') return report({ type: 'idle-conns', req: m.req, thread: threads.index, rows: idleConnRows(rt) });
       if (m.op === 'checks') return applyCheckCopies(rt, m.list);
       return void applyFrontendOp(rt, m);
     }
