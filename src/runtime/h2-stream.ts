@@ -97,6 +97,8 @@ export class H2Stream extends HttpStream implements H2StreamHandler {
 
   onTrailers(fields: string[]): void {
     if (this.phase === Phase.Closed) return;
+    // A tunnel carries no trailers: they only end the client's side.
+    if (this.phase === Phase.Tunnel) return this.tunnelData(EMPTY, true);
     const t = new HttpHeaders();
     for (let i = 0; i < fields.length; i += 2) t.add(fields[i]!, fields[i + 1]!);
     this.reqTrailers = t;

@@ -185,6 +185,23 @@ async function sourceServer(size: number): Promise<{ server: Server; port: numbe
   return { server, port: (server.address() as AddressInfo).port, payload, sockets };
 }
 
+/** A server that reads nothing until told to, then everything until the client's end. */
+async function sinkServer(): Promise<{ server: Server; port: number; sockets: Socket[]; received: Buffer[]; ended: Promise<void> }> {
+  const sockets: Socket[] = [];
+  const received: Buffer[] = [];
+  let done!: () => void;
+  const ended = new Promise<void>((r) => { done = r; });
+  const server = createServer({ allowHalfOpen: true }, (sock) => {
+    sockets.push(sock);
+    sock.on('error', () => {});
+    sock.pause();
+    sock.on('data', (d: Buffer) => received.push(d));
+    sock.on('end', () => { done(); sock.end(); });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, port: (server.address() as AddressInfo).port, sockets, received, ended };
+}
+
 describe('HTTP/2 tunnels', () => {
   const dir = tempDir();
   let ws: Awaited<ReturnType<typeof webSocketServer>>;
@@ -405,6 +422,29 @@ backend ws
       s.close();
       src.server.close();
       for (const c of src.sockets) c.destroy();
+    }
+  });
+
+  test('backpressure the other way: a target that does not read closes the client\'s window', async () => {
+    const sink = await sinkServer();
+    const s = await session(fe);
+    try {
+      const { stream, head } = await open(s, { ':method': 'CONNECT', ':authority': `127.0.0.1:${sink.port}` });
+      assert.equal(head[':status'], 200);
+      const payload = randomBytes(32 << 20);
+      stream.end(payload);
+      await new Promise((r) => setTimeout(r, 500));
+      // Most of it is still with the client: flow control stopped it.
+      assert.equal(sink.sockets.length, 1);
+      assert.ok(stream.writableLength > 16 << 20, `the client still holds ${stream.writableLength} bytes`);
+      sink.sockets[0]!.resume();
+      await sink.ended;
+      assert.equal(sha256(Buffer.concat(sink.received)), sha256(payload));
+      await closed(stream, 10_000);
+    } finally {
+      s.close();
+      sink.server.close();
+      for (const c of sink.sockets) c.destroy();
     }
   });
 
