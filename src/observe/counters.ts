@@ -374,10 +374,11 @@ export class ProxyCounters extends BackendSideCounters {
 }
 
 const PROXY = SIDE.derive();
-const [PROXY_FE_CUR] = intFields(ProxyCounters.prototype, PROXY, ['feCur', 'beCur']) as [number, number];
+// logCount (%lc) is one sequence for all threads, as HAProxy's fe->log_count.
+const [PROXY_FE_CUR] = intFields(ProxyCounters.prototype, PROXY, ['feCur', 'beCur', 'logCount']) as [number, number, number];
 floatFields(ProxyCounters.prototype, PROXY, Agg.Max, ['feMax', 'beMax'], true);
 floatFields(ProxyCounters.prototype, PROXY, Agg.Sum, [
-  'feTotal', 'deniedConn', 'deniedSess', 'deniedReq', 'reqErrors', 'logCount', 'reqTotal', 'beTotal', 'beReqTotal',
+  'feTotal', 'deniedConn', 'deniedSess', 'deniedReq', 'reqErrors', 'reqTotal', 'beTotal', 'beReqTotal',
   'intercepted', 'compIn', 'compOut', 'compByp', 'compRsp', 'cacheLookups', 'cacheHits', 'beDownTransitions',
 ]);
 const PROXY_FE_RATE = PROXY.rate();
@@ -478,6 +479,14 @@ export class ProcessCounters extends SlotCounters {
     this.releaseInt(PROCESS_CUR);
   }
 
+  /**
+   * The next request number (%rt), one sequence for every thread as HAProxy's global counter
+   * (an unsigned 32-bit number that wraps).
+   */
+  nextRequestId(): number {
+    return Atomics.add(this.block.ints, PROCESS_REQ_SEQ, 1) >>> 0;
+  }
+
   protected bind(): void {
     this.connRate = new RateCounter(this.block, PROCESS_CONN_RATE);
   }
@@ -485,6 +494,7 @@ export class ProcessCounters extends SlotCounters {
 
 const PROCESS = new Layout();
 const [PROCESS_CUR] = intFields(ProcessCounters.prototype, PROCESS, ['curConns', 'held']) as [number, number];
+const PROCESS_REQ_SEQ = PROCESS.ints++;
 floatFields(ProcessCounters.prototype, PROCESS, Agg.Max, ['maxConnsSeen'], true);
 floatFields(ProcessCounters.prototype, PROCESS, Agg.Sum, ['cumConns', 'cumReq', 'acceptErrors', 'droppedLogs']);
 const PROCESS_CONN_RATE = PROCESS.rate();

@@ -429,7 +429,7 @@ function renderVar(n: LogNode, s: Loggable): string {
     }
     case V.Counter: return o & LogOpt.Hexa ? hexPad4(L.requestId) : String(L.requestId);
     case V.LogCount: {
-      const c = s.frontend.counters.logCount;
+      const c = s.frontend.counters.logCount >>> 0;
       return o & LogOpt.Hexa ? hexPad4(c) : String(c);
     }
     case V.Hostname: return lfText(HOSTNAME, o);

@@ -60,7 +60,8 @@ test('httplog lines match HAProxy 2.6 field by field', { skip: (REFERENCE || !ex
     for (const bin of [HAPROXY, 'turnpike']) {
       const fe = await freePort();
       const none = await freePort();
-      const cfg = `global\n  log 127.0.0.1:${logPort} local0\ndefaults\n  mode http\n  log global\n  option httplog\n  timeout connect 2s\n  timeout client 1s\n  timeout server 2s\n`
+      // One thread each: with two, a connection accepted on the other thread while this one logs changes actconn/feconn.
+      const cfg = `global\n  nbthread 1\n  log 127.0.0.1:${logPort} local0\ndefaults\n  mode http\n  log global\n  option httplog\n  timeout connect 2s\n  timeout client 1s\n  timeout server 2s\n`
         + `frontend fe\n  bind 127.0.0.1:${fe}\n  default_backend be\nbackend be\n  server s1 127.0.0.1:${bport}\n`
         + `listen none\n  bind 127.0.0.1:${none}\n  server s 127.0.0.1:1 disabled\n`;
       const path = writeConfig(dir.path, cfg, `log-${runs.length}.cfg`);

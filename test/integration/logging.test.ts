@@ -230,7 +230,8 @@ describe('logging', () => {
     rs.stderr!.setEncoding('utf8').on('data', (d: string) => { rsErr += d; });
     const rsExit = new Promise<void>((r) => rs.on('exit', () => r()));
     const port = await freePort();
-    const cfg = `global\n  log 127.0.0.1:${udp} local0\n${DEFAULTS}  log global\n  option tcplog\n` +
+    // One thread: with two, the next connection may be accepted while the previous one logs (actconn 2).
+    const cfg = `global\n  nbthread 1\n  log 127.0.0.1:${udp} local0\n${DEFAULTS}  log global\n  option tcplog\n` +
       `listen l1\n  bind 127.0.0.1:${port}\n  server s1 127.0.0.1:${server.port}\n  server s2 127.0.0.1:${server.port}\n`;
     let tp: RunningProxy | null = null;
     try {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { request, createServer as createHttpServer } from 'node:http';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { createSocket } from 'node:dgram';
 import { connect as tlsConnect } from 'node:tls';
 import { makeTestCerts } from '../unit/protocols/tls-certs.ts';
 import {
@@ -134,6 +135,35 @@ describe('nbthread 2', () => {
       });
     } finally {
       await srv.close();
+    }
+  });
+
+  test('%rt and %lc count in one sequence for both threads, as HAProxy\'s process-wide counters', { timeout: 60_000 }, async () => {
+    const port = await freePort();
+    const sink = createSocket('udp4');
+    const lines: string[] = [];
+    sink.on('message', (m) => lines.push(m.toString('latin1')));
+    await new Promise<void>((r) => sink.bind(0, '127.0.0.1', r));
+    const logPort = (sink.address() as { port: number }).port;
+    const cfg = `global\n  nbthread 2\n${HTTP_DEFAULTS}`
+      + `frontend f\n  bind 127.0.0.1:${port}\n  log 127.0.0.1:${logPort} local0\n  log-format "T=%[thread] rt=%rt lc=%lc"\n`
+      + '  http-request return status 200 content-type text/plain lf-string "%[thread]"\n';
+    try {
+      await withProxy(dir.path, cfg, [port], async () => {
+        const n = 60;
+        for (let i = 0; i < n; i++) assert.equal((await get(port)).status, 200);
+        for (let t = 0; t < 50 && lines.length < n; t++) await sleep(50);
+        const rows = lines.map((l) => /T=(\d) rt=(\d+) lc=(\d+)/.exec(l)!).filter(Boolean);
+        assert.equal(rows.length, n);
+        assert.deepEqual(new Set(rows.map((r) => r[1])), new Set(['0', '1']), 'both threads logged');
+        const rt = rows.map((r) => Number(r[2]));
+        const lc = rows.map((r) => Number(r[3])).sort((a, b) => a - b);
+        assert.equal(new Set(rt).size, n, `request numbers are unique: ${rt.join(' ')}`);
+        // Each line carries the count of lines logged before it: 0..n-1 across both threads.
+        assert.deepEqual(lc, Array.from({ length: n }, (_, i) => i));
+      });
+    } finally {
+      sink.close();
     }
   });
 

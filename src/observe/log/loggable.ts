@@ -6,7 +6,7 @@
 // (frontend.feConn, backend.beConn, server.curConns), as HAProxy reads them when logging.
 import type { ProxyConfig } from '../../config/model.ts';
 import type { SampleProxy, SampleServer, SampleStream } from '../../sample/types.ts';
-import type { ProxyCounters } from '../counters.ts';
+import { processCounters, type ProxyCounters } from '../counters.ts';
 
 /**
  * What HAProxy keeps in a stream's "logs" for the log line. Times are milliseconds since
@@ -92,7 +92,7 @@ export class StreamLog {
   constructor(acceptDate = Date.now(), acceptMono = performance.now()) {
     this.acceptDate = acceptDate;
     this.acceptMono = acceptMono;
-    this.requestId = requestCounter++;
+    this.requestId = processCounters.nextRequestId();
   }
 
   /** Milliseconds since acceptMono, for stamping t* fields. */
@@ -103,9 +103,6 @@ export class StreamLog {
 
 /** set-log-level silent: no log at all for this stream. */
 export const LOG_SILENT = -1;
-
-/** HAProxy's global request counter (%rt), shared by TCP streams and HTTP transactions. */
-let requestCounter = 0;
 
 /** What a stream exposes to the logger. */
 export interface Loggable extends SampleStream {
