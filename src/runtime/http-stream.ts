@@ -702,7 +702,11 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     // http-reuse safe: a connection's first request never goes over another client's connection.
     const mayReuse = be.httpReuse !== 'never' && (be.httpReuse !== 'safe' || this.requestCount > 1) && this.retriesDone === 0;
     const sni = tlsServerName(server.cfg.tls, this);
-    if (speaksH2(server.cfg)) return this.connectUpstream(server, sni, mayReuse);
+    if (speaksH2(server.cfg)) {
+      // A tunnel over an HTTP/2 server connection (CONNECT, RFC 8441) is not supported yet.
+      if (this.req!.method === 'CONNECT') return this.sendError(501, 'P', 'C');
+      return this.connectUpstream(server, sni, mayReuse);
+    }
     let c = mayReuse ? pool.take(sni) : null;
     while (c && !c.reusable) {
       c.destroy();
@@ -1118,6 +1122,11 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
       return this.serverFailed(502, 'P', 'H');
     }
     const upgraded = res.status === 101 || (this.req!.method === 'CONNECT' && res.status >= 200 && res.status < 300);
+    // Tunnels run over an HTTP/1 server connection only (an HTTP/2 server cannot send a 101).
+    if (upgraded && !this.conn) {
+      this.backend!.counters.respErrors++;
+      return this.serverFailed(502, 'P', 'H');
+    }
     if (kind === BodyKind.UntilClose || (conn & H1Conn.Close) !== 0 || (res.version === 'HTTP/1.0' && (conn & H1Conn.KeepAlive) === 0)) this.keepServer = false;
     // A close-delimited body can still keep an HTTP/1.1 client alive by re-chunking it.
     this.resChunkOut = kind === BodyKind.UntilClose && !upgraded && this.req!.version === 'HTTP/1.1' && this.keepClient;

@@ -289,6 +289,20 @@ backend grpc_never
     assert.equal(grpc.sessions() - mid, 3);
   });
 
+  test('a CONNECT towards an HTTP/2 server is refused with 501 (tunnels need an HTTP/1 server connection)', async () => {
+    const session = h2connect(`http://127.0.0.1:${toGrpc}`);
+    try {
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = session.request({ ':method': 'CONNECT', ':authority': 'example.test:443' }, { endStream: false });
+        req.on('response', (h) => resolve(Number(h[':status'])));
+        req.on('error', reject);
+      });
+      assert.equal(status, 501);
+    } finally {
+      session.destroy();
+    }
+  });
+
   test('an HTTP/1.1 client reaches the HTTP/2 server, trailers go out in the chunked body', async () => {
     const r = await run('curl', ['-s', '-i', '--raw', '-H', 'TE: trailers', '--data-binary', 'abc', `http://127.0.0.1:${clear}/grpc.Echo/Say`]);
     assert.match(r.stdout, /^HTTP\/1\.1 200/);
