@@ -45,6 +45,7 @@ import { debugTrace, fdOf, traceAccept, traceClose, traceId, traceRequest, trace
 import type { H2Handover, H2Session } from './h2-session.ts';
 import type { H2Settings } from '../protocols/http2/settings.ts';
 import { upstreamPool, speaksH2, type UpstreamOwner, type UpstreamStream } from './h2-upstream.ts';
+import { webSocketAcceptValid } from '../protocols/http2/websocket-key.ts';
 
 export interface HttpStreamHost extends Omit<StreamHost, 'streamEnded'> {
   /** Soft stop in progress: keep-alive connections close after their current response. */
@@ -1584,9 +1585,12 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   /** The request's headers are final, forwarding headers included: the last ones may be added (HTTP/2: a WebSocket key). */
   protected requestHeadersPrepared(_req: HttpRequest): void {}
 
-  /** A parsed response head the client side refuses as invalid (502), e.g. a WebSocket key mismatch (HTTP/2). */
-  protected validResponseHead(_res: HttpResponse): boolean {
-    return true;
+  /**
+   * A parsed response head the client side refuses as invalid (502): as HAProxy, a WebSocket
+   * 101 needs a Sec-WebSocket-Accept (an HTTP/2 stream also checks it against the key it sent).
+   */
+  protected validResponseHead(res: HttpResponse): boolean {
+    return res.status !== 101 || webSocketAcceptValid(res.headers, null);
   }
 
   protected corkClient(): void {

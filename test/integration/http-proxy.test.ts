@@ -100,7 +100,9 @@ describe('HTTP mode', () => {
       s.on('data', (d) => {
         if (!head) {
           head = d.toString('latin1');
-          s.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+          // The accept of the RFC 6455 sample key; none for /no-accept.
+          const accept = head.startsWith('GET /no-accept ') ? '' : 'Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n';
+          s.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n${accept}\r\n`);
           return;
         }
         s.write(d); // echo once upgraded
@@ -313,6 +315,11 @@ listen tmo
     assert.match(out, /^HTTP\/1\.1 200 OK\r\n/);
     assert.match(out, /transfer-encoding: chunked\r\n/i);
     assert.match(out, /\r\n\r\n10\r\nuntil-close body\r\n0\r\n\r\n$/);
+  });
+
+  test('a WebSocket 101 without Sec-WebSocket-Accept is a 502, as HAProxy', async () => {
+    const out = await rawExchange(port.ws!, 'GET /no-accept HTTP/1.1\r\nhost: x\r\nupgrade: websocket\r\nconnection: upgrade\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n', 1500);
+    assert.match(out, /^HTTP\/1\.1 502 Bad Gateway\r\n/);
   });
 
   test('Upgrade: websocket becomes a tunnel after 101', async () => {
