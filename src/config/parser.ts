@@ -137,12 +137,19 @@ function reportRemoved(section: 'global' | 'proxy', line: ConfigLine, diag: Diag
   return true;
 }
 
+/** The global keywords HAProxy 2.6 accepts with "no"/"default" (its cfg_parse_global). */
+const GLOBAL_NEGATABLE = new Set(['log', 'busy-polling', 'set-dumpable', 'strict-limits', 'insecure-fork-wanted', 'numa-cpu-mapping']);
+
 function parseGlobalLine(line: ConfigLine, config: Config, diag: Diagnostics, env: Record<string, string | undefined>): void {
   if (reportRemoved('global', line, diag)) return;
   const { words, negated, defaulted } = prefixFlags(line.words);
   const kw = globalKeyword(words[0]!);
   if (!kw) {
     diag.alert(line.loc, unknownKeywordMessage('global', words[0]!));
+    return;
+  }
+  if ((negated || defaulted) && !GLOBAL_NEGATABLE.has(words[0]!)) {
+    diag.alert(null, `parsing [${line.loc.file}:${line.loc.line}]: negation/default currently supported only for options, log, busy-polling, set-dumpable, strict-limits, insecure-fork-wanted and numa-cpu-mapping.`);
     return;
   }
   const ctx: ParseContext = { loc: line.loc, diag, section: 'global', config, env, words, negated, defaulted };

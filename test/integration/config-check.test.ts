@@ -143,6 +143,19 @@ backend bk
     assert.equal(haproxyCode(['-c', '-f', cfg]) ?? 1, 1);
   });
 
+  test('"no" before a global keyword that has no negation is an error, as HAProxy; "no strict-limits" is not', () => {
+    const text = `global\n  no daemon\n  no maxconn 5\n  no strict-limits\n${DEFAULTS}listen l\n  bind 127.0.0.1:18000\n  server s 127.0.0.1:18001\n`;
+    const cfg = writeConfig(dir.path, text, 'global-no.cfg');
+    const r = check(cfg);
+    assert.equal(r.code, 1, r.stderr);
+    const msg = 'negation/default currently supported only for options, log, busy-polling, set-dumpable, strict-limits, insecure-fork-wanted and numa-cpu-mapping.';
+    assertAlert(r.stderr, cfg, 2, msg);
+    assertAlert(r.stderr, cfg, 3, msg);
+    assert.ok(!r.stderr.includes(`${cfg}:4]`), r.stderr);
+    assertFatalLast(r.stderr);
+    assert.equal(haproxyCode(['-c', '-f', cfg]) ?? 1, 1);
+  });
+
   test('missing default_backend target', () => {
     const text = `${DEFAULTS}frontend fe\n  bind 127.0.0.1:18000\n  default_backend nope\nbackend bk\n  server s1 127.0.0.1:8080\n`;
     const cfg = writeConfig(dir.path, text, 'nodefault.cfg');
