@@ -38,12 +38,27 @@ export function runTurnpike(args: string[], env: NodeJS.ProcessEnv = {}, bin = T
 }
 
 /** A free TCP port on 127.0.0.1 (bound then released). */
-export async function freePort(): Promise<number> {
+/** Whether `port` can be bound on 127.0.0.1 now. */
+export async function portFree(port: number): Promise<boolean> {
   const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+  const ok = await new Promise<boolean>((r) => {
+    s.once('error', () => r(false));
+    s.listen(port, '127.0.0.1', () => r(true));
+  });
+  if (ok) await new Promise<void>((r) => s.close(() => r()));
+  return ok;
+}
+
+/**
+ * A port free on 127.0.0.1, below the ephemeral range (32768 and up on Linux): a port the
+ * kernel hands out would sooner or later be taken by some client connection's local end
+ * before the test binds it.
+ */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await portFree(port)) return port;
+  }
 }
 
 export interface RunningProxy {

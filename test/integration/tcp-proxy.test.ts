@@ -7,7 +7,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  tempDir, freePort, echoServer, replyServer, exchange, exchangeBuffer, openClient,
+  tempDir, freePort, portFree, echoServer, replyServer, exchange, exchangeBuffer, openClient,
   recordingServer, sha256, DEFAULTS, type RunningProxy,
   withProxy as withSharedProxy,
 } from './harness.ts';
@@ -264,16 +264,6 @@ describe('tcp proxying', () => {
 
 function closeServer(s: Server): Promise<void> {
   return new Promise((r) => s.close(() => r()));
-}
-
-async function portFree(port: number): Promise<boolean> {
-  const s = createServer();
-  const ok = await new Promise<boolean>((r) => {
-    s.once('error', () => r(false));
-    s.listen(port, '127.0.0.1', () => r(true));
-  });
-  if (ok) await closeServer(s);
-  return ok;
 }
 
 async function waitUntil(cond: () => boolean, ms: number): Promise<boolean> {
