@@ -13,6 +13,7 @@
 import type { Sample, VarScope } from '../sample/types.ts';
 import { BodyKind, HttpHeaders, type HttpRequest, type HttpResponse } from '../protocols/http1/message.ts';
 import { H1Conn } from '../protocols/http1/parser.ts';
+import { headLength } from '../protocols/http1/serialize.ts';
 import { H2Code } from '../protocols/http2/errors.ts';
 import type { H2StreamHandler } from '../protocols/http2/connection.ts';
 import { Tunnel, toHttp1Request } from '../protocols/http2/to-http1.ts';
@@ -79,6 +80,9 @@ export class H2Stream extends HttpStream implements H2StreamHandler {
       r.req.headers.add('transfer-encoding', 'chunked');
     }
     this.reqStarted = true;
+    const head = headLength(`${r.req.method} ${r.req.uri} HTTP/2.0`, r.req.headers);
+    this.logs.bytesIn += head;
+    this.listener.counters.bytesIn += head;
     this.startTransaction(r.req, r.tunnel === Tunnel.Upgrade ? H1Conn.Upgrade : 0, false);
   }
 
@@ -233,11 +237,17 @@ export class H2Stream extends HttpStream implements H2StreamHandler {
     // HTTP/2 has no 101: an accepted extended CONNECT is a 200 (RFC 8441 5).
     const status = res.status === 101 && this.tunnel === Tunnel.Upgrade ? 200 : res.status;
     const fields: string[] = [':status', String(status)];
+    // Counted as the HTTP/1.1 head of the same fields (headLength()).
+    let bytes = 17 + res.reason.length; // "HTTP/1.1 200 <reason>" and the CRLFs ending it and the head
     for (let i = 0; i < h.length; i++) {
       const n = h.lowerName(i);
-      if (!isConnectionSpecific(n)) fields.push(n, h.values[i]!);
+      if (isConnectionSpecific(n)) continue;
+      const v = h.values[i]!;
+      fields.push(n, v);
+      bytes += n.length + v.length + 4;
     }
     this.session.conn.respond(this.id, fields, false);
+    this.countOut(bytes);
   }
 
   protected override prepareResponse(): void {

@@ -980,6 +980,17 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     }
   }
 
+  /** Bytes for the client, in the log (%B) and the byte counters of listener, frontend, backend and server. */
+  protected countOut(n: number): void {
+    this.logs.bytesOut += n;
+    this.listener.counters.bytesOut += n;
+    if (this.backend) {
+      this.frontend.counters.bytesOut += n;
+      this.backend.counters.bytesOut += n;
+      if (this.server) this.server.counters.bytesOut += n;
+    }
+  }
+
   onServerDrain(): void {
     if (!this.serverWaitsDrain) return;
     this.serverWaitsDrain = false;
@@ -1199,13 +1210,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   }
 
   protected writeClient(data: Buffer): void {
-    this.logs.bytesOut += data.length;
-    this.listener.counters.bytesOut += data.length;
-    if (this.backend) {
-      this.frontend.counters.bytesOut += data.length;
-      this.backend.counters.bytesOut += data.length;
-      if (this.server) this.server.counters.bytesOut += data.length;
-    }
+    this.countOut(data.length);
     if (!this.clientWrite(data) && !this.clientWaitsDrain) {
       this.clientWaitsDrain = true;
       this.conn?.sock.pause();

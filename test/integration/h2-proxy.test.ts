@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { connect as h2connect, createServer as createH2Server, type Http2Server, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
 import { connect as netConnect, type AddressInfo } from 'node:net';
+import { createSocket } from 'node:dgram';
 import { tempDir, writeConfig, freePort, startTurnpike, runTurnpike, type RunningProxy } from './harness.ts';
 import { makeTestCerts, type TestCerts } from '../unit/protocols/tls-certs.ts';
 
@@ -360,6 +361,43 @@ backend grpc_never
   });
 });
 
+
+describe('HTTP/2 byte counts', () => {
+  test('an HTTP/2 transaction logs its heads like HTTP/1 (%B and %U count them in their HTTP/1.1 form)', async () => {
+    const dir = tempDir();
+    const backend = createHttpServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.end('same body for both'));
+    });
+    await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
+    const sink = createSocket('udp4');
+    const lines: string[] = [];
+    sink.on('message', (m) => lines.push(m.toString('latin1').trimEnd()));
+    await new Promise<void>((r) => sink.bind(0, '127.0.0.1', r));
+    const [h1, h2] = [await freePort(), await freePort()];
+    const cfg = writeConfig(dir.path, `global\n  nbthread 1\ndefaults\n  mode http\n  timeout connect 2s\n  timeout client 5s\n  timeout server 5s\n`
+      + `frontend f\n  bind 127.0.0.1:${h1}\n  bind 127.0.0.1:${h2} proto h2\n  log 127.0.0.1:${(sink.address() as AddressInfo).port} local0\n`
+      + `  log-format "%B %U %{+Q}r"\n  default_backend b\nbackend b\n  server s 127.0.0.1:${(backend.address() as AddressInfo).port}\n`);
+    const tp = await startTurnpike(cfg, [h1, h2]);
+    try {
+      await run('curl', ['-s', '-o', '/dev/null', `http://127.0.0.1:${h1}/x`]);
+      await run('curl', ['-s', '-o', '/dev/null', '--http2-prior-knowledge', `http://127.0.0.1:${h2}/x`]);
+      for (let i = 0; i < 60 && lines.length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+      const [a, b] = lines.map((l) => /(\d+) (\d+) "(.*)"$/.exec(l)!);
+      assert.ok(a && b, JSON.stringify(lines));
+      assert.match(b![3]!, /HTTP\/2\.0$/);
+      // The same response: the same bytes out. The request heads differ a little (absolute URI, no connection header).
+      assert.equal(b![1], a![1]);
+      assert.ok(Number(a![1]) > 'same body for both'.length);
+      assert.ok(Math.abs(Number(b![2]) - Number(a![2])) < 30, `${a![2]} vs ${b![2]}`);
+    } finally {
+      await tp.stop();
+      sink.close();
+      backend.close();
+      dir.cleanup();
+    }
+  });
+});
 
 describe('HTTP/2 configuration', () => {
   test('"proto" on bind and server lines is checked as haproxy -c does', async () => {

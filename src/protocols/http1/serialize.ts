@@ -20,6 +20,17 @@ export function headerLines(headers: HttpHeaders, adjust: CaseAdjust | null, ski
   return out;
 }
 
+/**
+ * The length of a head as HTTP/1.1 would carry it: an HTTP/2 stream counts its heads that way
+ * in the logs and byte counters, so that %B and %U compare with HTTP/1's (HAProxy also counts
+ * HTTP/2 messages in its internal, HTTP/1-like form).
+ */
+export function headLength(startLine: string, headers: HttpHeaders): number {
+  let n = startLine.length + 4; // CRLF after the start line and after the headers
+  for (let i = 0; i < headers.length; i++) n += headers.lowerName(i).length + headers.values[i]!.length + 4; // ": " and CRLF
+  return n;
+}
+
 export function serializeRequestHead(req: HttpRequest, adjust: CaseAdjust | null): Buffer {
   // An HTTP/2 request (absolute URI from :scheme and :authority) goes to HTTP/1 servers in origin form, as HTTP/1.1.
   const h2 = req.version === 'HTTP/2.0';
