@@ -80,6 +80,11 @@ export class H2Session implements H2ConnectionOwner {
     return s;
   }
 
+  onMalformedRequest(id: number): void {
+    this.streamCount++;
+    new H2Stream(this, id).malformed();
+  }
+
   onGoaway(): void {
     // The client opens no more streams: the connection ends itself after its last one.
     this.goawaySent = true;

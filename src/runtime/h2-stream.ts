@@ -86,6 +86,15 @@ export class H2Stream extends HttpStream implements H2StreamHandler {
     this.startTransaction(r.req, r.tunnel === Tunnel.Upgrade ? H1Conn.Upgrade : 0, false);
   }
 
+  /** A request the connection reset as malformed: logged as HAProxy does (<BADREQ>, PR--, status 0, no reply). */
+  malformed(): void {
+    this.outClosed = true;
+    this.noReply = true;
+    this.reqStarted = true;
+    this.frontend.counters.reqErrors++;
+    this.close('P', 'R');
+  }
+
   // ---- H2StreamHandler: what the connection tells the stream ----------------------------------
 
   onData(data: Buffer, endStream: boolean): void {

@@ -110,6 +110,8 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   private loggedOnce = false;
   /** The reply to an unparsable or incomplete request is not counted in the log's bytes (HAProxy). */
   private noRequestBytes = false;
+  /** The client got no reply at all (an HTTP/2 stream reset as malformed): the log keeps status 0. */
+  protected noReply = false;
   /** Request bytes already searched for the end of the head (a head arriving in pieces is scanned once). */
   private scanned = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -1493,7 +1495,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     const l = this.logs;
     // No request was parsed: HAProxy logs status 400 (the one it would send) and no response bytes.
     if (this.req === null) {
-      if (l.status <= 0) l.status = 400;
+      if (l.status <= 0 && !this.noReply) l.status = 400;
       if (this.noRequestBytes) l.bytesOut = 0;
     }
     this.noRequestBytes = false;

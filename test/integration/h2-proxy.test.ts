@@ -362,7 +362,7 @@ backend grpc_never
 });
 
 
-describe('HTTP/2 byte counts', () => {
+describe('HTTP/2 logs', () => {
   test('an HTTP/2 transaction logs its heads like HTTP/1 (%B and %U count them in their HTTP/1.1 form)', async () => {
     const dir = tempDir();
     const backend = createHttpServer((req, res) => {
@@ -394,6 +394,52 @@ describe('HTTP/2 byte counts', () => {
       await tp.stop();
       sink.close();
       backend.close();
+      dir.cleanup();
+    }
+  });
+});
+
+describe('HTTP/2 malformed requests', () => {
+  test('a malformed request is reset (PROTOCOL_ERROR) and logged as HAProxy logs it: <BADREQ>, PR--, status 0', async () => {
+    const dir = tempDir();
+    const sink = createSocket('udp4');
+    const lines: string[] = [];
+    sink.on('message', (m) => lines.push(m.toString('latin1').trimEnd()));
+    await new Promise<void>((r) => sink.bind(0, '127.0.0.1', r));
+    const port = await freePort();
+    const cfg = writeConfig(dir.path, `defaults\n  mode http\n  timeout connect 2s\n  timeout client 5s\n  timeout server 5s\n`
+      + `frontend f\n  bind 127.0.0.1:${port} proto h2\n  log 127.0.0.1:${(sink.address() as AddressInfo).port} local0\n  option httplog\n  default_backend b\nbackend b\n  server s 127.0.0.1:1\n`);
+    const tp = await startTurnpike(cfg, [port]);
+    try {
+      const frame = (type: number, flags: number, sid: number, payload: Buffer): Buffer => {
+        const h = Buffer.alloc(9);
+        h.writeUIntBE(payload.length, 0, 3);
+        h[3] = type;
+        h[4] = flags;
+        h.writeUInt32BE(sid, 5);
+        return Buffer.concat([h, payload]);
+      };
+      // :method GET, :scheme http, :path / (static table), :authority x, then "X-Bad: 1": upper case is malformed.
+      const block = Buffer.concat([Buffer.from([0x82, 0x86, 0x84, 0x01, 1]), Buffer.from('x'), Buffer.from([0x00, 5]), Buffer.from('X-Bad'), Buffer.from([1]), Buffer.from('1')]);
+      const got = await new Promise<Buffer>((resolve) => {
+        const c = netConnect(port, '127.0.0.1');
+        const parts: Buffer[] = [];
+        c.on('data', (d) => parts.push(d));
+        c.on('error', () => {});
+        setTimeout(() => { c.destroy(); resolve(Buffer.concat(parts)); }, 500);
+        c.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), frame(4, 0, 0, Buffer.alloc(0)), frame(1, 5, 1, block)]));
+      });
+      // Somewhere in the reply: RST_STREAM (type 3) on stream 1 with PROTOCOL_ERROR (1).
+      let rst = false;
+      for (let i = 0; i + 9 <= got.length; i += 9 + got.readUIntBE(i, 3)) {
+        if (got[i + 3] === 3 && got.readUInt32BE(i + 5) === 1 && got.readUInt32BE(i + 9) === 1) rst = true;
+      }
+      assert.ok(rst, got.toString('hex'));
+      for (let i = 0; i < 40 && lines.length < 1; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.match(lines[0] ?? '', / f f\/<NOSRV> -1\/-1\/-1\/-1\/\d+ 0 0 - - PR-- \d+\/\d+\/0\/0\/0 0\/0 "<BADREQ>"$/);
+    } finally {
+      await tp.stop();
+      sink.close();
       dir.cleanup();
     }
   });

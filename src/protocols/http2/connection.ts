@@ -49,6 +49,8 @@ export interface H2ConnectionOwner {
    * its handler, or null to ignore the stream's DATA (after answering or resetting it).
    */
   onRequest(id: number, fields: string[], endStream: boolean): H2StreamHandler | null;
+  /** Server role: a request the connection reset as malformed (RST_STREAM PROTOCOL_ERROR); the owner logs it. */
+  onMalformedRequest?(id: number): void;
   /** Client role: response HEADERS of a stream opened by request(); 1xx ones (not final) may come first. */
   onResponse?(id: number, fields: string[], endStream: boolean): void;
   /** The peer sent GOAWAY; in the client role, streams above lastStreamId were reset with REFUSED_STREAM first. */
@@ -645,6 +647,7 @@ export class H2Connection {
     if (length === MALFORMED) {
       this.glitch();
       this.writeRst(sid, H2Code.PROTOCOL_ERROR);
+      this.owner.onMalformedRequest?.(sid);
       return;
     }
     if (this.settings.maxConcurrentStreams !== 0 && this.streams.size >= this.settings.maxConcurrentStreams) {
