@@ -12,13 +12,17 @@ import { runTcp, type Mode } from './tcp.ts';
 import { runHttp, HTTP_PROXIES, HTTP_SCENARIOS, type HttpProxy, type HttpScenario } from './http.ts';
 import { runTls } from './tls.ts';
 import { runH2 } from './h2.ts';
+import { runScale, SCALE_PHASES, SCALE_PROXIES, type ScalePhase, type ScaleProxy } from './scale.ts';
+import { runSoak } from './soak.ts';
 
-const USAGE = `usage: node bench/run.ts [tcp|http|tls|h2] [options]     (npm run bench -- [options])
+const USAGE = `usage: node bench/run.ts [tcp|http|tls|h2|scale|soak] [options]     (npm run bench -- [options])
 
   tcp                the TCP benchmark (default)
   http, --http       the HTTP benchmark
   tls, --tls         the TLS benchmark (handshakes/s and HTTPS keep-alive req/s vs HAProxy)
   h2, --h2           the HTTP/2 benchmark (h2load: clear-text h2 -m 10 and -m 1, h2 over TLS -m 10, vs HAProxy)
+  scale              18,000 idle connections (memory per connection), 5,000 active, overload p99 curve (HAProxy as reference)
+  soak               Turnpike under a moderate load for --minutes (heap trend, counts back to idle after)
 
   --quick            one short round (2 s per test), unpinned only
   --pinned           pinned mode only (proxy on cpu 0, nginx + wrk on cpu 1)
@@ -42,6 +46,20 @@ HTTP only:
                      print the functions with the most self time; writes no results file
   --profile-dir DIR  where the .cpuprofile goes (default bench/results/tmp)
   --top N            functions to print (default 15)
+
+scale only (--quick: 2,000 idle, 500 active, steps 50,200,1000, 3 s):
+  --phases LIST      comma-separated, from ${SCALE_PHASES.join(',')} (default: all)
+  --proxies LIST     for the active and overload phases, from ${SCALE_PROXIES.join(',')} (default: both; HAProxy is the reference)
+  --idle N           idle keep-alive connections to hold (default 18000)
+  --clients N        client processes holding them, one source address each (default 4)
+  --active N         connections under load (default 5000), in --wrks N wrk processes (default 2)
+  --steps LIST       overload wrk -c steps (default 50,200,1000,3000)
+  --duration S       seconds per wrk run (default 10)
+
+soak only:
+  --minutes N        minutes of load (default 30)
+  --connections N    wrk connections (default 50)
+  --delay MS         pause of each connection before each request (default 20)
 `;
 
 const repo = path.resolve(import.meta.dirname, '..');
@@ -76,6 +94,15 @@ async function main(): Promise<number> {
       profile: { type: 'boolean', default: false },
       'profile-dir': { type: 'string' },
       top: { type: 'string' },
+      phases: { type: 'string' },
+      idle: { type: 'string' },
+      clients: { type: 'string' },
+      active: { type: 'string' },
+      wrks: { type: 'string' },
+      steps: { type: 'string' },
+      minutes: { type: 'string' },
+      connections: { type: 'string' },
+      delay: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -84,11 +111,11 @@ async function main(): Promise<number> {
     return 0;
   }
   const which = positionals[0] ?? (values.http ? 'http' : values.tls ? 'tls' : values.h2 ? 'h2' : 'tcp');
-  if (!['tcp', 'http', 'tls', 'h2'].includes(which) || positionals.length > 1 || (values.http && which !== 'http')) {
+  if (!['tcp', 'http', 'tls', 'h2', 'scale', 'soak'].includes(which) || positionals.length > 1 || (values.http && which !== 'http')) {
     process.stderr.write(`unknown benchmark ${JSON.stringify(positionals.join(' '))}\n${USAGE}`);
     return 2;
   }
-  const httpOnly = (['proxies', 'scenarios', 'profile', 'profile-dir', 'top'] as const).filter((k) => values[k] !== undefined && values[k] !== false);
+  const httpOnly = (['proxies', 'scenarios', 'profile', 'profile-dir', 'top'] as const).filter((k) => values[k] !== undefined && values[k] !== false && !(k === 'proxies' && which === 'scale'));
   if (which !== 'http' && httpOnly.length) throw new Error(`--${httpOnly[0]} is for the HTTP benchmark (add --http)`);
   const num = (v: string | undefined, def: number, name: string): number => {
     if (v === undefined) return def;
@@ -118,7 +145,34 @@ async function main(): Promise<number> {
     noisyRetries: values.retries === '0' ? 0 : num(values.retries, values.quick ? 1 : 4, 'retries'),
   };
 
+  const scaleOnly = (['phases', 'idle', 'clients', 'active', 'wrks', 'steps'] as const).filter((k) => values[k] !== undefined);
+  if (which !== 'scale' && scaleOnly.length) throw new Error(`--${scaleOnly[0]} is for the scale benchmark`);
+  const soakOnly = (['minutes', 'connections', 'delay'] as const).filter((k) => values[k] !== undefined);
+  if (which !== 'soak' && soakOnly.length) throw new Error(`--${soakOnly[0]} is for the soak benchmark`);
+
   installCleanupHandlers();
+  if (which === 'scale') {
+    const steps = values.steps?.split(',').map((v) => num(v.trim(), 0, 'steps')) ?? (values.quick ? [50, 200, 1000] : [50, 200, 1000, 3000]);
+    return runScale({
+      ...common,
+      phases: list(values.phases, SCALE_PHASES, 'phases') ?? [...SCALE_PHASES] as ScalePhase[],
+      proxies: list(values.proxies, SCALE_PROXIES, 'proxies') ?? [...SCALE_PROXIES] as ScaleProxy[],
+      idleConns: num(values.idle, values.quick ? 2000 : 18000, 'idle'),
+      clientProcs: num(values.clients, 4, 'clients'),
+      activeConns: num(values.active, values.quick ? 500 : 5000, 'active'),
+      activeWrks: num(values.wrks, 2, 'wrks'),
+      overloadSteps: steps,
+      durationS: num(values.duration, values.quick ? 3 : 10, 'duration'),
+    });
+  }
+  if (which === 'soak') {
+    return runSoak({
+      ...common,
+      minutes: num(values.minutes, 30, 'minutes'),
+      connections: num(values.connections, 50, 'connections'),
+      delayMs: num(values.delay, 20, 'delay'),
+    });
+  }
   if (which === 'tcp') return runTcp(common);
   if (which === 'tls') return runTls(common);
   if (which === 'h2') return runH2(common);
