@@ -566,19 +566,29 @@ function verdicts(idle: IdleResult | undefined, active: ActiveResult[], overload
       detail: `${errors} errors; at most ${fmt(a.peakCurrConns)} client connections seen by show info, ${fmt(a.peakFds)} descriptors`,
     });
   }
+  // Throughput at the last step relative to the best step: on two cores shared with wrk and nginx the
+  // load generator's own cost grows with its connections, so HAProxy's ratio in the same run is the yardstick.
+  const keep = (run: OverloadRun): number => {
+    const rps = run.steps.map((st) => st.run.wrk?.rps ?? 0);
+    return rps.length ? rps[rps.length - 1]! / Math.max(...rps) : NaN;
+  };
+  const haproxy = overload.find((r) => r.proxy === 'haproxy');
   for (const run of overload.filter((r) => r.proxy === 'turnpike')) {
-    const ok = run.steps.filter((s) => s.run.wrk);
-    const errors = run.steps.reduce((n, s) => n + (s.run.wrk ? wrkErrors(s.run.wrk) : 1), 0);
-    const best = Math.max(...ok.map((s) => s.run.wrk!.rps));
+    const ok = run.steps.filter((st) => st.run.wrk);
+    const errors = run.steps.reduce((n, st) => n + (st.run.wrk ? wrkErrors(st.run.wrk) : 1), 0);
     const top = ok[ok.length - 1];
     const last = top?.run.wrk?.rps ?? 0;
     // Every client waits its turn: wrk's mean latency is about what Little's law gives for all of them.
     const little = top && last ? (1000 * top.clients) / last : NaN;
     const mean = top?.run.meanMs ?? NaN;
+    const ratio = keep(run);
+    const reference = haproxy ? keep(haproxy) : NaN;
     out.push({
-      what: 'overload: no errors, no collapse (last step ≥ 0.5 × best req/s), every client served (mean ≥ 0.5 × clients ÷ req/s)',
-      ok: errors === 0 && ok.length === run.steps.length && last >= 0.5 * best && mean >= 0.5 * little,
-      detail: `${errors} errors; ${fmt(last)} req/s at ${run.steps[run.steps.length - 1]!.clients} clients vs best ${fmt(best)}; mean ${fmtMs(mean)} ms vs ${fmtMs(little)} ms`,
+      what: 'overload: no errors, every client served (mean ≥ 0.5 × clients ÷ req/s), no collapse (last step ≥ 0.5 × best req/s, or ≥ HAProxy\'s ratio)',
+      ok: errors === 0 && ok.length === run.steps.length && mean >= 0.5 * little && (ratio >= 0.5 || ratio >= reference),
+      detail:
+        `${errors} errors; mean ${fmtMs(mean)} ms vs ${fmtMs(little)} ms at ${run.steps[run.steps.length - 1]!.clients} clients; ` +
+        `last/best req/s ${ratio.toFixed(2)}${Number.isFinite(reference) ? ` (HAProxy ${reference.toFixed(2)})` : ''}`,
     });
   }
   return out;
