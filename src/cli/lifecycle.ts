@@ -1,7 +1,7 @@
 // Process lifecycle around a running Runtime: signals, pid file, daemon mode, privilege drop,
 // and the -sf/-st handover to the process being replaced.
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { ThreadPool } from '../runtime/threads/pool.ts';
 import { events } from '../runtime/events.ts';
@@ -71,7 +71,19 @@ export function signalOldProcesses(soft: readonly number[], hard: readonly numbe
   }
 }
 
+/**
+ * Writes the pid file whole at once (a temporary file renamed over it), so that a reader never
+ * sees it empty or half written; in place when the directory cannot take the temporary file.
+ */
 export function writePidfile(path: string, pid: number): string | null {
+  const tmp = `${path}.${pid}.tmp`;
+  try {
+    writeFileSync(tmp, `${pid}\n`);
+    renameSync(tmp, path);
+    return null;
+  } catch {
+    rmSync(tmp, { force: true });
+  }
   try {
     writeFileSync(path, `${pid}\n`);
     return null;

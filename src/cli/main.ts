@@ -176,12 +176,13 @@ async function main(argv: readonly string[]): Promise<number> {
     if (o.softStopPids.length && migrateReqEnabled() === false) {
       events.warning('net.ipv4.tcp_migrate_req is 0: connections still queued in the old process when it stops listening will be reset. Set it to 1 for lossless -sf reloads.');
     }
-    signalOldProcesses(o.softStopPids, o.hardStopPids);
+    // The pid file names the new process before the old ones are told to stop (as HAProxy).
     const pidfile = o.pidfile ?? config.global.pidfile;
     if (pidfile) {
       const err = writePidfile(pidfile, process.pid);
       if (err) fatal(err);
     }
+    signalOldProcesses(o.softStopPids, o.hardStopPids);
   }
   if (isWorker) saveCompiledCode();
   const privErr = dropPrivileges(config.global.uid, config.global.gid);
