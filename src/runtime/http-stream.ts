@@ -1256,8 +1256,16 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     if (this.phase === Phase.Exchange) this.serverClosedEarly();
   }
 
-  onServerError(_err: Error): void {
-    if (this.phase === Phase.Connecting) return this.connectFailed(false);
+  onServerError(err: Error): void {
+    if (this.phase === Phase.Connecting) {
+      // No descriptor, memory or source port for a connection: retrying in a second does not
+      // help the client, who gets a 503 at once (HAProxy's resource error, "RC").
+      if (RESOURCE_ERRORS.has((err as NodeJS.ErrnoException).code ?? '')) {
+        this.dropConn();
+        return this.sendError(503, 'R', 'C');
+      }
+      return this.connectFailed(false);
+    }
     if (this.phase === Phase.Tunnel) return this.close('S', 'D');
     if (this.phase === Phase.Exchange) this.serverClosedEarly();
   }
@@ -1840,6 +1848,9 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
 }
 
 function noop(): void {}
+
+/** Connect errors that say the proxy, not the server, is out of something. */
+const RESOURCE_ERRORS = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM', 'EADDRNOTAVAIL']);
 
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
