@@ -116,7 +116,8 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   private scanned = 0;
   private timer: NodeJS.Timeout | null = null;
   private timerMs = 0;
-  private timerFn: (() => void) | null = null;
+  /** What the timer runs: a method of the stream, called on it (no closure per stream). */
+  private timerFn: ((this: HttpStream) => void) | null = null;
   /** Requests started on this connection (the first one may not reuse others' connections). */
   requestCount = 0;
   /** -d: the transaction's number in the debug output (-1 when none yet). */
@@ -406,14 +407,14 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     if (this.inBuf.length >= this.host.bufsize) this.pauseClient();
   }
 
-  private onRequestTimeout = (): void => {
+  private onRequestTimeout(): void {
     if (this.phase !== Phase.WaitHead) return;
     // Nothing received on an idle keep-alive connection: close silently, as HAProxy does.
     if (this.inBuf.length === 0 && this.requestCount > 0) return this.close('c', 'R');
     this.frontend.counters.reqErrors++;
     this.noRequestBytes = true;
     this.sendError(408, 'c', 'R');
-  };
+  }
 
   protected requestError(status: number): void {
     this.frontend.counters.reqErrors++;
@@ -527,10 +528,10 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     if (this.backend && this.backend !== this.frontend) this.backend.counters.deniedReq++;
   }
 
-  private onTarpitEnd = (): void => {
+  private onTarpitEnd(): void {
     this.setTermination('P', 'T');
     this.sendReply();
-  };
+  }
 
   /** wait-for-body: re-runs the rules from the one that yielded, with what the body holds now. */
   private resumeRules(): void {
@@ -548,14 +549,14 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     else this.serverPhase();
   }
 
-  private onYieldTimeout = (): void => {
+  private onYieldTimeout(): void {
     // The stats form and http-buffer-request go on with what arrived; a wait-for-body rule
     // sees its time is up and answers 408.
     if (this.statsWait || this.bufferRequestWait) this.reqBodyFinal = true;
     else this.yieldUntil = EXPIRED;
     this.bufferRequestWait = false;
     this.resumeRules();
-  };
+  }
 
   /** Exposes the request body received so far (up to tune.bufsize) as txn.reqBody, without consuming it. */
   private fillRequestBody(): void {
@@ -690,10 +691,10 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     this.connectServer();
   }
 
-  private onQueueTimeout = (): void => {
+  private onQueueTimeout(): void {
     this.backend!.backend!.queue.remove(this);
     this.sendError(503, 's', 'Q');
-  };
+  }
 
   // ---- phase 3: server connection (reuse, retries, redispatch) --------------------------------
 
@@ -758,9 +759,9 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     else this.setTimer(be.timeouts.connect ?? 0, this.onUpstreamTimeout);
   }
 
-  private onUpstreamTimeout = (): void => {
+  private onUpstreamTimeout(): void {
     this.onServerTimeout();
-  };
+  }
 
   onServerConnect(): void {
     this.logs.tConnect = this.logs.elapsed();
@@ -797,9 +798,9 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     else this.setTimer(1000, this.retryConnect);
   }
 
-  private retryConnect = (): void => {
+  private retryConnect(): void {
     this.connectServer();
-  };
+  }
 
   // ---- phase 4: request to the server ---------------------------------------------------------
 
@@ -1411,10 +1412,10 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     }
   }
 
-  private onResponseYieldTimeout = (): void => {
+  private onResponseYieldTimeout(): void {
     this.yieldUntil = EXPIRED; // the rule answers 504
     this.resumeResponseRules();
-  };
+  }
 
   /** Re-runs the waiting rule list from the rule that yielded, then the frontend's, then sends the head. */
   private resumeResponseRules(): void {
@@ -1768,7 +1769,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
    * http-request timeout of each request): no timer object per request. Disarming only forgets
    * the callback; the timer fires later for nothing, or is refreshed first.
    */
-  private setTimer(ms: number, fn: () => void): void {
+  private setTimer(ms: number, fn: (this: HttpStream) => void): void {
     if (ms <= 0) {
       this.timerFn = null;
       return;
@@ -1777,16 +1778,17 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     if (this.timer !== null && this.timerMs === ms) this.timer.refresh();
     else {
       if (this.timer !== null) clearTimeout(this.timer);
-      this.timer = setTimeout(this.onTimer, ms);
+      this.timer = setTimeout(fireTimer, ms, this);
       this.timerMs = ms;
     }
   }
 
-  private onTimer = (): void => {
+  /** The timer fired (fireTimer). */
+  runTimer(): void {
     const fn = this.timerFn;
     this.timerFn = null;
-    fn?.();
-  };
+    fn?.call(this);
+  }
 
   private clearTimer(): void {
     this.timerFn = null;
@@ -1848,6 +1850,10 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
 }
 
 function noop(): void {}
+
+function fireTimer(s: HttpStream): void {
+  s.runTimer();
+}
 
 /** Connect errors that say the proxy, not the server, is out of something. */
 const RESOURCE_ERRORS = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM', 'EADDRNOTAVAIL']);
