@@ -80,7 +80,7 @@ export class H2Stream extends HttpStream implements H2StreamHandler {
       r.req.headers.add('transfer-encoding', 'chunked');
     }
     this.reqStarted = true;
-    const head = headLength(`${r.req.method} ${r.req.uri} HTTP/2.0`, r.req.headers);
+    const head = headLength(r.req.method.length + r.req.uri.length + 10, r.req.headers); // "<method> <uri> HTTP/2.0"
     this.logs.bytesIn += head;
     this.listener.counters.bytesIn += head;
     this.startTransaction(r.req, r.tunnel === Tunnel.Upgrade ? H1Conn.Upgrade : 0, false);

@@ -569,25 +569,9 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
         this.sendContinue();
       }
     }
-    const limit = this.host.bufsize;
-    if (this.reqKind === BodyKind.None) {
-      this.reqBody = EMPTY;
-      this.reqBodyFinal = true;
-    } else if (this.reqKind === BodyKind.Length) {
-      const n = Math.min(this.inBuf.length, this.reqRemaining, limit);
-      this.reqBody = this.inBuf.subarray(0, n);
-      this.reqBodyFinal = n === this.reqRemaining || n >= limit || this.clientEnded;
-    } else if (this.reqKind === BodyKind.UntilClose) {
-      const n = Math.min(this.inBuf.length, limit);
-      this.reqBody = this.inBuf.subarray(0, n);
-      this.reqBodyFinal = n >= limit || this.clientEnded;
-    } else {
-      const peek = new BodyPeek(limit);
-      const dec = new ChunkedDecoder(peek, limit);
-      dec.feed(this.inBuf);
-      this.reqBody = peek.data();
-      this.reqBodyFinal = dec.done || peek.full || this.clientEnded || dec.error !== null;
-    }
+    const p = peekBody(this.inBuf, this.reqKind, this.reqRemaining, this.clientEnded, this.host.bufsize);
+    this.reqBody = p.body;
+    this.reqBodyFinal = p.final;
   }
 
   private clientWantsKeepAlive(req: HttpRequest, conn: number): boolean {
@@ -1442,26 +1426,9 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
 
   /** Exposes the response body received so far (up to tune.bufsize) as txn.resBody, without consuming it. */
   private fillResponseBody(): void {
-    const limit = this.host.bufsize;
-    const buf = this.srvBuf;
-    if (this.resKind === BodyKind.None) {
-      this.resBody = EMPTY;
-      this.resBodyFinal = true;
-    } else if (this.resKind === BodyKind.Length) {
-      const n = Math.min(buf.length, this.resRemaining, limit);
-      this.resBody = buf.subarray(0, n);
-      this.resBodyFinal = n === this.resRemaining || n >= limit || this.serverEnded;
-    } else if (this.resKind === BodyKind.UntilClose) {
-      const n = Math.min(buf.length, limit);
-      this.resBody = buf.subarray(0, n);
-      this.resBodyFinal = n >= limit || this.serverEnded;
-    } else {
-      const peek = new BodyPeek(limit);
-      const dec = new ChunkedDecoder(peek, limit);
-      dec.feed(buf);
-      this.resBody = peek.data();
-      this.resBodyFinal = dec.done || peek.full || this.serverEnded || dec.error !== null;
-    }
+    const p = peekBody(this.srvBuf, this.resKind, this.resRemaining, this.serverEnded, this.host.bufsize);
+    this.resBody = p.body;
+    this.resBodyFinal = p.final;
   }
 
   /** http-after-response rules, backend first then frontend; they apply to replies too. */
@@ -1938,7 +1905,28 @@ function countStatus(s: HttpStream, status: number): void {
   if (s.server) s.server.counters.hrsp[i]! += 1;
 }
 
-/** Collects decoded chunked body data up to a limit (wait-for-body on a chunked request). */
+/**
+ * What wait-for-body sees of a message body held in `buf` (not consumed): its first `limit`
+ * bytes, decoded when chunked, and whether that is all the rules will get (whole body, full
+ * buffer, or the sender `ended`).
+ */
+function peekBody(buf: Buffer, kind: BodyKind, remaining: number, ended: boolean, limit: number): { body: Buffer; final: boolean } {
+  if (kind === BodyKind.None) return { body: EMPTY, final: true };
+  if (kind === BodyKind.Length) {
+    const n = Math.min(buf.length, remaining, limit);
+    return { body: buf.subarray(0, n), final: n === remaining || n >= limit || ended };
+  }
+  if (kind === BodyKind.UntilClose) {
+    const n = Math.min(buf.length, limit);
+    return { body: buf.subarray(0, n), final: n >= limit || ended };
+  }
+  const peek = new BodyPeek(limit);
+  const dec = new ChunkedDecoder(peek, limit);
+  dec.feed(buf);
+  return { body: peek.data(), final: dec.done || peek.full || ended || dec.error !== null };
+}
+
+/** Collects decoded chunked body data up to a limit (wait-for-body on a chunked message). */
 class BodyPeek implements ChunkedSink {
   private readonly parts: Buffer[] = [];
   private len = 0;

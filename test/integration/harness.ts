@@ -432,6 +432,22 @@ export function exchangeBuffer(port: number, data: string | Buffer | null = null
   });
 }
 
+/**
+ * Sends one HTTP request (head lines without the final CRLF; "connection: close" is added) and
+ * returns whatever came back until the proxy closed, or after 4 s. The client does not half-close.
+ */
+export function ask(port: number, head: string, body = ''): Promise<string> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    let out = '';
+    const t = setTimeout(() => { s.destroy(); resolve(out); }, 4000);
+    s.on('data', (d) => (out += d.toString('latin1')));
+    s.on('close', () => { clearTimeout(t); resolve(out); });
+    s.on('error', () => {});
+    s.write(`${head}\r\nconnection: close\r\n\r\n${body}`);
+  });
+}
+
 /** The stanza most tests start with. */
 export const DEFAULTS = `defaults
   mode tcp

@@ -2,21 +2,8 @@
 // end through the real process: what the client gets and what the server receives.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, connect, type Server, type AddressInfo } from 'node:net';
-import { tempDir, writeConfig, startTurnpike, freePort, type RunningProxy } from './harness.ts';
-
-/** Sends one request (connection: close added), returns the whole answer. */
-function ask(port: number, head: string, body = ''): Promise<string> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    let out = '';
-    const t = setTimeout(() => { s.destroy(); resolve(out); }, 4000);
-    s.on('data', (d) => (out += d.toString('latin1')));
-    s.on('close', () => { clearTimeout(t); resolve(out); });
-    s.on('error', () => {});
-    s.write(`${head}\r\nconnection: close\r\n\r\n${body}`);
-  });
-}
+import { createServer, type Server, type AddressInfo } from 'node:net';
+import { ask, tempDir, writeConfig, startTurnpike, freePort, type RunningProxy } from './harness.ts';
 
 describe('HTTP rules end to end', () => {
   const dir = tempDir();

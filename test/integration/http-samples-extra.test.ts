@@ -6,21 +6,8 @@ import assert from 'node:assert/strict';
 import { createHmac, generateKeyPairSync, sign } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createServer, connect, type Server, type AddressInfo } from 'node:net';
-import { tempDir, writeConfig, startTurnpike, freePort, REFERENCE, type RunningProxy } from './harness.ts';
-
-/** Sends one request (connection: close added), returns the whole answer. */
-function ask(port: number, head: string, body = ''): Promise<string> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    let out = '';
-    const t = setTimeout(() => { s.destroy(); resolve(out); }, 4000);
-    s.on('data', (d) => (out += d.toString('latin1')));
-    s.on('close', () => { clearTimeout(t); resolve(out); });
-    s.on('error', () => {});
-    s.write(`${head}\r\nconnection: close\r\n\r\n${body}`);
-  });
-}
+import { createServer, type Server, type AddressInfo } from 'node:net';
+import { ask, tempDir, writeConfig, startTurnpike, freePort, REFERENCE, type RunningProxy } from './harness.ts';
 
 /** The data of a complete chunked body; throws when it is not one. */
 function dechunk(body: string): string {

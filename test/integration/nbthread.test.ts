@@ -123,7 +123,8 @@ describe('nbthread 2', () => {
         const lines = out.split('\n');
         assert.equal(lines[0], '# bkname/svname bkid/svid addr port - purge_delay used_cur used_max need_est unsafe_nb safe_nb idle_lim idle_cur idle_per_thr[2]');
         const f = lines.find((l) => l.startsWith('l/s '))!.split(' ');
-        assert.deepEqual(f.slice(0, 6), ['l/s', `${f[1]}`, '127.0.0.1', String(srv.port), '-', '5000']);
+        assert.match(f[1]!, /^\d+\/1$/, 'the backend id, then the server id');
+        assert.deepEqual([f[0], ...f.slice(2, 6)], ['l/s', '127.0.0.1', String(srv.port), '-', '5000']);
         const [unsafe, safe, limit, idle, t0, t1] = f.slice(9).map(Number);
         assert.equal(limit, -1);
         assert.equal(idle, unsafe! + safe!);

@@ -25,8 +25,8 @@ export function headerLines(headers: HttpHeaders, adjust: CaseAdjust | null, ski
  * in the logs and byte counters, so that %B and %U compare with HTTP/1's (HAProxy also counts
  * HTTP/2 messages in its internal, HTTP/1-like form).
  */
-export function headLength(startLine: string, headers: HttpHeaders): number {
-  let n = startLine.length + 4; // CRLF after the start line and after the headers
+export function headLength(startLineLength: number, headers: HttpHeaders): number {
+  let n = startLineLength + 4; // CRLF after the start line and after the headers
   for (let i = 0; i < headers.length; i++) n += headers.lowerName(i).length + headers.values[i]!.length + 4; // ": " and CRLF
   return n;
 }
