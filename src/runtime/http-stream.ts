@@ -74,6 +74,8 @@ export type Phase = (typeof Phase)[keyof typeof Phase];
 const CRLF = Buffer.from('\r\n');
 const CONTINUE_100 = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n');
 const EMPTY = Buffer.alloc(0);
+/** Up to this many gathered bytes are copied into one buffer; more go out with writev. */
+const GATHER_COPY_MAX = 8192;
 /** A yieldUntil in the past: a waiting wait-for-body rule sees its time is up. */
 const EXPIRED = 1;
 
@@ -200,6 +202,10 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   /** Response bytes received on this request (an empty reply on a reused connection is retried). */
   private resBytes = 0;
   private clientWaitsDrain = false;
+  /** corkClient() depth, and what was written meanwhile (see corkClient). */
+  private gathering = 0;
+  private readonly gathered: Buffer[] = [];
+  private gatheredLen = 0;
   private serverWaitsDrain = false;
 
   /** `session`: the HTTP/2 connection of a stream, whose addresses and TLS layer it shares. */
@@ -1198,6 +1204,15 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
 
   protected writeClient(data: Buffer): void {
     this.countOut(data.length);
+    if (this.gathering > 0) {
+      this.gathered.push(data);
+      this.gatheredLen += data.length;
+      return;
+    }
+    this.sendClient(data);
+  }
+
+  private sendClient(data: Buffer): void {
     if (!this.clientWrite(data) && !this.clientWaitsDrain) {
       this.clientWaitsDrain = true;
       this.conn?.sock.pause();
@@ -1576,12 +1591,33 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     return res.status !== 101 || webSocketAcceptValid(res.headers, null);
   }
 
+  /**
+   * Client-bound pieces written between corkClient() and uncorkClient() (a head and the body
+   * bytes of one server read) leave in one write of one buffer: a Writable's cork() would send
+   * them with writev, through a buffered-request list, which costs more than copying a few
+   * hundred bytes.
+   */
   protected corkClient(): void {
-    this.client.cork();
+    this.gathering++;
   }
 
   protected uncorkClient(): void {
-    this.client.uncork();
+    if (--this.gathering === 0) this.flushGathered();
+  }
+
+  private flushGathered(): void {
+    const parts = this.gathered;
+    const n = parts.length;
+    if (n === 0) return;
+    if (n === 1) this.sendClient(parts[0]!);
+    else if (this.gatheredLen <= GATHER_COPY_MAX) this.sendClient(Buffer.concat(parts, this.gatheredLen));
+    else {
+      this.client.cork();
+      for (let i = 0; i < n; i++) this.sendClient(parts[i]!);
+      this.client.uncork();
+    }
+    parts.length = 0;
+    this.gatheredLen = 0;
   }
 
   protected clientWrite(data: Buffer): boolean {
@@ -1604,6 +1640,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
 
   /** Releases the client side once the stream is over. */
   protected closeClient(): void {
+    this.gathered.length = 0;
     this.client.removeAllListeners('data');
     this.client.on('error', noop);
     this.client.destroy();
@@ -1615,6 +1652,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     this.phase = Phase.Closing;
     this.clearTimer();
     this.client.setTimeout(this.frontend.cfg.timeouts.client ?? 10_000);
+    this.flushGathered();
     this.client.end();
     this.client.resume(); // read (and drop) until the client closes too
   }
