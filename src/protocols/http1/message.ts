@@ -43,8 +43,13 @@ export class HttpHeaders {
   }
 
   add(name: string, value: string): void {
+    this.addNamed(name, name.toLowerCase(), value);
+  }
+
+  /** add() for a caller that already has the lower-case name (a parser that saw no upper case: the same string). */
+  addNamed(name: string, lname: string, value: string): void {
     this.names.push(name);
-    this.lnames.push(name.toLowerCase());
+    this.lnames.push(lname);
     this.values.push(value);
   }
 

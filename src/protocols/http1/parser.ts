@@ -122,6 +122,11 @@ function failure(status: number, reason: string, offset: number): H1Failure {
   return { kind: 'error', status, reason, offset };
 }
 
+/** A head that does not fit in tune.bufsize: 400 for a request, 502 for a response. */
+function tooLarge(status: 400 | 502, n: number, opts: H1Options): H1Failure {
+  return failure(status, status === 400 ? 'request head too large' : 'response head too large', Math.min(n, opts.maxHead));
+}
+
 /** Skips the empty lines HAProxy tolerates before a start line; -1 on a CR without LF, buf.length if none yet. */
 function skipEmptyLines(buf: Buffer): number {
   let i = 0;
@@ -180,13 +185,12 @@ export function parseRequestHead(buf: Buffer, opts: H1Options, scanFrom = 0): Re
 
 function parseRequest(buf: Buffer, opts: H1Options, scanFrom: number): RequestHead | H1Failure | null {
   const n = buf.length;
-  const tooLarge = (): H1Failure => failure(400, 'request head too large', Math.min(n, opts.maxHead));
   const start = skipEmptyLines(buf);
   if (start < 0) return failure(400, 'CR not followed by LF before the request line', 1);
-  if (start >= n) return n >= opts.maxHead ? tooLarge() : null;
+  if (start >= n) return n >= opts.maxHead ? tooLarge(400, n, opts) : null;
   if (!isToken(buf[start]!)) return failure(400, 'invalid character at the start of the request', start);
   const firstLf = buf.indexOf(LF, start);
-  if (firstLf < 0) return n >= opts.maxHead ? tooLarge() : null;
+  if (firstLf < 0) return n >= opts.maxHead ? tooLarge(400, n, opts) : null;
 
   const s = new Scan(buf, opts.acceptInvalid, M_REQUEST, opts.maxHeaders ?? DEFAULT_MAX_HEADERS);
   const afterLine = parseRequestLine(s, start);
@@ -195,14 +199,14 @@ function parseRequest(buf: Buffer, opts: H1Options, scanFrom: number): RequestHe
   if (s.c0 === s.c1) {
     // HTTP/0.9: refused, or with accept-invalid-http-request turned into HTTP/1.0 (GET only).
     if (!s.tolerate(s.c0) || buf.toString('latin1', s.a0, s.a1) !== 'GET' || s.b0 === s.b1) return failure(400, 'HTTP/0.9 request', s.c0);
-    if (afterLine > opts.maxHead) return tooLarge();
+    if (afterLine > opts.maxHead) return tooLarge(400, n, opts);
     const req = new HttpRequest('GET', buf.toString('latin1', s.b0, s.b1), 'HTTP/1.0');
     return { kind: 'head', req, headLen: afterLine, body: BodyKind.None, length: 0, connection: 0, invalidAt: s.invalidAt, mustClose: false };
   }
 
   const end = findHeadEnd(buf, scanFrom);
-  if (end < 0) return n >= opts.maxHead ? tooLarge() : null;
-  if (end > opts.maxHead) return tooLarge();
+  if (end < 0) return n >= opts.maxHead ? tooLarge(400, n, opts) : null;
+  if (end > opts.maxHead) return tooLarge(400, n, opts);
   s.text = buf.toString('latin1', 0, end);
   const method = s.text.slice(s.a0, s.a1);
   const uri = s.text.slice(s.b0, s.b1);
@@ -434,14 +438,13 @@ export function parseResponseHead(buf: Buffer, opts: H1Options, reqMethod: strin
 
 function parseResponse(buf: Buffer, opts: H1Options, reqMethod: string, scanFrom: number): ResponseHead | H1Failure | null {
   const n = buf.length;
-  const tooLarge = (): H1Failure => failure(502, 'response head too large', Math.min(n, opts.maxHead));
   const start = skipEmptyLines(buf);
   if (start < 0) return failure(502, 'CR not followed by LF before the status line', 1);
-  if (start >= n) return n >= opts.maxHead ? tooLarge() : null;
+  if (start >= n) return n >= opts.maxHead ? tooLarge(502, n, opts) : null;
   if (!isToken(buf[start]!)) return failure(502, 'invalid character at the start of the response', start);
   const end = findHeadEnd(buf, scanFrom);
-  if (end < 0) return n >= opts.maxHead ? tooLarge() : null;
-  if (end > opts.maxHead) return tooLarge();
+  if (end < 0) return n >= opts.maxHead ? tooLarge(502, n, opts) : null;
+  if (end > opts.maxHead) return tooLarge(502, n, opts);
 
   const s = new Scan(buf, opts.acceptInvalid, M_RESPONSE, opts.maxHeaders ?? DEFAULT_MAX_HEADERS);
   s.text = buf.toString('latin1', 0, end);
@@ -536,9 +539,11 @@ function parseFields(s: Scan, p: number, end: number, headers: HttpHeaders): num
     if (p >= end) return s.fail(p, 'truncated header block');
 
     const ns = p;
+    let upper = false;
     for (;;) {
       c = buf[p]!;
       if (isToken(c)) {
+        if (c <= 0x5a && c >= 0x41) upper = true;
         p++;
         continue;
       }
@@ -556,7 +561,7 @@ function parseFields(s: Scan, p: number, end: number, headers: HttpHeaders): num
     let folded = false;
     for (;;) {
       c = buf[p]!;
-      while (c !== CR && c !== LF && p < end) c = buf[++p]!;
+      while (p < end && c !== CR && c !== LF) c = buf[++p]!;
       if (p >= end) return s.fail(p, 'truncated header line');
       ve = p;
       if (c === CR) {
@@ -599,7 +604,8 @@ function parseFields(s: Scan, p: number, end: number, headers: HttpHeaders): num
     }
     if (value === null) value = folded ? s.text.slice(vs, ve).replace(FOLD, ' ') : s.text.slice(vs, ve);
     if (headers.length + 1 >= s.maxHeaders) return s.fail(ns, 'too many headers');
-    headers.add(s.text.slice(ns, ne), value);
+    const name = s.text.slice(ns, ne);
+    headers.addNamed(name, upper ? name.toLowerCase() : name, value);
   }
 }
 
