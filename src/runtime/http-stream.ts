@@ -25,7 +25,7 @@ import { PersistState, applyPersistRules, persistServer, applyResponseCookie, co
 import type { Server, ServerStream } from './server.ts';
 import type { Proxy } from './proxy.ts';
 import type { Listener } from './listener.ts';
-import { afterConnectFailure, applyProxyHeader, evalConnectionRules, initClientEnds, listenerLogId, redispatchOnRetry } from './session.ts';
+import { afterConnectFailure, applyProxyHeader, evalConnectionRules, ClientAddresses, lazyClientEnds, logServerEnds, logsTraffic, socketEnds, watchClientEnds, listenerLogId, redispatchOnRetry } from './session.ts';
 import type { StreamHost, TermCause, TermPhase } from './stream.ts';
 import { runHttpRules, runRequestRules, runAfterResponseRules } from '../actions/http-rules.ts';
 import { captureHeaders } from '../actions/http/capture.ts';
@@ -89,11 +89,14 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   /** The client connection's TLS layer ("bind ... ssl"), and the transaction's server connection's. */
   readonly tls: TlsInfo | null;
   srvTls: TlsInfo | null = null;
-  srcAddr: string;
-  srcPort: number;
-  dstAddr: string;
-  dstPort: number;
-  family: 'ipv4' | 'ipv6' | 'unix';
+  // ClientEnds, read from the client socket when first asked for (lazyClientEnds below the class).
+  declare srcAddr: string;
+  declare srcPort: number;
+  declare dstAddr: string;
+  declare dstPort: number;
+  declare family: 'ipv4' | 'ipv6' | 'unix';
+  endsSock: Socket | null = null;
+  readonly ends = new ClientAddresses();
   rcvdProxy = false;
   gone = false;
   termCause: TermCause = '-';
@@ -218,19 +221,17 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     this.feConfig = frontend.cfg;
     this.logs = new StreamLog();
     if (session) {
-      this.srcAddr = session.srcAddr;
-      this.srcPort = session.srcPort;
-      this.dstAddr = session.dstAddr;
-      this.dstPort = session.dstPort;
-      this.family = session.family;
+      const e = this.ends;
+      e.srcAddr = session.srcAddr;
+      e.srcPort = session.srcPort;
+      e.dstAddr = session.dstAddr;
+      e.dstPort = session.dstPort;
+      e.family = session.family;
       this.rcvdProxy = session.rcvdProxy;
       this.logs.listenerId = session.logs.listenerId;
       this.tls = session.tls;
     } else {
-      this.srcAddr = this.dstAddr = '';
-      this.srcPort = this.dstPort = 0;
-      this.family = 'ipv4';
-      initClientEnds(this, client, listener);
+      watchClientEnds(this, client, frontend);
       this.logs.listenerId = listenerLogId(listener);
       this.tls = tlsInfoOf(client);
     }
@@ -758,11 +759,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     const c = this.conn;
     const sock = c ? c.sock : this.up!.sock;
     this.srvTls = tlsInfoOf(sock);
-    const ends = c ?? sock;
-    this.logs.srvAddr = ends.remoteAddress ?? null;
-    this.logs.srvPort = ends.remotePort ?? 0;
-    this.logs.connAddr = ends.localAddress ?? null;
-    this.logs.connPort = ends.localPort ?? 0;
+    if (logsTraffic(this.frontend)) logServerEnds(this.logs, c ? c.ends() : socketEnds(sock));
     if (!this.connReused) this.server!.check?.trafficSuccess();
     this.sendRequest();
   }
@@ -1853,6 +1850,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     this.closeClient();
   }
 }
+lazyClientEnds(HttpStream.prototype);
 
 function noop(): void {}
 

@@ -8,6 +8,7 @@ import type { ProxyHeader } from '../protocols/proxy-protocol.ts';
 import type { Listener } from './listener.ts';
 import type { Proxy } from './proxy.ts';
 import type { Server } from './server.ts';
+import type { StreamLog } from '../observe/log/loggable.ts';
 
 /** The client's and our addresses, as fetches (src, dst) and logs see them. */
 export interface ClientEnds {
@@ -21,6 +22,84 @@ export interface ClientEnds {
 /** IPv4 clients of an IPv6 socket appear as ::ffff:a.b.c.d; HAProxy shows a.b.c.d. */
 function stripMapped(a: string): string {
   return a.startsWith('::ffff:') && a.indexOf('.') > 0 ? a.slice(7) : a;
+}
+
+/** The addresses behind a stream's ClientEnds accessors (see lazyClientEnds). */
+export class ClientAddresses implements ClientEnds {
+  srcAddr = '';
+  srcPort = 0;
+  dstAddr = '';
+  dstPort = 0;
+  family: 'ipv4' | 'ipv6' | 'unix' = 'ipv4';
+}
+
+/** A stream whose ClientEnds fields are accessors (lazyClientEnds) over `ends`. */
+export interface LazyEnds {
+  /** The client socket until its addresses are read, then null. */
+  endsSock: Socket | null;
+  readonly ends: ClientAddresses;
+  readonly listener: Listener;
+}
+
+/** Reads the client's addresses now (they cannot be read once the socket is closed). */
+export function readClientEnds(s: LazyEnds): void {
+  const sock = s.endsSock;
+  if (sock === null) return;
+  s.endsSock = null;
+  initClientEnds(s.ends, sock, s.listener);
+}
+
+/**
+ * Gives `proto` the ClientEnds fields as accessors that read the client's addresses the first
+ * time one is asked for: getpeername() and getsockname() are two system calls per connection
+ * that a proxy without logs or address-based rules never needs. A stream whose log line will
+ * want them reads them at once (readClientEnds), while the socket is open.
+ */
+export function lazyClientEnds(proto: object): void {
+  for (const k of ['srcAddr', 'srcPort', 'dstAddr', 'dstPort', 'family'] as const) {
+    Object.defineProperty(proto, k, {
+      get(this: LazyEnds) {
+        readClientEnds(this);
+        return this.ends[k];
+      },
+      set(this: LazyEnds, v: never) {
+        readClientEnds(this);
+        this.ends[k] = v;
+      },
+    });
+  }
+}
+
+/** A server connection's two ends, as a log line shows them (%si %sp, %bi %bp). */
+export interface ServerEnds {
+  readonly remoteAddress: string | null;
+  readonly remotePort: number;
+  readonly localAddress: string | null;
+  readonly localPort: number;
+}
+
+/** `remoteFallback`: the address shown when the socket has none (a UNIX socket). */
+export function socketEnds(s: Socket, remoteFallback: string | null = null): ServerEnds {
+  return { remoteAddress: s.remoteAddress ?? remoteFallback, remotePort: s.remotePort ?? 0, localAddress: s.localAddress ?? null, localPort: s.localPort ?? 0 };
+}
+
+/** Whether the frontend sends log lines: only then are the connections' addresses read for them. */
+export function logsTraffic(fe: Proxy): boolean {
+  return fe.cfg.log.targets.length > 0;
+}
+
+/** A server connection's ends into the log record (for a frontend that logs: reading them costs two system calls). */
+export function logServerEnds(L: StreamLog, e: ServerEnds): void {
+  L.srvAddr = e.remoteAddress;
+  L.srvPort = e.remotePort;
+  L.connAddr = e.localAddress;
+  L.connPort = e.localPort;
+}
+
+/** Starts a stream's lazy ClientEnds on `client`; a frontend that logs reads them at once, for the log line at close. */
+export function watchClientEnds(s: LazyEnds, client: Socket, frontend: Proxy): void {
+  s.endsSock = client;
+  if (logsTraffic(frontend)) readClientEnds(s);
 }
 
 export function initClientEnds(e: ClientEnds, client: Socket, listener: Listener): void {

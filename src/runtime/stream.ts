@@ -16,7 +16,7 @@ import type { Backend, BackendWaiter } from './backend.ts';
 import type { Server, ServerStream } from './server.ts';
 import type { Proxy } from './proxy.ts';
 import type { Listener } from './listener.ts';
-import { afterConnectFailure, applyProxyHeader, evalConnectionRules, initClientEnds, listenerLogId } from './session.ts';
+import { afterConnectFailure, applyProxyHeader, evalConnectionRules, ClientAddresses, lazyClientEnds, logServerEnds, logsTraffic, socketEnds, watchClientEnds, listenerLogId } from './session.ts';
 import { LOG_SILENT, StreamLog } from '../observe/log/loggable.ts';
 import { logConnect, logSessionError, logStream, proxyHeaderErrorText, ProxyHeaderError } from '../observe/log/logger.ts';
 import { logTlsClient, tlsInfoOf, type TlsInfo } from '../protocols/tls/info.ts';
@@ -46,11 +46,14 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
   backend: Proxy | null = null;
   server: Server | null = null;
   srv: Socket | null = null;
-  srcAddr: string;
-  srcPort: number;
-  dstAddr: string;
-  dstPort: number;
-  family: 'ipv4' | 'ipv6' | 'unix';
+  // ClientEnds, read from the client socket when first asked for (lazyClientEnds below the class).
+  declare srcAddr: string;
+  declare srcPort: number;
+  declare dstAddr: string;
+  declare dstPort: number;
+  declare family: 'ipv4' | 'ipv6' | 'unix';
+  endsSock: Socket | null = null;
+  readonly ends = new ClientAddresses();
   rcvdProxy = false;
   gone = false;
   termCause: TermCause = '-';
@@ -84,10 +87,7 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
     this.frontend = frontend;
     this.listener = listener;
     this.client = client;
-    this.srcAddr = this.dstAddr = '';
-    this.srcPort = this.dstPort = 0;
-    this.family = 'ipv4';
-    initClientEnds(this, client, listener);
+    watchClientEnds(this, client, frontend);
     this.logs.listenerId = listenerLogId(listener);
     this.tls = tlsInfoOf(client);
     if (this.tls) logTlsClient(this.logs, this.tls, true);
@@ -369,10 +369,7 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
     const L = this.logs;
     L.tConnect = L.elapsed();
     const srv = this.srv!;
-    L.srvAddr = srv.remoteAddress ?? this.server!.cfg.addrText;
-    L.srvPort = srv.remotePort ?? 0;
-    L.connAddr = srv.localAddress ?? null;
-    L.connPort = srv.localPort ?? 0;
+    if (logsTraffic(this.frontend)) logServerEnds(L, socketEnds(srv, this.server!.cfg.addrText));
     this.server!.check?.trafficSuccess();
     this.tunnel();
   };
@@ -616,6 +613,7 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
     logSessionError(this, this.termCause === 'c' ? ProxyHeaderError.Timeout : L.bytesIn > 0 ? ProxyHeaderError.Truncated : ProxyHeaderError.Closed);
   }
 }
+lazyClientEnds(Stream.prototype);
 
 function noop(): void {}
 

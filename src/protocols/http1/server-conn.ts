@@ -4,6 +4,7 @@
 import { connect, type Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { Server } from '../../runtime/server.ts';
+import { socketEnds, type ServerEnds } from '../../runtime/session.ts';
 import { connectServerTls } from '../tls/connect.ts';
 
 export interface ServerConnOwner {
@@ -37,11 +38,8 @@ export class ServerConn {
   closed = false;
   /** Set while the connection sits in its server's idle pool. */
   pool: ConnPool | null = null;
-  /** Both ends, read once when connected (every request on the connection logs them). */
-  remoteAddress: string | null = null;
-  remotePort = 0;
-  localAddress: string | null = null;
-  localPort = 0;
+  /** Both ends, read when a logging frontend first asks (see logServerEnds), then kept for every request on the connection. */
+  private endsRead: ServerEnds | null = null;
 
   constructor(server: Server, port: number, opts: ConnectOptions) {
     this.server = server;
@@ -61,13 +59,12 @@ export class ServerConn {
     s.on('drain', this.onDrain);
   }
 
+  ends(): ServerEnds {
+    return (this.endsRead ??= socketEnds(this.sock));
+  }
+
   private onConnect = (): void => {
     this.connected = true;
-    const s = this.sock;
-    this.remoteAddress = s.remoteAddress ?? null;
-    this.remotePort = s.remotePort ?? 0;
-    this.localAddress = s.localAddress ?? null;
-    this.localPort = s.localPort ?? 0;
     this.owner?.onServerConnect();
   };
   private onData = (chunk: Buffer): void => {
