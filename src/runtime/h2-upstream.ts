@@ -33,6 +33,7 @@ class H2Upstream implements H2ConnectionOwner {
   readonly conn: H2Connection;
   readonly sni: string | null;
   private readonly pool: H2UpstreamPool;
+  private readonly server: Server;
   connected = false;
   /** No new streams: GOAWAY received, or the connection failed. */
   closing = false;
@@ -44,6 +45,7 @@ class H2Upstream implements H2ConnectionOwner {
 
   constructor(pool: H2UpstreamPool, server: Server, port: number, opts: ConnectOptions, settings: H2Settings) {
     this.pool = pool;
+    this.server = server;
     this.sni = opts.sni;
     const t = server.target!;
     const raw = 'path' in t
@@ -81,6 +83,10 @@ class H2Upstream implements H2ConnectionOwner {
   }
 
   private onConnect = (): void => {
+    if (alpnChooses(this.server.cfg) && !negotiatedH2(this.sock)) {
+      this.server.alpnH2 = false;
+      return this.fail(new AlpnPickedHttp1('the server chose HTTP/1 by ALPN'));
+    }
     this.connected = true;
     this.conn.start(Buffer.alloc(0));
     for (const s of this.waiting.splice(0)) s.ready();
@@ -349,9 +355,28 @@ export function upstreamIdleCount(server: Server): number {
   return pools.get(server)?.idleCount ?? 0;
 }
 
-/** Whether requests to a server go as HTTP/2: "proto h2", or TLS whose ALPN offers h2 alone. */
-export function speaksH2(cfg: ServerConfig): boolean {
+/**
+ * Whether requests to a server go as HTTP/2: "proto h2", TLS whose ALPN offers h2 alone, or
+ * offers h2 among others (alpnChooses) to a server that chose h2 last time.
+ */
+export function speaksH2(server: Server): boolean {
+  const cfg = server.cfg;
   if (cfg.proto !== null) return cfg.proto === 'h2';
   const alpn = cfg.tls.ssl ? cfg.tls.alpn : null;
-  return alpn !== null && alpn.length === 1 && alpn[0] === 'h2';
+  if (alpn === null || !alpn.includes('h2')) return false;
+  return alpn.length === 1 || server.alpnH2 === true;
 }
+
+/** TLS to a server whose ALPN offer lets it choose between HTTP/2 and HTTP/1 (as HAProxy's mux choice after the handshake). */
+export function alpnChooses(cfg: ServerConfig): boolean {
+  const alpn = cfg.tls.ssl ? cfg.tls.alpn : null;
+  return cfg.proto === null && alpn !== null && alpn.length > 1 && alpn.includes('h2');
+}
+
+/** What a server connection's TLS handshake settled: true for h2 (TLS ALPN), false otherwise. */
+export function negotiatedH2(sock: Socket): boolean {
+  return sock instanceof TLSSocket && sock.alpnProtocol === 'h2';
+}
+
+/** A server that offered a choice picked HTTP/1 for a connection opened as HTTP/2: the request goes again over HTTP/1. */
+export class AlpnPickedHttp1 extends Error {}

@@ -44,7 +44,7 @@ import { uniqueIdOf } from '../observe/log/unique-id.ts';
 import { debugTrace, fdOf, traceAccept, traceClose, traceId, traceRequest, traceResponse } from '../observe/debug-trace.ts';
 import type { H2Handover, H2Session } from './h2-session.ts';
 import type { H2Settings } from '../protocols/http2/settings.ts';
-import { upstreamPool, speaksH2, type UpstreamOwner, type UpstreamStream } from './h2-upstream.ts';
+import { AlpnPickedHttp1, alpnChooses, negotiatedH2, upstreamPool, speaksH2, type UpstreamOwner, type UpstreamStream } from './h2-upstream.ts';
 import { webSocketAcceptValid } from '../protocols/http2/websocket-key.ts';
 
 export interface HttpStreamHost extends Omit<StreamHost, 'streamEnded'> {
@@ -697,7 +697,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     // http-reuse safe: a connection's first request never goes over another client's connection.
     const mayReuse = be.httpReuse !== 'never' && (be.httpReuse !== 'safe' || this.requestCount > 1) && this.retriesDone === 0;
     const sni = tlsServerName(server.cfg.tls, this);
-    if (speaksH2(server.cfg)) {
+    if (speaksH2(server)) {
       // A tunnel over an HTTP/2 server connection (CONNECT, RFC 8441) is not supported yet.
       if (this.req!.method === 'CONNECT') return this.sendError(501, 'P', 'C');
       return this.connectUpstream(server, sni, mayReuse);
@@ -755,8 +755,18 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   }
 
   onServerConnect(): void {
-    this.logs.tConnect = this.logs.elapsed();
     const c = this.conn;
+    if (c && !this.connReused && alpnChooses(c.server.cfg)) {
+      // "alpn h2,http/1.1": the server chose. HTTP/2 for a connection opened as HTTP/1 sends the
+      // request again as a stream (once: the next requests know the server's choice).
+      const h2 = negotiatedH2(c.sock);
+      c.server.alpnH2 = h2;
+      if (h2) {
+        this.dropConn();
+        return this.connectServer();
+      }
+    }
+    this.logs.tConnect = this.logs.elapsed();
     const sock = c ? c.sock : this.up!.sock;
     this.srvTls = tlsInfoOf(sock);
     if (logsTraffic(this.frontend)) logServerEnds(this.logs, c ? c.ends() : socketEnds(sock));
@@ -1255,6 +1265,10 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
 
   onServerError(err: Error): void {
     if (this.phase === Phase.Connecting) {
+      if (err instanceof AlpnPickedHttp1) {
+        this.dropConn();
+        return this.connectServer();
+      }
       // No descriptor, memory or source port for a connection: retrying in a second does not
       // help the client, who gets a 503 at once (HAProxy's resource error, "RC").
       if (RESOURCE_ERRORS.has((err as NodeJS.ErrnoException).code ?? '')) {

@@ -66,6 +66,11 @@ export class Server implements LbServer, SampleServer {
   readonly streams = new Set<ServerStream>();
   /** Idle HTTP connections kept for reuse (created on first use by an HTTP stream). */
   pool: ConnPool | null = null;
+  /**
+   * "alpn h2,http/1.1" (without "proto"): whether the server chose h2 on its last TLS
+   * connection, so that the next requests take that protocol at once; null until one connected.
+   */
+  alpnH2: boolean | null = null;
   target: ServerTarget | null = null;
   /** Set when the server has health checks with "observe layer4". */
   check: TrafficObserver | null = null;

@@ -67,10 +67,6 @@ function validateServer(px: ProxyConfig, s: ServerConfig, diag: Diagnostics): vo
     diag.alert(null, `${label} : verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default.`);
     return;
   }
-  // The protocol to a server is known before connecting ("proto", or "alpn h2" alone): letting ALPN choose is not done yet.
-  if (px.mode === 'http' && t.ssl && s.proto === null && t.alpn && t.alpn.length > 1 && t.alpn.includes('h2')) {
-    diag.alert(null, `${label} : 'alpn ${t.alpn.join(',')}' lets the server choose between HTTP/2 and HTTP/1, which Turnpike does not support yet: use 'alpn h2' (or 'proto h2') for HTTP/2.`);
-  }
   const r = serverContext(t);
   if (r.ignoredFlags) diag.warning(null, `${label} : no-sslv3/no-tlsv1x are ignored for this server. Use only 'ssl-min-ver' and 'ssl-max-ver' to fix.`);
   if (r.ok) return;
