@@ -1902,11 +1902,15 @@ function removeHopByHop(h: HttpHeaders): void {
   }
 }
 
-/** Adds a token to the Connection header (appended to an existing one, else a new line). */
+/**
+ * Adds a token to the Connection header (appended to an existing one, else a new line), unless
+ * it lists it already: an error page or reply of ours may carry "connection: close" itself.
+ */
 function addConnectionToken(h: HttpHeaders, token: string): void {
   const i = h.indexOf('connection');
-  if (i < 0) h.add('connection', token);
-  else h.setValue(i, `${h.values[i]}, ${token}`);
+  if (i < 0) return h.add('connection', token);
+  const v = h.values[i]!;
+  if (!v.split(',').some((t) => t.trim().toLowerCase() === token)) h.setValue(i, `${v}, ${token}`);
 }
 
 /** Forwarding headers and the connection header for the server side. */

@@ -294,6 +294,8 @@ listen tmo
     const before = a.requests.length;
     const out = await rawExchange(port.ka!, 'GET /a b c HTTP/1.1\r\nhost: x\r\n\r\n');
     assert.match(out, /^HTTP\/1\.1 400 Bad request\r\n/);
+    // The page's own "connection: close", once (not "close, close").
+    assert.match(out, /\r\nconnection: close\r\n/);
     await sleep(100);
     assert.equal(a.requests.length, before);
   });
