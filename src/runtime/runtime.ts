@@ -27,6 +27,7 @@ import { events } from './events.ts';
 import { CliServer } from '../observe/cli/server.ts';
 import type { SlotBlock } from './threads/slab.ts';
 import { isMainThread, threads } from './threads/context.ts';
+import { maxsock } from '../cli/fd-limit.ts';
 import { ringOthers } from './threads/doorbell.ts';
 import type { FrontendOp } from './frontend-admin.ts';
 import type { IdleConnRow, SessionRow } from './threads/messages.ts';
@@ -58,6 +59,8 @@ export class Runtime implements HttpStreamHost, ListenerHost {
   readonly startedAt = Date.now();
   /** File descriptors available (ulimit-n), for "show info". */
   readonly fdLimit: number;
+  /** HAProxy's maxsock: the descriptors this configuration may need ("show info" Maxsock). */
+  readonly maxsock: number;
   stopping = false;
   paused = false;
   private readonly byName = new Map<string, Proxy>();
@@ -84,6 +87,7 @@ export class Runtime implements HttpStreamHost, ListenerHost {
     for (const p of this.proxies) binds += p.cfg.binds.length;
     this.maxconn = config.global.maxconn || defaultMaxconn(fdLimit, 20 + binds);
     this.hardMaxconn = this.maxconn;
+    this.maxsock = maxsock(config, this.maxconn, threads.count);
     for (const p of this.proxies) {
       p.resolveSwitching((n) => this.backendsByName.get(n));
       if (p.backend && !p.backend.fullconn) p.backend.fullconn = this.defaultFullconn(p);

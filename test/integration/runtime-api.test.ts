@@ -84,6 +84,9 @@ describe('runtime API (stats socket)', () => {
       assert.match(info, /\nCumConns: (\d+)\n/);
       assert.ok(Number(/\nCumConns: (\d+)\n/.exec(info)![1]) >= 6);
       assert.match(info, /\nCurrConns: 0\n/);
+      // HAProxy's maxsock: a reserve of 10, two per connection, three per thread, the listener, the CLI's 10 + 2 sockets.
+      const field = (n: string): number => Number(new RegExp(`\\n${n}: (\\d+)\\n`).exec(info)![1]);
+      assert.equal(field('Maxsock'), 10 + 2 * field('Maxconn') + 3 * field('Nbthread') + 1 + 10 + 2);
       assert.ok(info.endsWith('\n\n'));
       // typed: one value per line, empty fields left out.
       const typed = await socat(admin, 'show stat typed\n');

@@ -161,7 +161,7 @@ export function renderStatsPage(rt: Runtime, lines: readonly StatLine[], o: Page
     + `<b>pid = </b> ${process.pid} (process #1, nbproc = 1, nbthread = ${threads.count})<br>\n`
     + `<b>uptime = </b> ${formatUptime(Math.floor((now - rt.startedAt) / 1000))}<br>\n`
     + `<b>system limits:</b> memmax = unlimited; ulimit-n = ${rt.fdLimit}<br>\n`
-    + `<b>maxsock = </b> ${rt.fdLimit}; <b>maxconn = </b> ${rt.maxconn}; <b>maxpipes = </b> 0<br>\n`
+    + `<b>maxsock = </b> ${rt.maxsock}; <b>maxconn = </b> ${rt.maxconn}; <b>maxpipes = </b> 0<br>\n`
     + `current conns = ${processCounters.curConns}; current pipes = 0/0; conn rate = ${processCounters.connRate.rate(now)}/sec<br>\n`
     + `Running tasks: ${rt.streams.size}/${rt.streams.size + rt.listeners.length}<br>\n</td>`
     + '<td align="center" nowrap><table class="lgd"><tr>'
