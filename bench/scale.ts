@@ -97,63 +97,52 @@ const DEFAULTS = (clientTimeout: string): string[] => [
   '',
 ];
 
-function idleConfig(port: number, backendPort: number, sock: string, maxconn: number): string {
+interface PhaseConfig {
+  maxconn: number;
+  clientTimeout: string;
+  /** Extra "global" and "frontend" lines, and what follows the server's address. */
+  global?: string[];
+  frontend?: string[];
+  server?: string;
+}
+
+/** One phase's configuration: a frontend on `port`, one server on the nginx backend, the admin socket. */
+function phaseConfig(port: number, backendPort: number, sock: string, c: PhaseConfig): string {
   return [
     'global',
-    `    maxconn ${maxconn}`,
+    `    maxconn ${c.maxconn}`,
     '    nbthread 1',
-    // HAProxy sizes 2 descriptors per connection (maxsock > 20,000 here) and refuses to start
-    // by default; idle keep-alive clients hold no server connection, so they fit: warn only.
-    '    no strict-limits',
+    ...(c.global ?? []),
     `    stats socket ${sock} level admin`,
     '',
-    ...DEFAULTS('10m'),
+    ...DEFAULTS(c.clientTimeout),
     'frontend fe',
     `    bind 127.0.0.1:${port} backlog 4096`,
+    ...(c.frontend ?? []),
     '    default_backend be',
     '',
     'backend be',
-    `    server s1 127.0.0.1:${backendPort} pool-max-conn ${POOL_MAX_CONN}`,
+    `    server s1 127.0.0.1:${backendPort}${c.server ? ` ${c.server}` : ''}`,
     '',
   ].join('\n');
+}
+
+function idleConfig(port: number, backendPort: number, sock: string, maxconn: number): string {
+  // HAProxy sizes 2 descriptors per connection (maxsock > 20,000 here) and refuses to start by
+  // default; idle keep-alive clients hold no server connection, so they fit: warn only.
+  return phaseConfig(port, backendPort, sock, { maxconn, clientTimeout: '10m', global: ['    no strict-limits'], server: `pool-max-conn ${POOL_MAX_CONN}` });
 }
 
 function activeConfig(port: number, backendPort: number, sock: string, maxconn: number): string {
-  return [
-    'global',
-    `    maxconn ${maxconn}`,
-    '    nbthread 1',
-    `    stats socket ${sock} level admin`,
-    '',
-    ...DEFAULTS('30s'),
-    'frontend fe',
-    `    bind 127.0.0.1:${port} backlog 4096`,
-    '    default_backend be',
-    '',
-    'backend be',
-    `    server s1 127.0.0.1:${backendPort}`,
-    '',
-  ].join('\n');
+  return phaseConfig(port, backendPort, sock, { maxconn, clientTimeout: '30s' });
 }
 
 function overloadConfig(port: number, backendPort: number, sock: string): string {
-  return [
-    'global',
-    `    maxconn ${OVERLOAD.globalMaxconn}`,
-    '    nbthread 1',
-    `    stats socket ${sock} level admin`,
-    '',
-    ...DEFAULTS('30s'),
-    'frontend fe',
-    `    bind 127.0.0.1:${port} backlog 4096`,
-    `    maxconn ${OVERLOAD.frontendMaxconn}`,
-    '    default_backend be',
-    '',
-    'backend be',
-    // Requests past the server's maxconn wait in the backend queue.
-    `    server s1 127.0.0.1:${backendPort} maxconn ${OVERLOAD.serverMaxconn}`,
-    '',
-  ].join('\n');
+  // Requests past the server's maxconn wait in the backend queue.
+  return phaseConfig(port, backendPort, sock, {
+    maxconn: OVERLOAD.globalMaxconn, clientTimeout: '30s',
+    frontend: [`    maxconn ${OVERLOAD.frontendMaxconn}`], server: `maxconn ${OVERLOAD.serverMaxconn}`,
+  });
 }
 
 interface MemSample {

@@ -25,7 +25,7 @@ import { PersistState, applyPersistRules, persistServer, applyResponseCookie, co
 import type { Server, ServerStream } from './server.ts';
 import type { Proxy } from './proxy.ts';
 import type { Listener } from './listener.ts';
-import { afterConnectFailure, applyProxyHeader, evalConnectionRules, ClientAddresses, lazyClientEnds, logServerEnds, logsTraffic, socketEnds, watchClientEnds, listenerLogId, redispatchOnRetry } from './session.ts';
+import { afterConnectFailure, applyProxyHeader, evalConnectionRules, ClientAddresses, type ClientEnds, lazyClientEnds, logServerEnds, logsTraffic, socketEnds, watchClientEnds, listenerLogId, redispatchOnRetry } from './session.ts';
 import type { StreamHost, TermCause, TermPhase } from './stream.ts';
 import { runHttpRules, runRequestRules, runAfterResponseRules } from '../actions/http-rules.ts';
 import { captureHeaders } from '../actions/http/capture.ts';
@@ -89,12 +89,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   /** The client connection's TLS layer ("bind ... ssl"), and the transaction's server connection's. */
   readonly tls: TlsInfo | null;
   srvTls: TlsInfo | null = null;
-  // ClientEnds, read from the client socket when first asked for (lazyClientEnds below the class).
-  declare srcAddr: string;
-  declare srcPort: number;
-  declare dstAddr: string;
-  declare dstPort: number;
-  declare family: 'ipv4' | 'ipv6' | 'unix';
+  /** The client socket until its addresses are read, and the addresses (ClientEnds' accessors: lazyClientEnds below the class). */
   endsSock: Socket | null = null;
   readonly ends = new ClientAddresses();
   rcvdProxy = false;
@@ -164,6 +159,8 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   backend: Proxy | null = null;
   server: Server | null = null;
   retriesDone = 0;
+  /** The request changed protocol once on a server's ALPN choice; a second change is a failed connection. */
+  private alpnSwitched = false;
   /** The first byte of the current request arrived. */
   protected reqStarted = false;
   protected reqKind: BodyKind = BodyKind.None;
@@ -761,10 +758,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
       // request again as a stream (once: the next requests know the server's choice).
       const h2 = negotiatedH2(c.sock);
       c.server.alpnH2 = h2;
-      if (h2) {
-        this.dropConn();
-        return this.connectServer();
-      }
+      if (h2) return this.switchProtocol();
     }
     this.logs.tConnect = this.logs.elapsed();
     const sock = c ? c.sock : this.up!.sock;
@@ -772,6 +766,18 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     if (logsTraffic(this.frontend)) logServerEnds(this.logs, c ? c.ends() : socketEnds(sock));
     if (!this.connReused) this.server!.check?.trafficSuccess();
     this.sendRequest();
+  }
+
+  /**
+   * The server's ALPN choice differs from the protocol the connection was opened for: connect
+   * again in the other one, once per request (a server changing its mind on every connection
+   * must not keep a request connecting forever: the second time is a failed attempt).
+   */
+  private switchProtocol(): void {
+    if (this.alpnSwitched) return this.connectFailed(false);
+    this.alpnSwitched = true;
+    this.dropConn();
+    this.connectServer();
   }
 
   /** A connection attempt failed: retry (after HAProxy's 1 s turn-around) or redispatch. */
@@ -1265,10 +1271,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
 
   onServerError(err: Error): void {
     if (this.phase === Phase.Connecting) {
-      if (err instanceof AlpnPickedHttp1) {
-        this.dropConn();
-        return this.connectServer();
-      }
+      if (err instanceof AlpnPickedHttp1) return this.switchProtocol();
       // No descriptor, memory or source port for a connection: retrying in a second does not
       // help the client, who gets a 503 at once (HAProxy's resource error, "RC").
       if (RESOURCE_ERRORS.has((err as NodeJS.ErrnoException).code ?? '')) {
@@ -1554,6 +1557,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     this.serverEnded = false;
     this.txnVars = this.reqVars = this.resVars = null;
     this.retriesDone = 0;
+    this.alpnSwitched = false;
     this.reqStarted = false;
     this.termCause = '-';
     this.termPhase = '-';
@@ -1652,6 +1656,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   /** Releases the client side once the stream is over. */
   protected closeClient(): void {
     this.gathered.length = 0;
+    this.gatheredLen = 0;
     this.client.removeAllListeners('data');
     this.client.on('error', noop);
     this.client.destroy();
@@ -1864,6 +1869,8 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     this.closeClient();
   }
 }
+// srcAddr, srcPort, dstAddr, dstPort and family are accessors over \`ends\` (see lazyClientEnds).
+export interface HttpStream extends ClientEnds {}
 lazyClientEnds(HttpStream.prototype);
 
 function noop(): void {}

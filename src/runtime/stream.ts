@@ -16,7 +16,7 @@ import type { Backend, BackendWaiter } from './backend.ts';
 import type { Server, ServerStream } from './server.ts';
 import type { Proxy } from './proxy.ts';
 import type { Listener } from './listener.ts';
-import { afterConnectFailure, applyProxyHeader, evalConnectionRules, ClientAddresses, lazyClientEnds, logServerEnds, logsTraffic, socketEnds, watchClientEnds, listenerLogId } from './session.ts';
+import { afterConnectFailure, applyProxyHeader, evalConnectionRules, ClientAddresses, type ClientEnds, lazyClientEnds, logServerEnds, logsTraffic, socketEnds, watchClientEnds, listenerLogId } from './session.ts';
 import { LOG_SILENT, StreamLog } from '../observe/log/loggable.ts';
 import { logConnect, logSessionError, logStream, proxyHeaderErrorText, ProxyHeaderError } from '../observe/log/logger.ts';
 import { logTlsClient, tlsInfoOf, type TlsInfo } from '../protocols/tls/info.ts';
@@ -46,12 +46,7 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
   backend: Proxy | null = null;
   server: Server | null = null;
   srv: Socket | null = null;
-  // ClientEnds, read from the client socket when first asked for (lazyClientEnds below the class).
-  declare srcAddr: string;
-  declare srcPort: number;
-  declare dstAddr: string;
-  declare dstPort: number;
-  declare family: 'ipv4' | 'ipv6' | 'unix';
+  /** The client socket until its addresses are read, and the addresses (ClientEnds' accessors: lazyClientEnds below the class). */
   endsSock: Socket | null = null;
   readonly ends = new ClientAddresses();
   rcvdProxy = false;
@@ -613,6 +608,8 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
     logSessionError(this, this.termCause === 'c' ? ProxyHeaderError.Timeout : L.bytesIn > 0 ? ProxyHeaderError.Truncated : ProxyHeaderError.Closed);
   }
 }
+// srcAddr, srcPort, dstAddr, dstPort and family are accessors over \`ends\` (see lazyClientEnds).
+export interface Stream extends ClientEnds {}
 lazyClientEnds(Stream.prototype);
 
 function noop(): void {}
