@@ -6,7 +6,7 @@
 //   00000000:be.srvrep[000c:000d]: HTTP/1.1 200 OK
 //   00000000:be.closed[000c:000d]
 // Off unless -d is given: each hook is one boolean test on the hot path.
-import type { Socket } from 'node:net';
+import type { Conn } from '../protocols/tcp/conn.ts';
 import type { HttpHeaders } from '../protocols/http1/message.ts';
 import { threads } from '../runtime/threads/context.ts';
 
@@ -28,7 +28,7 @@ export function traceId(): number {
 }
 
 /** The descriptor of a socket (a TLS socket's is its transport's), -1 when closed or unknown. */
-export function fdOf(sock: Socket | null | undefined): number {
+export function fdOf(sock: Conn | null | undefined): number {
   if (!sock) return -1;
   const s = sock as unknown as { _handle?: { fd?: number } | null; _parent?: { _handle?: { fd?: number } | null } | null };
   const fd = s._handle?.fd ?? s._parent?._handle?.fd;

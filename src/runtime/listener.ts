@@ -8,7 +8,7 @@
 // (SO_REUSEPORT: the kernel spreads connections); UNIX and fd@ sockets cannot be shared that
 // way and listen on the main thread only. A TCP bind also opens sibling sockets on its thread:
 // see ACCEPT_SOCKETS.
-import { createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { createServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import { chmodSync, chownSync, renameSync, rmSync } from 'node:fs';
 import type { BindConfig } from '../config/model.ts';
 import { ListenerCounters, processCounters } from '../observe/counters.ts';
@@ -16,6 +16,8 @@ import type { Proxy } from './proxy.ts';
 import { listenerTls } from '../protocols/tls/listener-tls.ts';
 import type { TlsAcceptor } from '../protocols/tls/accept.ts';
 import { isMainThread, threads } from './threads/context.ts';
+import type { Conn } from '../protocols/tcp/conn.ts';
+import { acceptHandles } from '../protocols/tcp/handle-socket.ts';
 
 /**
  * Listening sockets per TCP bind and process, spread over the threads. libuv accepts one
@@ -32,7 +34,7 @@ const ACCEPT_SOCKETS = 64;
 const FDS_PER_ACCEPT_SOCKET = 256;
 
 export interface ListenerHost {
-  accept(l: Listener, sock: Socket): void;
+  accept(l: Listener, sock: Conn): void;
   /** The process's open-file limit. */
   readonly fdLimit: number;
 }
@@ -44,7 +46,7 @@ export class Listener {
   readonly isUnix: boolean;
   readonly path: string;
   readonly counters = new ListenerCounters();
-  readonly held: Socket[] = [];
+  readonly held: Conn[] = [];
   readonly holdLimit: number;
   /** Connections are not held on descriptors from this one up (see hold()). */
   private readonly holdFdCeiling: number;
@@ -105,6 +107,7 @@ export class Listener {
         // (EMFILE), libuv itself accepts and closes the pending connections and reports nothing.
         server.on('error', () => { processCounters.acceptErrors++; });
         this.server = server;
+        this.takeHandles(server);
         if (a.kind === 'ipv4' || a.kind === 'ipv6') void this.listenSiblings(a.host, (server.address() as AddressInfo).port).then(() => resolve(null));
         else resolve(null);
       };
@@ -123,6 +126,16 @@ export class Listener {
           }, done);
       }
     });
+  }
+
+  /**
+   * Plain TCP-mode binds serve their connections on libuv handles (HandleSocket: a third of
+   * net.Socket's instructions per connection); TLS, HTTP, UNIX and fd@ sockets keep net.Socket.
+   */
+  private takeHandles(server: NetServer): void {
+    const kind = this.bind.addr.kind;
+    if (this.tls || this.proxy.mode !== 'tcp' || (kind !== 'ipv4' && kind !== 'ipv6')) return;
+    acceptHandles(server, (sock) => this.host.accept(this, sock));
   }
 
   private newServer(): NetServer {
@@ -147,7 +160,10 @@ export class Listener {
           s.on('error', () => { processCounters.acceptErrors++; });
           // Closed while the siblings were opening.
           if (this.server === null) s.close();
-          else this.siblings.push(s);
+          else {
+            this.takeHandles(s);
+            this.siblings.push(s);
+          }
           resolve();
         });
       }));
@@ -179,7 +195,7 @@ export class Listener {
    * each needing a server-side descriptor) could run out of descriptors: the kernel hands out
    * the lowest free descriptor, so a high one means as many are in use.
    */
-  hold(sock: Socket): void {
+  hold(sock: Conn): void {
     if (this.held.length >= this.holdLimit || socketFd(sock) >= this.holdFdCeiling) {
       sock.destroy();
       return;
@@ -197,7 +213,7 @@ export class Listener {
   }
 
   /** Takes the oldest held connection, if any. */
-  unhold(): Socket | undefined {
+  unhold(): Conn | undefined {
     const sock = this.held.shift();
     if (sock) {
       processCounters.held--;
@@ -224,7 +240,7 @@ export class Listener {
   }
 }
 
-function socketFd(sock: Socket): number {
+function socketFd(sock: Conn): number {
   const fd = (sock as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
   return typeof fd === 'number' ? fd : -1;
 }

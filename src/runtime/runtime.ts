@@ -5,6 +5,7 @@
 // (src/runtime/threads/): connection slots are taken atomically on shared counts, and the
 // main thread alone runs health checks, the CLI and the UNIX/fd@ listeners.
 import type { Socket } from 'node:net';
+import type { Conn } from '../protocols/tcp/conn.ts';
 import type { Config } from '../config/model.ts';
 import type { SampleProxy } from '../sample/types.ts';
 import { processCounters } from '../observe/counters.ts';
@@ -211,7 +212,7 @@ export class Runtime implements HttpStreamHost, ListenerHost {
     return processCounters.curConns < this.maxconn;
   }
 
-  accept(l: Listener, sock: Socket): void {
+  accept(l: Listener, sock: Conn): void {
     if (l.held.length === 0 && this.admit(l)) this.startStream(l, sock);
     else l.hold(sock);
   }
@@ -234,7 +235,7 @@ export class Runtime implements HttpStreamHost, ListenerHost {
   }
 
   /** Starts a stream whose slots admit() took. */
-  private startStream(l: Listener, sock: Socket): void {
+  private startStream(l: Listener, sock: Conn): void {
     const fe = l.proxy;
     l.counters.total++;
     if (l.cur > l.counters.max) l.counters.max = l.cur;
@@ -247,7 +248,8 @@ export class Runtime implements HttpStreamHost, ListenerHost {
     processCounters.connRate.hit(now);
     const cur = processCounters.curConns;
     if (cur > processCounters.maxConnsSeen) processCounters.maxConnsSeen = cur;
-    const s = fe.mode === 'http' ? new HttpStream(this, fe, l, sock) : new Stream(this, fe, l, sock);
+    // Listeners hand HandleSockets to TCP-mode frontends only (Listener.takeHandles).
+    const s = fe.mode === 'http' ? new HttpStream(this, fe, l, sock as Socket) : new Stream(this, fe, l, sock);
     this.streams.add(s);
     s.start();
   }

@@ -1,7 +1,7 @@
 // What every client connection does alike, in TCP and HTTP mode: find its two ends, run the
 // rules that cannot wait for data (tcp-request connection/session), take the addresses of a
 // PROXY header, and decide when a retry redispatches.
-import type { Socket } from 'node:net';
+import type { Conn } from '../protocols/tcp/conn.ts';
 import type { TcpRule } from '../config/model.ts';
 import type { SampleStream } from '../sample/types.ts';
 import type { ProxyHeader } from '../protocols/proxy-protocol.ts';
@@ -36,7 +36,7 @@ export class ClientAddresses implements ClientEnds {
 /** A stream whose ClientEnds fields are accessors (lazyClientEnds) over `ends`. */
 export interface LazyEnds {
   /** The client socket until its addresses are read, then null. */
-  endsSock: Socket | null;
+  endsSock: Conn | null;
   readonly ends: ClientAddresses;
   readonly listener: Listener;
 }
@@ -79,7 +79,7 @@ export interface ServerEnds {
 }
 
 /** `remoteFallback`: the address shown when the socket has none (a UNIX socket). */
-export function socketEnds(s: Socket, remoteFallback: string | null = null): ServerEnds {
+export function socketEnds(s: Conn, remoteFallback: string | null = null): ServerEnds {
   return { remoteAddress: s.remoteAddress ?? remoteFallback, remotePort: s.remotePort ?? 0, localAddress: s.localAddress ?? null, localPort: s.localPort ?? 0 };
 }
 
@@ -97,12 +97,12 @@ export function logServerEnds(L: StreamLog, e: ServerEnds): void {
 }
 
 /** Starts a stream's lazy ClientEnds on `client`; a frontend that logs reads them at once, for the log line at close. */
-export function watchClientEnds(s: LazyEnds, client: Socket, frontend: Proxy): void {
+export function watchClientEnds(s: LazyEnds, client: Conn, frontend: Proxy): void {
   s.endsSock = client;
   if (logsTraffic(frontend)) readClientEnds(s);
 }
 
-export function initClientEnds(e: ClientEnds, client: Socket, listener: Listener): void {
+export function initClientEnds(e: ClientEnds, client: Conn, listener: Listener): void {
   const unix = listener.isUnix;
   e.family = unix ? 'unix' : client.remoteFamily === 'IPv6' ? 'ipv6' : 'ipv4';
   e.srcAddr = unix ? '' : stripMapped(client.remoteAddress ?? '');

@@ -4,6 +4,8 @@
 //   → chooseBackend → inspectContent(backend) → assignServer (balance / queue)
 //   → connectServer (retries, redispatch) → tunnel → finish
 import { connect, type Socket } from 'node:net';
+import type { Conn } from '../protocols/tcp/conn.ts';
+import { HandleSocket } from '../protocols/tcp/handle-socket.ts';
 import { TLSSocket } from 'node:tls';
 import type { TcpRule } from '../config/model.ts';
 import type { Sample, SampleHttpTxn, SampleStream, SampleWorld, VarScope } from '../sample/types.ts';
@@ -42,12 +44,12 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
   readonly host: StreamHost;
   readonly frontend: Proxy;
   readonly listener: Listener;
-  readonly client: Socket;
+  readonly client: Conn;
   backend: Proxy | null = null;
   server: Server | null = null;
-  srv: Socket | null = null;
+  srv: Conn | null = null;
   /** The client socket until its addresses are read, and the addresses (ClientEnds' accessors: lazyClientEnds below the class). */
-  endsSock: Socket | null = null;
+  endsSock: Conn | null = null;
   readonly ends = new ClientAddresses();
   rcvdProxy = false;
   gone = false;
@@ -76,7 +78,7 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
   /** Continuation while waiting for more data during inspection. */
   private resumeInspection: (() => void) | null = null;
 
-  constructor(host: StreamHost, frontend: Proxy, listener: Listener, client: Socket) {
+  constructor(host: StreamHost, frontend: Proxy, listener: Listener, client: Conn) {
     this.host = host;
     this.world = host;
     this.frontend = frontend;
@@ -327,21 +329,24 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
     const target = server.target!;
     const be = this.backend!.cfg;
     this.state = State.Connecting;
-    let sock: Socket;
+    const tls = server.cfg.tls.ssl;
+    let sock: Conn;
     if ('path' in target) {
       sock = connect({ path: target.path, allowHalfOpen: true });
     } else {
       const port = target.offset ? this.dstPort + target.port : target.port;
       const src = server.cfg.source ?? be.source;
-      sock = connect({
+      const opts = {
         host: target.host, port, allowHalfOpen: true, noDelay: true,
         localAddress: src?.host, localPort: src?.port || undefined,
         keepAlive: be.option('tcpka') || be.option('srvtcpka'),
-      });
+      };
+      // Clear TCP goes on the libuv handle; TLS needs a net.Socket below it.
+      sock = tls ? connect(opts) : HandleSocket.connect(opts);
     }
     // The PROXY header goes out in clear, before a TLS handshake.
     if (server.cfg.sendProxy) sock.write(this.proxyHeader(server.cfg.sendProxy));
-    if (server.cfg.tls.ssl) sock = connectServerTls(sock, server.cfg.tls, tlsServerName(server.cfg.tls, this));
+    if (tls) sock = connectServerTls(sock as Socket, server.cfg.tls, tlsServerName(server.cfg.tls, this));
     this.srv = sock;
     sock.setTimeout(be.timeouts.connect ?? 0);
     sock.on(sock instanceof TLSSocket ? 'secureConnect' : 'connect', this.onServerConnect);

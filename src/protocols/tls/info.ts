@@ -4,7 +4,7 @@
 // socket is closed; certificates are parsed on first use.
 import { createHash } from 'node:crypto';
 import { TLSSocket } from 'node:tls';
-import type { Socket } from 'node:net';
+import type { Conn } from '../tcp/conn.ts';
 import type { StreamLog } from '../../observe/log/loggable.ts';
 import { parseCertificate, type CertInfo } from './x509.ts';
 
@@ -104,7 +104,7 @@ export function noteServername(sock: TLSSocket, sni: string | null): void {
  * The TLS view of a connection, or null when it is not TLS. Server connections get theirs on
  * the first call, which must come after the handshake (when the connection is established).
  */
-export function tlsInfoOf(sock: Socket | null | undefined): TlsInfo | null {
+export function tlsInfoOf(sock: Conn | null | undefined): TlsInfo | null {
   if (!(sock instanceof TLSSocket)) return null;
   let i = infos.get(sock);
   if (!i) {

@@ -1,0 +1,471 @@
+// A TCP connection driven on its libuv handle directly, without net.Socket's Readable/Writable
+// machinery: a read calls back with the bytes, a write goes to libuv (which writes at once when
+// the kernel takes it, else queues it). Measured with callgrind on a TCP pipe forwarding one
+// short connection per request: 64k instructions per connection on handles, 167k with
+// net.Socket. It speaks the part of net.Socket's events the proxy uses (data, end, drain,
+// connect, timeout, error, close) so that the stream code serves both kinds.
+//
+// The handles come from Node's internal bindings (process.binding: the tcp_wrap and
+// stream_wrap classes net.js itself is built on). They are stable across Node 24 and pinned
+// with it; bindings() checks the shape at load so a change fails loudly, not at run time.
+import { EventEmitter } from 'node:events';
+import { isIPv6, type Server as NetServer } from 'node:net';
+import { getSystemErrorName } from 'node:util';
+import type { Conn } from './conn.ts';
+
+interface WriteReq {
+  handle: TcpHandle;
+  oncomplete: (this: WriteReq, status: number) => void;
+  owner: HandleSocket;
+  buffer: Buffer | Buffer[] | null;
+  async: boolean;
+}
+
+interface ShutdownReq {
+  handle: TcpHandle;
+  oncomplete: (this: ShutdownReq, status: number) => void;
+  owner: HandleSocket;
+}
+
+interface ConnectReq {
+  oncomplete: (this: ConnectReq, status: number) => void;
+  owner: HandleSocket;
+  address: string;
+  port: number;
+}
+
+/** libuv TCP handle as tcp_wrap exposes it (return values are 0 or a negative errno). */
+export interface TcpHandle {
+  onread: ((this: TcpHandle, ab: ArrayBuffer | undefined) => void) | null;
+  owner: HandleSocket | null;
+  readonly fd: number;
+  readonly writeQueueSize: number;
+  readStart(): number;
+  readStop(): number;
+  writeBuffer(req: WriteReq, buf: Buffer): number;
+  writev(req: WriteReq, chunks: Buffer[], allBuffers: boolean): number;
+  writeLatin1String(req: WriteReq, s: string): number;
+  shutdown(req: ShutdownReq): number;
+  close(cb: () => void): void;
+  reset(cb: () => void): number;
+  connect(req: ConnectReq, address: string, port: number): number;
+  connect6(req: ConnectReq, address: string, port: number): number;
+  bind(address: string, port: number): number;
+  bind6(address: string, port: number, flags: number): number;
+  setNoDelay(on: boolean): number;
+  setKeepAlive(on: boolean, delaySecs: number): number;
+  getpeername(out: Record<string, unknown>): number;
+  getsockname(out: Record<string, unknown>): number;
+}
+
+interface Bindings {
+  TCP: new (type: number) => TcpHandle;
+  TCPConnectWrap: new () => ConnectReq;
+  WriteWrap: new () => WriteReq;
+  ShutdownWrap: new () => ShutdownReq;
+  SOCKET: number;
+  state: Int32Array;
+  kReadBytesOrError: number;
+  kArrayBufferOffset: number;
+  kLastWriteWasAsync: number;
+}
+
+const UV_EOF = -4095;
+
+function bindings(): Bindings {
+  const binding = (process as unknown as { binding(name: string): Record<string, unknown> }).binding;
+  const tcp = binding('tcp_wrap') as { TCP: Bindings['TCP']; TCPConnectWrap: Bindings['TCPConnectWrap']; constants: { SOCKET: number } };
+  const sw = binding('stream_wrap') as Record<string, unknown>;
+  const b: Bindings = {
+    TCP: tcp.TCP,
+    TCPConnectWrap: tcp.TCPConnectWrap,
+    WriteWrap: sw.WriteWrap as Bindings['WriteWrap'],
+    ShutdownWrap: sw.ShutdownWrap as Bindings['ShutdownWrap'],
+    SOCKET: tcp.constants.SOCKET,
+    state: sw.streamBaseState as Int32Array,
+    kReadBytesOrError: sw.kReadBytesOrError as number,
+    kArrayBufferOffset: sw.kArrayBufferOffset as number,
+    kLastWriteWasAsync: sw.kLastWriteWasAsync as number,
+  };
+  const proto = b.TCP.prototype as unknown as Record<string, unknown>;
+  for (const m of ['readStart', 'readStop', 'writeBuffer', 'writev', 'shutdown', 'close', 'reset', 'connect', 'connect6', 'getpeername', 'getsockname']) {
+    if (typeof proto[m] !== 'function') throw new Error(`this Node.js has no tcp_wrap ${m}(): Turnpike needs Node.js 24`);
+  }
+  if (!(b.state instanceof Int32Array) || typeof b.kReadBytesOrError !== 'number') throw new Error('this Node.js has no streamBaseState: Turnpike needs Node.js 24');
+  return b;
+}
+
+const B = bindings();
+const state = B.state;
+const kReadBytesOrError = B.kReadBytesOrError;
+const kArrayBufferOffset = B.kArrayBufferOffset;
+const kLastWriteWasAsync = B.kLastWriteWasAsync;
+
+/** write() returns false from this many queued bytes on (net.Socket's default high-water mark). */
+const HIGH_WATER = 16 * 1024;
+
+function errnoError(status: number, syscall: string): NodeJS.ErrnoException {
+  const code = getSystemErrorName(status);
+  const e = new Error(`${syscall} ${code}`) as NodeJS.ErrnoException;
+  e.code = code;
+  e.errno = status;
+  e.syscall = syscall;
+  return e;
+}
+
+function onRead(this: TcpHandle, ab: ArrayBuffer | undefined): void {
+  const s = this.owner;
+  if (s === null) return;
+  const n = state[kReadBytesOrError]!;
+  if (n > 0) {
+    s.bytesRead += n;
+    s.touch();
+    s.emit('data', Buffer.from(ab!, state[kArrayBufferOffset]!, n));
+    return;
+  }
+  if (n === 0) return;
+  if (n === UV_EOF) s.readEnded();
+  else s.fail(errnoError(n, 'read'));
+}
+
+function afterWrite(this: WriteReq, status: number): void {
+  const s = this.owner;
+  this.buffer = null;
+  if (s.destroyed) return;
+  if (status < 0) return s.fail(errnoError(status, 'write'));
+  s.touch();
+  s.wrote();
+}
+
+function afterShutdown(this: ShutdownReq): void {
+  this.owner.shutDown();
+}
+
+function afterConnect(this: ConnectReq, status: number): void {
+  this.owner.connected(status);
+}
+
+function onTimer(this: { owner: HandleSocket }): void {
+  this.owner.emit('timeout');
+}
+
+/** Peer or local address of a handle, read once. */
+interface Ends {
+  address?: string;
+  family?: string;
+  port?: number;
+}
+
+export class HandleSocket extends EventEmitter implements Conn {
+  /** Named as net.Socket's so code reading the descriptor (`_handle.fd`) serves both. */
+  readonly _handle: TcpHandle;
+  bytesRead = 0;
+  bytesWritten = 0;
+  destroyed = false;
+  connecting = false;
+  /** Whether the owner wants data events (net.Socket's flowing mode). */
+  private wantRead: boolean;
+  private reading = false;
+  private readDone = false;
+  private ending = false;
+  private endDone = false;
+  private needDrain = false;
+  /** Writes made while connecting. */
+  private queued: Buffer[] | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private timeoutMs = 0;
+  private peer: Ends | null = null;
+  private local: Ends | null = null;
+
+  /** Wraps an accepted handle (paused until resume(), as with pauseOnConnect). */
+  constructor(handle: TcpHandle, reading = false) {
+    super();
+    this._handle = handle;
+    handle.owner = this;
+    handle.onread = onRead;
+    this.wantRead = reading;
+  }
+
+  /** Opens a connection; 'connect' or 'error' follows. Data events flow once connected unless paused. */
+  static connect(opts: { host: string; port: number; localAddress?: string | undefined; localPort?: number | undefined; noDelay?: boolean; keepAlive?: boolean }): HandleSocket {
+    const s = new HandleSocket(new B.TCP(B.SOCKET), true);
+    s.connecting = true;
+    const h = s._handle;
+    const v6 = isIPv6(opts.host);
+    let err = 0;
+    if (opts.localAddress || opts.localPort) {
+      const local = opts.localAddress || (v6 ? '::' : '0.0.0.0');
+      err = isIPv6(local) ? h.bind6(local, opts.localPort ?? 0, 0) : h.bind(local, opts.localPort ?? 0);
+    }
+    if (err === 0) {
+      if (opts.noDelay) h.setNoDelay(true);
+      if (opts.keepAlive) h.setKeepAlive(true, 0);
+      const req = new B.TCPConnectWrap();
+      req.oncomplete = afterConnect;
+      req.owner = s;
+      req.address = opts.host;
+      req.port = opts.port;
+      err = v6 ? h.connect6(req, opts.host, opts.port) : h.connect(req, opts.host, opts.port);
+    }
+    if (err !== 0) process.nextTick(() => s.fail(errnoError(err, 'connect')));
+    return s;
+  }
+
+  /** @internal connect completion */
+  connected(status: number): void {
+    if (this.destroyed) return;
+    this.connecting = false;
+    if (status < 0) return this.fail(errnoError(status, 'connect'));
+    const q = this.queued;
+    this.queued = null;
+    if (q !== null) this.writeChunks(q);
+    if (this.destroyed) return;
+    if (this.ending) this.shutdownNow();
+    this.applyReading();
+    this.emit('connect');
+  }
+
+  write(data: Buffer | string): boolean {
+    if (this.destroyed || this.ending) return false;
+    const buf = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
+    if (this.connecting) {
+      (this.queued ??= []).push(buf);
+      this.needDrain = true;
+      return false;
+    }
+    const req = new B.WriteWrap();
+    req.handle = this._handle;
+    req.oncomplete = afterWrite;
+    req.owner = this;
+    req.buffer = null;
+    req.async = false;
+    const err = this._handle.writeBuffer(req, buf);
+    if (err !== 0) {
+      this.failLater(errnoError(err, 'write'));
+      return false;
+    }
+    this.bytesWritten += buf.length;
+    if (this.timer !== null) this.timer.refresh();
+    // libuv references the bytes until the write completes.
+    if (state[kLastWriteWasAsync]) req.buffer = buf;
+    if (this._handle.writeQueueSize < HIGH_WATER) return true;
+    this.needDrain = true;
+    return false;
+  }
+
+  private writeChunks(chunks: Buffer[]): void {
+    const req = new B.WriteWrap();
+    req.handle = this._handle;
+    req.oncomplete = afterWrite;
+    req.owner = this;
+    req.buffer = chunks;
+    req.async = false;
+    const err = this._handle.writev(req, chunks, true);
+    if (err !== 0) return this.failLater(errnoError(err, 'write'));
+    for (const c of chunks) this.bytesWritten += c.length;
+    if (this._handle.writeQueueSize === 0) this.wrote();
+  }
+
+  /** @internal a write completed (or the queue emptied) */
+  wrote(): void {
+    if (this.needDrain && this._handle.writeQueueSize === 0) {
+      this.needDrain = false;
+      this.emit('drain');
+    }
+  }
+
+  end(): this {
+    if (this.ending || this.destroyed) return this;
+    this.ending = true;
+    if (!this.connecting) this.shutdownNow();
+    return this;
+  }
+
+  private shutdownNow(): void {
+    const req = new B.ShutdownWrap();
+    req.handle = this._handle;
+    req.oncomplete = afterShutdown;
+    req.owner = this;
+    const err = this._handle.shutdown(req);
+    // 1: done synchronously; ENOTCONN: the peer reset: nothing left to shut.
+    if (err === 1 || err === -107) this.shutDown();
+    else if (err !== 0) this.failLater(errnoError(err, 'shutdown'));
+  }
+
+  /** @internal the write side is closed */
+  shutDown(): void {
+    if (this.endDone) return;
+    this.endDone = true;
+    if (this.readDone) this.destroy();
+  }
+
+  /** @internal the peer half-closed */
+  readEnded(): void {
+    this.readDone = true;
+    this.reading = false;
+    this._handle.readStop();
+    this.emit('end');
+    if (this.endDone && !this.destroyed) this.destroy();
+  }
+
+  pause(): this {
+    this.wantRead = false;
+    this.applyReading();
+    return this;
+  }
+
+  resume(): this {
+    this.wantRead = true;
+    this.applyReading();
+    return this;
+  }
+
+  private applyReading(): void {
+    if (this.destroyed || this.connecting || this.readDone) return;
+    if (this.wantRead === this.reading) return;
+    this.reading = this.wantRead;
+    const err = this.reading ? this._handle.readStart() : this._handle.readStop();
+    if (err !== 0 && this.reading) this.failLater(errnoError(err, 'read'));
+  }
+
+  setTimeout(ms: number): this {
+    this.timeoutMs = ms;
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (ms > 0 && !this.destroyed) {
+      const t = setTimeout(onTimer, ms);
+      (t as unknown as { owner: HandleSocket }).owner = this;
+      t.unref();
+      this.timer = t;
+    }
+    return this;
+  }
+
+  /** @internal I/O happened: the inactivity timeout starts again */
+  touch(): void {
+    if (this.timer !== null) this.timer.refresh();
+  }
+
+  get timeout(): number {
+    return this.timeoutMs;
+  }
+
+  setNoDelay(on = true): this {
+    if (!this.destroyed) this._handle.setNoDelay(on);
+    return this;
+  }
+
+  setKeepAlive(on = false, initialDelayMs = 0): this {
+    if (!this.destroyed) this._handle.setKeepAlive(on, Math.floor(initialDelayMs / 1000));
+    return this;
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.peerEnds().address;
+  }
+
+  get remotePort(): number | undefined {
+    return this.peerEnds().port;
+  }
+
+  get remoteFamily(): string | undefined {
+    return this.peerEnds().family;
+  }
+
+  get localAddress(): string | undefined {
+    return this.localEnds().address;
+  }
+
+  get localPort(): number | undefined {
+    return this.localEnds().port;
+  }
+
+  private peerEnds(): Ends {
+    if (this.peer === null) {
+      const out: Ends = {};
+      if (!this.destroyed && this._handle.getpeername(out as Record<string, unknown>) !== 0) return out;
+      this.peer = out;
+    }
+    return this.peer;
+  }
+
+  private localEnds(): Ends {
+    if (this.local === null) {
+      const out: Ends = {};
+      if (!this.destroyed && this._handle.getsockname(out as Record<string, unknown>) !== 0) return out;
+      this.local = out;
+    }
+    return this.local;
+  }
+
+  get readable(): boolean {
+    return !this.destroyed && !this.readDone;
+  }
+
+  get writable(): boolean {
+    return !this.destroyed && !this.ending;
+  }
+
+  /** @internal an I/O error: 'error' then 'close', as net.Socket */
+  fail(err: Error): void {
+    if (this.destroyed) return;
+    this.close(err);
+  }
+
+  /** Errors met inside a call are reported after it returns, so callers never re-enter. */
+  private failLater(err: Error): void {
+    process.nextTick(() => this.fail(err));
+  }
+
+  destroy(): this {
+    if (!this.destroyed) this.close(null);
+    return this;
+  }
+
+  resetAndDestroy(): this {
+    if (this.destroyed) return this;
+    // A connection never established has no RST to send.
+    if (this.connecting) return this.destroy();
+    this.release();
+    const err = this._handle.reset(() => this.emit('close', false));
+    if (err !== 0) this._handle.close(() => this.emit('close', false));
+    return this;
+  }
+
+  private close(err: Error | null): void {
+    this.release();
+    this._handle.close(() => {
+      if (err !== null) this.emit('error', err);
+      this.emit('close', err !== null);
+    });
+  }
+
+  private release(): void {
+    this.destroyed = true;
+    this.reading = false;
+    this.queued = null;
+    this._handle.owner = null;
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+  }
+}
+
+/**
+ * Makes a listening net.Server hand its accepted TCP connections to `accept` as HandleSockets
+ * (paused, no delay) instead of building net.Sockets; accept errors still reach the server's
+ * 'error' listeners.
+ */
+export function acceptHandles(server: NetServer, accept: (sock: HandleSocket) => void): void {
+  const listening = (server as unknown as { _handle: { onconnection: (this: unknown, err: number, client?: TcpHandle) => void } | null })._handle;
+  if (listening === null) return;
+  const viaNet = listening.onconnection;
+  listening.onconnection = function (this: unknown, err: number, client?: TcpHandle): void {
+    if (err !== 0 || client === undefined) return viaNet.call(this, err, client);
+    client.setNoDelay(true);
+    accept(new HandleSocket(client));
+  };
+}
