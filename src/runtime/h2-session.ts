@@ -4,7 +4,7 @@
 // Each request stream is an H2Stream going through the common HTTP lifecycle; this object owns
 // the framing connection, counts the streams, and ends the connection (GOAWAY) on soft stop,
 // idle timeout, or when the client leaves.
-import type { Socket } from 'node:net';
+import type { Conn } from '../protocols/tcp/conn.ts';
 import type { Sample } from '../sample/types.ts';
 import type { TlsInfo } from '../protocols/tls/info.ts';
 import { H2Connection, type H2ConnectionOwner, type H2StreamHandler } from '../protocols/http2/connection.ts';
@@ -24,7 +24,7 @@ export class H2Session implements H2ConnectionOwner {
   readonly host: HttpStreamHost;
   readonly frontend: Proxy;
   readonly listener: Listener;
-  readonly client: Socket;
+  readonly client: Conn;
   readonly tls: TlsInfo | null;
   readonly srcAddr: string;
   readonly srcPort: number;

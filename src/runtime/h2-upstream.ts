@@ -1,7 +1,7 @@
 // HTTP/2 towards a server ("proto h2", or TLS with "alpn h2"): a request is a stream on one of
 // the server's few HTTP/2 connections, which streams share (HAProxy's h2 backend mux). gRPC
 // needs this: its servers speak HTTP/2 only, and its status travels in response trailers.
-import { connect, type Socket } from 'node:net';
+import type { Conn } from '../protocols/tcp/conn.ts';
 import { TLSSocket } from 'node:tls';
 import { BodyKind, HttpHeaders, HttpResponse, originForm, type HttpRequest } from '../protocols/http1/message.ts';
 import { httpReason } from '../protocols/http1/reason.ts';
@@ -9,7 +9,7 @@ import { H2Connection, type H2ConnectionOwner, type H2StreamHandler } from '../p
 import { H2Code, type H2Error } from '../protocols/http2/errors.ts';
 import type { H2Settings } from '../protocols/http2/settings.ts';
 import { connectServerTls } from '../protocols/tls/connect.ts';
-import type { ConnectOptions } from '../protocols/http1/server-conn.ts';
+import { openServerSocket, type ConnectOptions } from '../protocols/http1/server-conn.ts';
 import type { Server } from './server.ts';
 import type { ServerConfig } from '../config/model.ts';
 
@@ -29,7 +29,7 @@ const WAITING_MAX = 100;
 
 /** One HTTP/2 connection to a server. */
 class H2Upstream implements H2ConnectionOwner {
-  readonly sock: Socket;
+  readonly sock: Conn;
   readonly conn: H2Connection;
   readonly sni: string | null;
   private readonly pool: H2UpstreamPool;
@@ -48,10 +48,7 @@ class H2Upstream implements H2ConnectionOwner {
     this.server = server;
     this.sni = opts.sni;
     const t = server.target!;
-    const raw = 'path' in t
-      ? connect({ path: t.path })
-      : connect({ host: t.host, port, noDelay: true, localAddress: opts.localAddress, localPort: opts.localPort, keepAlive: opts.keepAlive });
-    this.sock = server.cfg.tls.ssl ? connectServerTls(raw, server.cfg.tls, opts.sni) : raw;
+    this.sock = openServerSocket(t, port, opts, server.cfg.tls.ssl ? (raw) => connectServerTls(raw, server.cfg.tls, opts.sni) : null);
     this.sock.on(this.sock instanceof TLSSocket ? 'secureConnect' : 'connect', this.onConnect);
     this.sock.on('error', this.onSocketError);
     this.conn = new H2Connection(this.sock, this, settings, 'client');
@@ -146,7 +143,7 @@ export class UpstreamStream implements H2StreamHandler {
     this.owner = owner;
   }
 
-  get sock(): Socket {
+  get sock(): Conn {
     return this.up.sock;
   }
 
@@ -374,7 +371,7 @@ export function alpnChooses(cfg: ServerConfig): boolean {
 }
 
 /** What a server connection's TLS handshake settled: true for h2 (TLS ALPN), false otherwise. */
-export function negotiatedH2(sock: Socket): boolean {
+export function negotiatedH2(sock: Conn): boolean {
   return sock instanceof TLSSocket && sock.alpnProtocol === 'h2';
 }
 

@@ -6,7 +6,7 @@
 //     → sendRequest (forwarding headers, body streaming) → onResponseHead (1xx, response rules)
 //     → response body streaming → endTransaction (log, pool the server connection, next request)
 // Socket handlers are created once per connection and never per request.
-import type { Socket } from 'node:net';
+import type { Conn } from '../protocols/tcp/conn.ts';
 import type { ProxyConfig } from '../config/model.ts';
 import type { Sample, SampleHttpTxn, SampleStream, SampleWorld, VarScope } from '../sample/types.ts';
 import { procVars } from '../sample/vars.ts';
@@ -84,13 +84,13 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   readonly host: HttpStreamHost;
   readonly frontend: Proxy;
   readonly listener: Listener;
-  readonly client: Socket;
+  readonly client: Conn;
   readonly feConfig: ProxyConfig;
   /** The client connection's TLS layer ("bind ... ssl"), and the transaction's server connection's. */
   readonly tls: TlsInfo | null;
   srvTls: TlsInfo | null = null;
   /** The client socket until its addresses are read, and the addresses (ClientEnds' accessors: lazyClientEnds below the class). */
-  endsSock: Socket | null = null;
+  endsSock: Conn | null = null;
   readonly ends = new ClientAddresses();
   rcvdProxy = false;
   gone = false;
@@ -209,7 +209,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   private serverWaitsDrain = false;
 
   /** `session`: the HTTP/2 connection of a stream, whose addresses and TLS layer it shares. */
-  constructor(host: HttpStreamHost, frontend: Proxy, listener: Listener, client: Socket, session: ClientSession | null = null) {
+  constructor(host: HttpStreamHost, frontend: Proxy, listener: Listener, client: Conn, session: ClientSession | null = null) {
     this.host = host;
     this.world = host;
     this.frontend = frontend;

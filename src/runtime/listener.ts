@@ -129,12 +129,12 @@ export class Listener {
   }
 
   /**
-   * Plain TCP-mode binds serve their connections on libuv handles (HandleSocket: a third of
-   * net.Socket's instructions per connection); TLS, HTTP, UNIX and fd@ sockets keep net.Socket.
+   * Clear TCP binds serve their connections on libuv handles (HandleSocket: half of net.Socket's
+   * instructions per connection); TLS, UNIX and fd@ sockets keep net.Socket.
    */
   private takeHandles(server: NetServer): void {
     const kind = this.bind.addr.kind;
-    if (this.tls || this.proxy.mode !== 'tcp' || (kind !== 'ipv4' && kind !== 'ipv6')) return;
+    if (this.tls || (kind !== 'ipv4' && kind !== 'ipv6')) return;
     acceptHandles(server, (sock) => this.host.accept(this, sock));
   }
 

@@ -4,7 +4,6 @@
 // With nbthread > 1 every thread runs one Runtime built from the same configuration
 // (src/runtime/threads/): connection slots are taken atomically on shared counts, and the
 // main thread alone runs health checks, the CLI and the UNIX/fd@ listeners.
-import type { Socket } from 'node:net';
 import type { Conn } from '../protocols/tcp/conn.ts';
 import type { Config } from '../config/model.ts';
 import type { SampleProxy } from '../sample/types.ts';
@@ -248,8 +247,7 @@ export class Runtime implements HttpStreamHost, ListenerHost {
     processCounters.connRate.hit(now);
     const cur = processCounters.curConns;
     if (cur > processCounters.maxConnsSeen) processCounters.maxConnsSeen = cur;
-    // Listeners hand HandleSockets to TCP-mode frontends only (Listener.takeHandles).
-    const s = fe.mode === 'http' ? new HttpStream(this, fe, l, sock as Socket) : new Stream(this, fe, l, sock);
+    const s = fe.mode === 'http' ? new HttpStream(this, fe, l, sock) : new Stream(this, fe, l, sock);
     this.streams.add(s);
     s.start();
   }

@@ -2,8 +2,10 @@
 // dispatch to the current owner (the stream using it) or, while idle in the pool, close it on
 // any event: an idle connection must not receive data, and a close must remove it from the pool.
 import { connect, type Socket } from 'node:net';
+import type { Conn } from '../tcp/conn.ts';
+import { HandleSocket } from '../tcp/handle-socket.ts';
 import { TLSSocket } from 'node:tls';
-import type { Server } from '../../runtime/server.ts';
+import type { Server, ServerTarget } from '../../runtime/server.ts';
 import { socketEnds, type ServerEnds } from '../../runtime/session.ts';
 import { connectServerTls } from '../tls/connect.ts';
 
@@ -26,7 +28,7 @@ export interface ConnectOptions {
 }
 
 export class ServerConn {
-  readonly sock: Socket;
+  readonly sock: Conn;
   readonly server: Server;
   /** The SNI it was opened with: only a request with the same SNI may reuse it. */
   readonly sni: string | null;
@@ -45,10 +47,7 @@ export class ServerConn {
     this.server = server;
     this.sni = opts.sni;
     const t = server.target!;
-    const raw = 'path' in t
-      ? connect({ path: t.path, allowHalfOpen: true })
-      : connect({ host: t.host, port, allowHalfOpen: true, noDelay: true, localAddress: opts.localAddress, localPort: opts.localPort, keepAlive: opts.keepAlive });
-    this.sock = server.cfg.tls.ssl ? connectServerTls(raw, server.cfg.tls, opts.sni) : raw;
+    this.sock = openServerSocket(t, port, opts, server.cfg.tls.ssl ? (raw) => connectServerTls(raw, server.cfg.tls, opts.sni) : null);
     const s = this.sock;
     s.on(s instanceof TLSSocket ? 'secureConnect' : 'connect', this.onConnect);
     s.on('data', this.onData);
@@ -103,6 +102,19 @@ export class ServerConn {
     if (!this.closed) this.sock.destroy();
     this.closed = true;
   }
+}
+
+/**
+ * A connection to a server target: clear TCP on its libuv handle (HandleSocket), UNIX sockets
+ * and TLS (`tls` wraps the socket below it) on net.Socket.
+ */
+export function openServerSocket(t: ServerTarget, port: number, opts: Omit<ConnectOptions, 'sni'>, tls: ((raw: Socket) => Conn) | null): Conn {
+  if ('path' in t) {
+    const raw = connect({ path: t.path, allowHalfOpen: true });
+    return tls ? tls(raw) : raw;
+  }
+  const o = { host: t.host, port, allowHalfOpen: true, noDelay: true, localAddress: opts.localAddress, localPort: opts.localPort, keepAlive: opts.keepAlive };
+  return tls ? tls(connect(o)) : HandleSocket.connect(o);
 }
 
 /**

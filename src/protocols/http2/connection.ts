@@ -8,7 +8,7 @@
 // turn; DATA leaves per-stream queues under the peer's windows, round-robin between streams,
 // while the socket's own buffer stays under a bound. Receive flow control follows the owner:
 // WINDOW_UPDATEs go out as it reports bytes consumed, so a slow consumer slows the peer.
-import type { Duplex } from 'node:stream';
+import type { ByteStream } from '../tcp/conn.ts';
 import { H2Code, H2Error } from './errors.ts';
 import {
   CLIENT_PREFACE, DEFAULT_WINDOW, FRAME_HEADER_LENGTH, Flag, FrameType, GOAWAY_MIN_LENGTH, MAX_STREAM_ID, MAX_WINDOW,
@@ -127,7 +127,7 @@ class H2Stream {
 }
 
 export class H2Connection {
-  private readonly sock: Duplex;
+  private readonly sock: ByteStream;
   private readonly owner: H2ConnectionOwner;
   private readonly settings: H2Settings;
   private readonly isServer: boolean;
@@ -213,7 +213,7 @@ export class H2Connection {
   private readonly destroyBound = (): void => this.destroy();
   private readonly resumeInputBound = (): void => this.resumeInput();
 
-  constructor(sock: Duplex, owner: H2ConnectionOwner, settings: H2Settings, role: 'server' | 'client') {
+  constructor(sock: ByteStream, owner: H2ConnectionOwner, settings: H2Settings, role: 'server' | 'client') {
     this.sock = sock;
     this.owner = owner;
     this.settings = settings;

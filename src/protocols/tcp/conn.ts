@@ -1,17 +1,29 @@
-// What the TCP-mode stream, the listeners and the session code need of a connection: the part
-// of net.Socket they use. A net.Socket (UNIX sockets, TLS) and a HandleSocket (plain TCP, no
+// What the streams (TCP, HTTP/1, HTTP/2), the listeners and the server connections need of a
+// connection: the part of net.Socket they use. A net.Socket (UNIX sockets, TLS) and a HandleSocket (plain TCP, no
 // stream machinery) both are one.
 import type { EventEmitter } from 'node:events';
 
-export interface Conn extends EventEmitter {
+/** A byte stream as the HTTP/2 framing layer uses it (a Duplex is one too). */
+export interface ByteStream extends EventEmitter {
   write(data: Buffer | string): boolean;
+  /** Writes until uncork() leave together. */
+  cork(): void;
+  uncork(): void;
+  /** Bytes written and not yet taken by the kernel. */
+  readonly writableLength: number;
   /** Half-closes once the queued bytes are written. */
   end(): unknown;
   destroy(): unknown;
-  /** Closes with a TCP RST (SO_LINGER 0). */
-  resetAndDestroy(): unknown;
   pause(): unknown;
   resume(): unknown;
+  readonly destroyed: boolean;
+}
+
+export interface Conn extends ByteStream {
+  /** end(), then closes once the queued bytes are written. */
+  destroySoon(): void;
+  /** Closes with a TCP RST (SO_LINGER 0). */
+  resetAndDestroy(): unknown;
   /** Inactivity timeout ('timeout' event); 0 disables it. */
   setTimeout(ms: number): unknown;
   setNoDelay(on?: boolean): unknown;
@@ -21,7 +33,8 @@ export interface Conn extends EventEmitter {
   readonly remoteFamily?: string | undefined;
   readonly localAddress?: string | undefined;
   readonly localPort?: number | undefined;
-  readonly destroyed: boolean;
+  readonly readable: boolean;
+  readonly writable: boolean;
   readonly bytesRead: number;
   readonly bytesWritten: number;
 }

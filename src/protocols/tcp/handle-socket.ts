@@ -168,10 +168,14 @@ export class HandleSocket extends EventEmitter implements Conn {
   private reading = false;
   private readDone = false;
   private ending = false;
+  /** destroySoon(): closes once the write side is shut. */
+  private closeAfterEnd = false;
   private endDone = false;
   private needDrain = false;
-  /** Writes made while connecting. */
+  /** Writes made while connecting or corked. */
   private queued: Buffer[] | null = null;
+  private queuedLen = 0;
+  private corked = 0;
   private timer: NodeJS.Timeout | null = null;
   private timeoutMs = 0;
   private peer: Ends | null = null;
@@ -216,9 +220,7 @@ export class HandleSocket extends EventEmitter implements Conn {
     if (this.destroyed) return;
     this.connecting = false;
     if (status < 0) return this.fail(errnoError(status, 'connect'));
-    const q = this.queued;
-    this.queued = null;
-    if (q !== null) this.writeChunks(q);
+    if (this.corked === 0) this.flushQueued();
     if (this.destroyed) return;
     if (this.ending) this.shutdownNow();
     this.applyReading();
@@ -228,42 +230,67 @@ export class HandleSocket extends EventEmitter implements Conn {
   write(data: Buffer | string): boolean {
     if (this.destroyed || this.ending) return false;
     const buf = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
-    if (this.connecting) {
+    if (this.connecting || this.corked > 0) {
       (this.queued ??= []).push(buf);
+      this.queuedLen += buf.length;
+      if (this.queuedLen < HIGH_WATER) return true;
       this.needDrain = true;
       return false;
     }
-    const req = new B.WriteWrap();
-    req.handle = this._handle;
-    req.oncomplete = afterWrite;
-    req.owner = this;
-    req.buffer = null;
-    req.async = false;
+    const req = this.writeReq();
     const err = this._handle.writeBuffer(req, buf);
     if (err !== 0) {
       this.failLater(errnoError(err, 'write'));
       return false;
     }
     this.bytesWritten += buf.length;
-    if (this.timer !== null) this.timer.refresh();
     // libuv references the bytes until the write completes.
     if (state[kLastWriteWasAsync]) req.buffer = buf;
-    if (this._handle.writeQueueSize < HIGH_WATER) return true;
-    this.needDrain = true;
-    return false;
+    return this.afterSend();
   }
 
-  private writeChunks(chunks: Buffer[]): void {
+  cork(): void {
+    this.corked++;
+  }
+
+  uncork(): void {
+    if (this.corked > 0 && --this.corked === 0 && !this.connecting) this.flushQueued();
+  }
+
+  get writableLength(): number {
+    return this.destroyed ? 0 : this._handle.writeQueueSize + this.queuedLen;
+  }
+
+  private writeReq(): WriteReq {
     const req = new B.WriteWrap();
     req.handle = this._handle;
     req.oncomplete = afterWrite;
     req.owner = this;
-    req.buffer = chunks;
+    req.buffer = null;
     req.async = false;
-    const err = this._handle.writev(req, chunks, true);
+    return req;
+  }
+
+  /** Writes what was held back (while connecting, or corked) in one writev. */
+  private flushQueued(): void {
+    const q = this.queued;
+    if (q === null) return;
+    this.queued = null;
+    this.queuedLen = 0;
+    const req = this.writeReq();
+    const err = this._handle.writev(req, q, true);
     if (err !== 0) return this.failLater(errnoError(err, 'write'));
-    for (const c of chunks) this.bytesWritten += c.length;
-    if (this._handle.writeQueueSize === 0) this.wrote();
+    for (let i = 0; i < q.length; i++) this.bytesWritten += q[i]!.length;
+    req.buffer = q;
+    if (this.afterSend()) this.wrote();
+  }
+
+  /** After a write: whether the queue is below the high-water mark (else 'drain' follows). */
+  private afterSend(): boolean {
+    if (this.timer !== null) this.timer.refresh();
+    if (this._handle.writeQueueSize < HIGH_WATER) return true;
+    this.needDrain = true;
+    return false;
   }
 
   /** @internal a write completed (or the queue emptied) */
@@ -274,11 +301,20 @@ export class HandleSocket extends EventEmitter implements Conn {
     }
   }
 
+  /** Half-closes after the queued bytes; a corked socket is uncorked first, as net.Socket. */
   end(): this {
     if (this.ending || this.destroyed) return this;
+    this.corked = 0;
+    if (!this.connecting) this.flushQueued();
     this.ending = true;
-    if (!this.connecting) this.shutdownNow();
+    if (!this.connecting && !this.destroyed) this.shutdownNow();
     return this;
+  }
+
+  destroySoon(): void {
+    this.closeAfterEnd = true;
+    this.end();
+    if (this.endDone) this.destroy();
   }
 
   private shutdownNow(): void {
@@ -296,7 +332,7 @@ export class HandleSocket extends EventEmitter implements Conn {
   shutDown(): void {
     if (this.endDone) return;
     this.endDone = true;
-    if (this.readDone) this.destroy();
+    if (this.readDone || this.closeAfterEnd) this.destroy();
   }
 
   /** @internal the peer half-closed */
@@ -446,6 +482,7 @@ export class HandleSocket extends EventEmitter implements Conn {
     this.destroyed = true;
     this.reading = false;
     this.queued = null;
+    this.queuedLen = 0;
     this._handle.owner = null;
     if (this.timer !== null) {
       clearTimeout(this.timer);
