@@ -9,7 +9,7 @@
 // stream_wrap classes net.js itself is built on). They are stable across Node 24 and pinned
 // with it; bindings() checks the shape at load so a change fails loudly, not at run time.
 import { EventEmitter } from 'node:events';
-import { isIPv6, type Server as NetServer } from 'node:net';
+import type { Server as NetServer } from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import type { Conn } from './conn.ts';
 
@@ -46,8 +46,8 @@ export interface TcpHandle {
   writev(req: WriteReq, chunks: Buffer[], allBuffers: boolean): number;
   writeLatin1String(req: WriteReq, s: string): number;
   shutdown(req: ShutdownReq): number;
-  close(cb: () => void): void;
-  reset(cb: () => void): number;
+  close(cb?: () => void): void;
+  reset(cb?: () => void): number;
   connect(req: ConnectReq, address: string, port: number): number;
   connect6(req: ConnectReq, address: string, port: number): number;
   bind(address: string, port: number): number;
@@ -145,6 +145,11 @@ function afterConnect(this: ConnectReq, status: number): void {
   this.owner.connected(status);
 }
 
+function emitClose(s: HandleSocket, err: Error | null): void {
+  if (err !== null) s.emit('error', err);
+  s.emit('close', err !== null);
+}
+
 function onTimer(this: { owner: HandleSocket }): void {
   this.owner.emit('timeout');
 }
@@ -195,11 +200,12 @@ export class HandleSocket extends EventEmitter implements Conn {
     const s = new HandleSocket(new B.TCP(B.SOCKET), true);
     s.connecting = true;
     const h = s._handle;
-    const v6 = isIPv6(opts.host);
+    // Targets are addresses (names are resolved at load): a colon means IPv6.
+    const v6 = opts.host.includes(':');
     let err = 0;
     if (opts.localAddress || opts.localPort) {
       const local = opts.localAddress || (v6 ? '::' : '0.0.0.0');
-      err = isIPv6(local) ? h.bind6(local, opts.localPort ?? 0, 0) : h.bind(local, opts.localPort ?? 0);
+      err = local.includes(':') ? h.bind6(local, opts.localPort ?? 0, 0) : h.bind(local, opts.localPort ?? 0);
     }
     if (err === 0) {
       if (opts.noDelay) h.setNoDelay(true);
@@ -365,6 +371,10 @@ export class HandleSocket extends EventEmitter implements Conn {
   }
 
   setTimeout(ms: number): this {
+    if (ms === this.timeoutMs && this.timer !== null) {
+      this.timer.refresh();
+      return this;
+    }
     this.timeoutMs = ms;
     if (this.timer !== null) {
       clearTimeout(this.timer);
@@ -465,17 +475,19 @@ export class HandleSocket extends EventEmitter implements Conn {
     // A connection never established has no RST to send.
     if (this.connecting) return this.destroy();
     this.release();
-    const err = this._handle.reset(() => this.emit('close', false));
-    if (err !== 0) this._handle.close(() => this.emit('close', false));
+    if (this._handle.reset() !== 0) this._handle.close();
+    process.nextTick(emitClose, this, null);
     return this;
   }
 
+  /**
+   * The handle closes without a callback into JS (a callback costs a trip through node's
+   * callback scope per socket); 'error' and 'close' follow on the next tick, as net.Socket's do.
+   */
   private close(err: Error | null): void {
     this.release();
-    this._handle.close(() => {
-      if (err !== null) this.emit('error', err);
-      this.emit('close', err !== null);
-    });
+    this._handle.close();
+    process.nextTick(emitClose, this, err);
   }
 
   private release(): void {
