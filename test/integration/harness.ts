@@ -115,6 +115,46 @@ export function listeningOn(pid: number): { ports: Set<number>; paths: Set<strin
   return { ports, paths };
 }
 
+/** How many listening sockets process `pid` has on TCP port `port` (SO_REUSEPORT siblings included). */
+export function listenSocketCount(pid: number, port: number): number {
+  const inodes = new Set<string>();
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m) inodes.add(m[1]!);
+      } catch { /* fd closed meanwhile */ }
+    }
+  } catch { /* process gone */ }
+  let n = 0;
+  for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try { text = readFileSync(f, 'utf8'); } catch { continue; }
+    for (const line of text.split('\n').slice(1)) {
+      const c = line.trim().split(/\s+/);
+      if (c.length >= 10 && c[3] === '0A' && inodes.has(c[9]!) && parseInt(c[1]!.split(':')[1]!, 16) === port) n++;
+    }
+  }
+  return n;
+}
+
+/**
+ * Waits until every thread of an nbthread process listens on `port`: each TCP bind opens
+ * SO_REUSEPORT sockets split over the threads (src/runtime/listener.ts), and the threads start
+ * one after the other, so connections made as soon as the first one listens all land on it.
+ */
+export async function waitAllThreadsListen(pid: number, port: number, threads = 2, ms = 15_000): Promise<void> {
+  // As listener.ts sizes them: 64 per process, at most one per 256 descriptors of the open-file limit.
+  const limit = /^Max open files\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'));
+  const perThread = Math.max(1, Math.min(Math.ceil(64 / threads), Math.floor(Number(limit?.[1] ?? 1024) / 256)));
+  const want = perThread * threads;
+  const deadline = Date.now() + ms;
+  while (listenSocketCount(pid, port) < want) {
+    if (Date.now() > deadline) throw new Error(`${listenSocketCount(pid, port)} of ${want} listening sockets on port ${port} after ${ms} ms`);
+    await sleep(20);
+  }
+}
+
 /**
  * Whether `l` has port `p`, or a UNIX socket at path `p` (HAProxy binds "<path>.<pid>.tmp"
  * then renames it, so the kernel keeps the temporary name: accept that too).

@@ -11,7 +11,7 @@ import { createSocket } from 'node:dgram';
 import { connect as tlsConnect } from 'node:tls';
 import { makeTestCerts } from '../unit/protocols/tls-certs.ts';
 import {
-  tempDir, writeConfig, freePort, startTurnpike, withProxy, echoServer, exchange, runTurnpike, sleep, useMigrateReq, socat, parseStatCsv, DEFAULTS, type RunningProxy,
+  tempDir, writeConfig, freePort, startTurnpike, withProxy, echoServer, exchange, runTurnpike, sleep, useMigrateReq, socat, waitAllThreadsListen, parseStatCsv, DEFAULTS, type RunningProxy,
 } from './harness.ts';
 
 const HTTP_DEFAULTS = DEFAULTS.replace('mode tcp', 'mode http');
@@ -254,7 +254,8 @@ describe('nbthread 2', () => {
     const port = await freePort();
     const sock = join(dir.path, 'sess.sock');
     const cfg = `global\n  nbthread 2\n  stats socket ${sock} level admin\n${DEFAULTS}listen l\n  bind 127.0.0.1:${port}\n  server s 127.0.0.1:${echo.port}\n`;
-    await withProxy(dir.path, cfg, [port], async () => {
+    await withProxy(dir.path, cfg, [port], async (tp) => {
+      await waitAllThreadsListen(tp.pid, port);
       const clients = await Promise.all(Array.from({ length: 16 }, async () => {
         const c = createConnection(port, '127.0.0.1');
         c.on('error', () => {});
@@ -363,9 +364,8 @@ describe('nbthread 2', () => {
       + `frontend f\n  bind 127.0.0.1:${port}\n  http-request set-header x-thread %[thread]\n  default_backend b\n`
       + `backend b\n  timeout queue 20s\n  server s 127.0.0.1:${srv.port} maxconn 1\n`;
     try {
-      await withProxy(dir.path, cfg, [port], async () => {
-        // Let the second thread listen before the burst (it starts after the first).
-        await sleep(1500);
+      await withProxy(dir.path, cfg, [port], async (tp) => {
+        await waitAllThreadsListen(tp.pid, port);
         const results = await Promise.all(Array.from({ length: 20 }, () => get(port)));
         assert.deepEqual(results.map((r) => r.status), new Array(20).fill(200));
         assert.equal(srv.maxInFlight, 1, 'never two requests at the server at once');
@@ -429,8 +429,8 @@ describe('nbthread 2', () => {
       + `frontend f\n  bind 127.0.0.1:${port}\n  default_backend b\n`
       + `backend b\n  balance roundrobin\n  server a 127.0.0.1:${a.port}\n  server b 127.0.0.1:${b.port}\n`;
     try {
-      await withProxy(dir.path, cfg, [port], async () => {
-        await sleep(1500);
+      await withProxy(dir.path, cfg, [port], async (tp) => {
+        await waitAllThreadsListen(tp.pid, port);
         const seq: string[] = [];
         for (let i = 0; i < 40; i++) seq.push((await get(port)).body);
         for (let i = 1; i < seq.length; i++) assert.notEqual(seq[i], seq[i - 1], `roundrobin sequence ${seq.join('')}`);
@@ -459,8 +459,8 @@ describe('nbthread 2', () => {
       + `  server x 127.0.0.1:${(x.address() as { port: number }).port}\n  server y 127.0.0.1:${(y.address() as { port: number }).port}\n`;
     const clients: Socket[] = [];
     try {
-      await withProxy(dir.path, cfg, [port], async () => {
-        await sleep(1500);
+      await withProxy(dir.path, cfg, [port], async (tp) => {
+        await waitAllThreadsListen(tp.pid, port);
         // 20 long connections arrive on both threads; leastconn keeps the servers within one of each other.
         const names: string[] = [];
         for (let i = 0; i < 20; i++) {
