@@ -83,8 +83,8 @@ process.on('exit', () => {
   for (const p of started) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
 });
 
-/** Local ports and UNIX paths that process `pid` listens on (from /proc, without connecting). */
-export function listeningOn(pid: number): { ports: Set<number>; paths: Set<string> } {
+/** The socket inodes of process `pid`'s open descriptors. */
+function socketInodes(pid: number): Set<string> {
   const inodes = new Set<string>();
   try {
     for (const fd of readdirSync(`/proc/${pid}/fd`)) {
@@ -94,16 +94,28 @@ export function listeningOn(pid: number): { ports: Set<number>; paths: Set<strin
       } catch { /* fd closed meanwhile */ }
     }
   } catch { /* process gone */ }
-  const ports = new Set<number>();
+  return inodes;
+}
+
+/** The local port of every listening TCP socket among `inodes`, once per socket. */
+function listeningTcpPorts(inodes: Set<string>): number[] {
+  const ports: number[] = [];
   for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text = '';
     try { text = readFileSync(f, 'utf8'); } catch { continue; }
     for (const line of text.split('\n').slice(1)) {
       const c = line.trim().split(/\s+/);
       if (c.length < 10 || c[3] !== '0A') continue; // 0A = LISTEN
-      if (inodes.has(c[9]!)) ports.add(parseInt(c[1]!.split(':')[1]!, 16));
+      if (inodes.has(c[9]!)) ports.push(parseInt(c[1]!.split(':')[1]!, 16));
     }
   }
+  return ports;
+}
+
+/** Local ports and UNIX paths that process `pid` listens on (from /proc, without connecting). */
+export function listeningOn(pid: number): { ports: Set<number>; paths: Set<string> } {
+  const inodes = socketInodes(pid);
+  const ports = new Set(listeningTcpPorts(inodes));
   const paths = new Set<string>();
   try {
     for (const line of readFileSync('/proc/net/unix', 'utf8').split('\n').slice(1)) {
@@ -117,25 +129,7 @@ export function listeningOn(pid: number): { ports: Set<number>; paths: Set<strin
 
 /** How many listening sockets process `pid` has on TCP port `port` (SO_REUSEPORT siblings included). */
 export function listenSocketCount(pid: number, port: number): number {
-  const inodes = new Set<string>();
-  try {
-    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-      try {
-        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-        if (m) inodes.add(m[1]!);
-      } catch { /* fd closed meanwhile */ }
-    }
-  } catch { /* process gone */ }
-  let n = 0;
-  for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
-    try { text = readFileSync(f, 'utf8'); } catch { continue; }
-    for (const line of text.split('\n').slice(1)) {
-      const c = line.trim().split(/\s+/);
-      if (c.length >= 10 && c[3] === '0A' && inodes.has(c[9]!) && parseInt(c[1]!.split(':')[1]!, 16) === port) n++;
-    }
-  }
-  return n;
+  return listeningTcpPorts(socketInodes(pid)).filter((p) => p === port).length;
 }
 
 /**
