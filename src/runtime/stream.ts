@@ -3,9 +3,8 @@
 //   tcpRequestConnection → [PROXY header] → tcpRequestSession → inspectContent(frontend)
 //   → chooseBackend → inspectContent(backend) → assignServer (balance / queue)
 //   → connectServer (retries, redispatch) → tunnel → finish
-import { connect, type Socket } from 'node:net';
 import type { Conn } from '../protocols/tcp/conn.ts';
-import { HandleSocket } from '../protocols/tcp/handle-socket.ts';
+import { openServerSocket } from '../protocols/http1/server-conn.ts';
 import { TLSSocket } from 'node:tls';
 import type { TcpRule } from '../config/model.ts';
 import type { Sample, SampleHttpTxn, SampleStream, SampleWorld, VarScope } from '../sample/types.ts';
@@ -329,24 +328,19 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
     const target = server.target!;
     const be = this.backend!.cfg;
     this.state = State.Connecting;
-    const tls = server.cfg.tls.ssl;
-    let sock: Conn;
-    if ('path' in target) {
-      sock = connect({ path: target.path, allowHalfOpen: true });
-    } else {
-      const port = target.offset ? this.dstPort + target.port : target.port;
-      const src = server.cfg.source ?? be.source;
-      const opts = {
-        host: target.host, port, allowHalfOpen: true, noDelay: true,
-        localAddress: src?.host, localPort: src?.port || undefined,
-        keepAlive: be.option('tcpka') || be.option('srvtcpka'),
-      };
-      // Clear TCP goes on the libuv handle; TLS needs a net.Socket below it.
-      sock = tls ? connect(opts) : HandleSocket.connect(opts);
-    }
+    const port = 'path' in target ? 0 : target.offset ? this.dstPort + target.port : target.port;
+    const src = server.cfg.source ?? be.source;
+    const opts = { localAddress: src?.host, localPort: src?.port || undefined, keepAlive: be.option('tcpka') || be.option('srvtcpka') };
     // The PROXY header goes out in clear, before a TLS handshake.
-    if (server.cfg.sendProxy) sock.write(this.proxyHeader(server.cfg.sendProxy));
-    if (tls) sock = connectServerTls(sock as Socket, server.cfg.tls, tlsServerName(server.cfg.tls, this));
+    const proxyHdr = server.cfg.sendProxy ? this.proxyHeader(server.cfg.sendProxy) : null;
+    const tls = server.cfg.tls;
+    const sock = openServerSocket(target, port, opts, tls.ssl
+      ? (raw) => {
+        if (proxyHdr) raw.write(proxyHdr);
+        return connectServerTls(raw, tls, tlsServerName(tls, this));
+      }
+      : null);
+    if (proxyHdr && !tls.ssl) sock.write(proxyHdr);
     this.srv = sock;
     sock.setTimeout(be.timeouts.connect ?? 0);
     sock.on(sock instanceof TLSSocket ? 'secureConnect' : 'connect', this.onServerConnect);

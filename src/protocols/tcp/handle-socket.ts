@@ -18,7 +18,6 @@ interface WriteReq {
   oncomplete: (this: WriteReq, status: number) => void;
   owner: HandleSocket;
   buffer: Buffer | Buffer[] | null;
-  async: boolean;
 }
 
 interface ShutdownReq {
@@ -30,8 +29,6 @@ interface ShutdownReq {
 interface ConnectReq {
   oncomplete: (this: ConnectReq, status: number) => void;
   owner: HandleSocket;
-  address: string;
-  port: number;
 }
 
 /** libuv TCP handle as tcp_wrap exposes it (return values are 0 or a negative errno). */
@@ -44,7 +41,6 @@ export interface TcpHandle {
   readStop(): number;
   writeBuffer(req: WriteReq, buf: Buffer): number;
   writev(req: WriteReq, chunks: Buffer[], allBuffers: boolean): number;
-  writeLatin1String(req: WriteReq, s: string): number;
   shutdown(req: ShutdownReq): number;
   close(cb?: () => void): void;
   reset(cb?: () => void): number;
@@ -138,7 +134,7 @@ function afterWrite(this: WriteReq, status: number): void {
 }
 
 function afterShutdown(this: ShutdownReq): void {
-  this.owner.shutDown();
+  this.owner.writeShut();
 }
 
 function afterConnect(this: ConnectReq, status: number): void {
@@ -213,8 +209,6 @@ export class HandleSocket extends EventEmitter implements Conn {
       const req = new B.TCPConnectWrap();
       req.oncomplete = afterConnect;
       req.owner = s;
-      req.address = opts.host;
-      req.port = opts.port;
       err = v6 ? h.connect6(req, opts.host, opts.port) : h.connect(req, opts.host, opts.port);
     }
     if (err !== 0) process.nextTick(() => s.fail(errnoError(err, 'connect')));
@@ -273,7 +267,6 @@ export class HandleSocket extends EventEmitter implements Conn {
     req.oncomplete = afterWrite;
     req.owner = this;
     req.buffer = null;
-    req.async = false;
     return req;
   }
 
@@ -330,12 +323,12 @@ export class HandleSocket extends EventEmitter implements Conn {
     req.owner = this;
     const err = this._handle.shutdown(req);
     // 1: done synchronously; ENOTCONN: the peer reset: nothing left to shut.
-    if (err === 1 || err === -107) this.shutDown();
+    if (err === 1 || err === -107) this.writeShut();
     else if (err !== 0) this.failLater(errnoError(err, 'shutdown'));
   }
 
   /** @internal the write side is closed */
-  shutDown(): void {
+  writeShut(): void {
     if (this.endDone) return;
     this.endDone = true;
     if (this.readDone || this.closeAfterEnd) this.destroy();
@@ -394,10 +387,6 @@ export class HandleSocket extends EventEmitter implements Conn {
     if (this.timer !== null) this.timer.refresh();
   }
 
-  get timeout(): number {
-    return this.timeoutMs;
-  }
-
   setNoDelay(on = true): this {
     if (!this.destroyed) this._handle.setNoDelay(on);
     return this;
@@ -409,41 +398,36 @@ export class HandleSocket extends EventEmitter implements Conn {
   }
 
   get remoteAddress(): string | undefined {
-    return this.peerEnds().address;
+    return this.ends(true).address;
   }
 
   get remotePort(): number | undefined {
-    return this.peerEnds().port;
+    return this.ends(true).port;
   }
 
   get remoteFamily(): string | undefined {
-    return this.peerEnds().family;
+    return this.ends(true).family;
   }
 
   get localAddress(): string | undefined {
-    return this.localEnds().address;
+    return this.ends(false).address;
   }
 
   get localPort(): number | undefined {
-    return this.localEnds().port;
+    return this.ends(false).port;
   }
 
-  private peerEnds(): Ends {
-    if (this.peer === null) {
-      const out: Ends = {};
-      if (!this.destroyed && this._handle.getpeername(out as Record<string, unknown>) !== 0) return out;
-      this.peer = out;
-    }
-    return this.peer;
-  }
-
-  private localEnds(): Ends {
-    if (this.local === null) {
-      const out: Ends = {};
-      if (!this.destroyed && this._handle.getsockname(out as Record<string, unknown>) !== 0) return out;
-      this.local = out;
-    }
-    return this.local;
+  /** getpeername/getsockname, read once; empty (and asked again later) while the socket has none. */
+  private ends(peer: boolean): Ends {
+    const cached = peer ? this.peer : this.local;
+    if (cached !== null) return cached;
+    const out: Ends = {};
+    if (this.destroyed) return out;
+    const err = peer ? this._handle.getpeername(out as Record<string, unknown>) : this._handle.getsockname(out as Record<string, unknown>);
+    if (err !== 0) return out;
+    if (peer) this.peer = out;
+    else this.local = out;
+    return out;
   }
 
   get readable(): boolean {
