@@ -4,7 +4,7 @@
 // a test asserts HAProxy's behaviour (tests of Turnpike-only behaviour skip with REFERENCE).
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync, readFileSync, readdirSync, readlinkSync, statSync, openSync, closeSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, connect, type Server, type Socket, type AddressInfo } from 'node:net';
@@ -57,7 +57,35 @@ export async function portFree(port: number): Promise<boolean> {
 export async function freePort(): Promise<number> {
   for (;;) {
     const port = 20_000 + Math.floor(Math.random() * 12_000);
-    if (await portFree(port)) return port;
+    if (claimPort(port) && await portFree(port)) return port;
+  }
+}
+
+/**
+ * Test files run two at a time, each in its own process, and a port is free until the test
+ * binds it: two files could pick the same one. Proxies listen with SO_REUSEPORT, so both would
+ * then bind it and share its connections (a test once got another file's server's answers).
+ * A port is claimed across processes by creating a file for it; a claim older than a test
+ * file can run is taken over.
+ */
+const PORT_CLAIMS = join(tmpdir(), 'turnpike-test-ports');
+const CLAIM_STALE_MS = 15 * 60_000;
+
+function claimPort(port: number): boolean {
+  mkdirSync(PORT_CLAIMS, { recursive: true });
+  const path = join(PORT_CLAIMS, String(port));
+  try {
+    closeSync(openSync(path, 'wx'));
+    return true;
+  } catch {
+    try {
+      if (Date.now() - statSync(path).mtimeMs < CLAIM_STALE_MS) return false;
+      const now = new Date();
+      utimesSync(path, now, now);
+      return true;
+    } catch {
+      return false;
+    }
   }
 }
 
