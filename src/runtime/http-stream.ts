@@ -46,6 +46,7 @@ import type { H2Handover, H2Session } from './h2-session.ts';
 import type { H2Settings } from '../protocols/http2/settings.ts';
 import { AlpnPickedHttp1, alpnChooses, negotiatedH2, upstreamPool, speaksH2, type UpstreamOwner, type UpstreamStream } from './h2-upstream.ts';
 import { webSocketAcceptValid } from '../protocols/http2/websocket-key.ts';
+import { DeadlineTimer } from './deadline-timer.ts';
 
 export interface HttpStreamHost extends Omit<StreamHost, 'streamEnded'> {
   /** Soft stop in progress: keep-alive connections close after their current response. */
@@ -114,8 +115,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   protected noReply = false;
   /** Request bytes already searched for the end of the head (a head arriving in pieces is scanned once). */
   private scanned = 0;
-  private timer: NodeJS.Timeout | null = null;
-  private timerMs = 0;
+  private readonly timer = new DeadlineTimer<HttpStream>(this, fireTimer, true);
   /** What the timer runs: a method of the stream, called on it (no closure per stream). */
   private timerFn: ((this: HttpStream) => void) | null = null;
   /** Requests started on this connection (the first one may not reuse others' connections). */
@@ -1699,8 +1699,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     c.off('drain', this.onClientDrain);
     this.phase = Phase.Closed;
     this.timerFn = null;
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
+    this.timer.cancel();
     const pending = this.inBuf;
     this.inBuf = EMPTY;
     this.host.startH2(this, pending);
@@ -1785,26 +1784,14 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     this.traceNo = -1;
   }
 
-  /**
-   * One timer per connection, re-armed with refresh() when the delay is unchanged (the
-   * http-request timeout of each request): no timer object per request. Disarming only forgets
-   * the callback; the timer fires later for nothing, or is refreshed first.
-   */
+  /** One timer per connection, moved from phase to phase (DeadlineTimer: no Node timer per move). */
   private setTimer(ms: number, fn: (this: HttpStream) => void): void {
-    if (ms <= 0) {
-      this.timerFn = null;
-      return;
-    }
+    if (ms <= 0) return this.clearTimer();
     this.timerFn = fn;
-    if (this.timer !== null && this.timerMs === ms) this.timer.refresh();
-    else {
-      if (this.timer !== null) clearTimeout(this.timer);
-      this.timer = setTimeout(fireTimer, ms, this);
-      this.timerMs = ms;
-    }
+    this.timer.arm(ms);
   }
 
-  /** The timer fired (fireTimer). */
+  /** The timer expired (fireTimer). */
   runTimer(): void {
     const fn = this.timerFn;
     this.timerFn = null;
@@ -1813,6 +1800,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
 
   private clearTimer(): void {
     this.timerFn = null;
+    this.timer.disarm();
   }
 
   private get timerArmed(): boolean {
@@ -1854,8 +1842,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     this.termCause = cause;
     this.termPhase = phase;
     this.timerFn = null;
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
+    this.timer.cancel();
     if (wasQueued && !this.gone) {
       const be = this.backend!.backend!;
       be.queue.remove(this);

@@ -12,6 +12,7 @@ import { EventEmitter } from 'node:events';
 import type { Server as NetServer } from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import type { Conn } from './conn.ts';
+import { DeadlineTimer } from '../../runtime/deadline-timer.ts';
 
 interface WriteReq {
   handle: TcpHandle;
@@ -33,7 +34,9 @@ interface ConnectReq {
 
 /** libuv TCP handle as tcp_wrap exposes it (return values are 0 or a negative errno). */
 export interface TcpHandle {
-  onread: ((this: TcpHandle, ab: ArrayBuffer | undefined) => void) | null;
+  onread: ((this: TcpHandle) => Buffer | undefined) | null;
+  /** Reads go into `buf`; the onread callback may return the buffer for the next read. */
+  useUserBuffer(buf: Buffer): void;
   owner: HandleSocket | null;
   readonly fd: number;
   readonly writeQueueSize: number;
@@ -62,7 +65,6 @@ interface Bindings {
   SOCKET: number;
   state: Int32Array;
   kReadBytesOrError: number;
-  kArrayBufferOffset: number;
   kLastWriteWasAsync: number;
 }
 
@@ -80,11 +82,10 @@ function bindings(): Bindings {
     SOCKET: tcp.constants.SOCKET,
     state: sw.streamBaseState as Int32Array,
     kReadBytesOrError: sw.kReadBytesOrError as number,
-    kArrayBufferOffset: sw.kArrayBufferOffset as number,
     kLastWriteWasAsync: sw.kLastWriteWasAsync as number,
   };
   const proto = b.TCP.prototype as unknown as Record<string, unknown>;
-  for (const m of ['readStart', 'readStop', 'writeBuffer', 'writev', 'shutdown', 'close', 'reset', 'connect', 'connect6', 'getpeername', 'getsockname']) {
+  for (const m of ['readStart', 'readStop', 'useUserBuffer', 'writeBuffer', 'writev', 'shutdown', 'close', 'reset', 'connect', 'connect6', 'getpeername', 'getsockname']) {
     if (typeof proto[m] !== 'function') throw new Error(`this Node.js has no tcp_wrap ${m}(): Turnpike needs Node.js 24`);
   }
   if (!(b.state instanceof Int32Array) || typeof b.kReadBytesOrError !== 'number') throw new Error('this Node.js has no streamBaseState: Turnpike needs Node.js 24');
@@ -94,7 +95,6 @@ function bindings(): Bindings {
 const B = bindings();
 const state = B.state;
 const kReadBytesOrError = B.kReadBytesOrError;
-const kArrayBufferOffset = B.kArrayBufferOffset;
 const kLastWriteWasAsync = B.kLastWriteWasAsync;
 
 /** write() returns false from this many queued bytes on (net.Socket's default high-water mark). */
@@ -109,19 +109,44 @@ function errnoError(status: number, syscall: string): NodeJS.ErrnoException {
   return e;
 }
 
-function onRead(this: TcpHandle, ab: ArrayBuffer | undefined): void {
+/**
+ * Reads land in one buffer shared by every connection of the thread (useUserBuffer), not in a
+ * 64 KiB allocation per read that the engine wraps in an ArrayBuffer, tracks and frees at the
+ * next scavenge: measured pinned on HTTP keep-alive, 26.3k -> 29.6k req/s and 2.7 us less user
+ * CPU per request. The bytes are copied out (a slice of Node's buffer pool below 4 KiB), so a
+ * consumer owns what it gets. A connection whose reads are large (bulk transfer) reads into
+ * buffers of its own instead, handed over without a copy, until its reads are small again:
+ * copying every 64 KiB read cost bulk TCP 6% (0.99 -> 0.93 GB/s).
+ */
+const READ_SIZE = 64 * 1024;
+const sharedReads = Buffer.allocUnsafeSlow(READ_SIZE);
+const BIG_READ = 16 * 1024;
+
+function onRead(this: TcpHandle): Buffer | undefined {
   const s = this.owner;
-  if (s === null) return;
+  if (s === null) return undefined;
   const n = state[kReadBytesOrError]!;
   if (n > 0) {
     s.bytesRead += n;
     s.touch();
-    s.emit('data', Buffer.from(ab!, state[kArrayBufferOffset]!, n));
-    return;
+    let data: Buffer;
+    let next: Buffer | undefined;
+    const own = s.ownReads;
+    if (own !== null) {
+      data = own.subarray(0, n);
+      next = n >= BIG_READ ? Buffer.allocUnsafeSlow(READ_SIZE) : sharedReads;
+      s.ownReads = next === sharedReads ? null : next;
+    } else {
+      data = n >= BIG_READ ? Buffer.allocUnsafeSlow(n) : Buffer.allocUnsafe(n);
+      sharedReads.copy(data, 0, 0, n);
+      if (n >= BIG_READ) next = s.ownReads = Buffer.allocUnsafeSlow(READ_SIZE);
+    }
+    s.emit('data', data);
+    return next;
   }
-  if (n === 0) return;
   if (n === UV_EOF) s.readEnded();
-  else s.fail(errnoError(n, 'read'));
+  else if (n < 0) s.fail(errnoError(n, 'read'));
+  return undefined;
 }
 
 function afterWrite(this: WriteReq, status: number): void {
@@ -146,8 +171,8 @@ function emitClose(s: HandleSocket, err: Error | null): void {
   s.emit('close', err !== null);
 }
 
-function onTimer(this: { owner: HandleSocket }): void {
-  this.owner.emit('timeout');
+function onIdle(s: HandleSocket): void {
+  s.emit('timeout');
 }
 
 /** Peer or local address of a handle, read once. */
@@ -161,6 +186,8 @@ export class HandleSocket extends EventEmitter implements Conn {
   /** Named as net.Socket's so code reading the descriptor (`_handle.fd`) serves both. */
   readonly _handle: TcpHandle;
   bytesRead = 0;
+  /** @internal the buffer this connection reads into while its reads are large, else null (the shared one) */
+  ownReads: Buffer | null = null;
   bytesWritten = 0;
   destroyed = false;
   connecting = false;
@@ -177,7 +204,8 @@ export class HandleSocket extends EventEmitter implements Conn {
   private queued: Buffer[] | null = null;
   private queuedLen = 0;
   private corked = 0;
-  private timer: NodeJS.Timeout | null = null;
+  /** The inactivity timeout (setTimeout), null until one is set. */
+  private idle: DeadlineTimer<HandleSocket> | null = null;
   private timeoutMs = 0;
   private peer: Ends | null = null;
   private local: Ends | null = null;
@@ -188,6 +216,7 @@ export class HandleSocket extends EventEmitter implements Conn {
     this._handle = handle;
     handle.owner = this;
     handle.onread = onRead;
+    handle.useUserBuffer(sharedReads);
     this.wantRead = reading;
   }
 
@@ -286,7 +315,7 @@ export class HandleSocket extends EventEmitter implements Conn {
 
   /** After a write: whether the queue is below the high-water mark (else 'drain' follows). */
   private afterSend(): boolean {
-    if (this.timer !== null) this.timer.refresh();
+    this.touch();
     if (this._handle.writeQueueSize < HIGH_WATER) return true;
     this.needDrain = true;
     return false;
@@ -364,27 +393,15 @@ export class HandleSocket extends EventEmitter implements Conn {
   }
 
   setTimeout(ms: number): this {
-    if (ms === this.timeoutMs && this.timer !== null) {
-      this.timer.refresh();
-      return this;
-    }
-    this.timeoutMs = ms;
-    if (this.timer !== null) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
-    if (ms > 0 && !this.destroyed) {
-      const t = setTimeout(onTimer, ms);
-      (t as unknown as { owner: HandleSocket }).owner = this;
-      t.unref();
-      this.timer = t;
-    }
+    this.timeoutMs = this.destroyed ? 0 : ms;
+    if (this.timeoutMs > 0) (this.idle ??= new DeadlineTimer<HandleSocket>(this, onIdle, false)).arm(ms);
+    else this.idle?.cancel();
     return this;
   }
 
   /** @internal I/O happened: the inactivity timeout starts again */
   touch(): void {
-    if (this.timer !== null) this.timer.refresh();
+    if (this.timeoutMs > 0) this.idle!.arm(this.timeoutMs);
   }
 
   setNoDelay(on = true): this {
@@ -480,10 +497,8 @@ export class HandleSocket extends EventEmitter implements Conn {
     this.queued = null;
     this.queuedLen = 0;
     this._handle.owner = null;
-    if (this.timer !== null) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
+    this.timeoutMs = 0;
+    this.idle?.cancel();
   }
 }
 

@@ -49,6 +49,47 @@ describe('HandleSocket', () => {
     assert.equal(s.destroyed, true);
   });
 
+  test('reads of two connections through the shared read buffer stay apart; large reads switch to own buffers and back', async () => {
+    // Each server writes its own byte pattern: small pieces, then a large burst, then small again.
+    const pattern = (seed: number, n: number): Buffer => {
+      const b = Buffer.allocUnsafe(n);
+      for (let i = 0; i < n; i++) b[i] = (i * 7 + seed) & 0xff;
+      return b;
+    };
+    const total = 3 * 1024 * 1024;
+    const { server, port } = await listen((c) => {
+      c.once('data', (d) => {
+        const p = pattern(d[0]!, total);
+        let off = 0;
+        const small = (): void => {
+          for (let i = 0; i < 20 && off < 4096; i++) { c.write(p.subarray(off, off + 100)); off += 100; }
+        };
+        small();
+        setTimeout(() => {
+          const last = (): void => void setTimeout(() => c.end(p.subarray(total - 1000)), 20);
+          if (c.write(p.subarray(off, total - 1000))) last();
+          else c.once('drain', last);
+        }, 20);
+      });
+    });
+    servers.push(server);
+    const conns = [1, 2].map((seed) => {
+      const s = HandleSocket.connect({ host: '127.0.0.1', port });
+      const chunks: Buffer[] = [];
+      // Keep every chunk: a chunk still pointing into a reused buffer would change under us.
+      s.on('data', (d: Buffer) => chunks.push(d));
+      s.write(Buffer.from([seed]));
+      s.on('end', () => s.end());
+      return { seed, chunks, ended: once(s, 'end') };
+    });
+    await Promise.all(conns.map((c) => c.ended));
+    for (const c of conns) {
+      const got = Buffer.concat(c.chunks);
+      assert.equal(got.length, total);
+      assert.ok(got.equals(pattern(c.seed, total)), `connection ${c.seed} got other bytes`);
+    }
+  });
+
   test('cork() gathers writes until uncork(); end() while corked sends them first', async () => {
     const reads: string[] = [];
     const { server, port } = await listen((c) => {
