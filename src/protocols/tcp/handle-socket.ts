@@ -8,10 +8,10 @@
 // The handles come from Node's internal bindings (process.binding: the tcp_wrap and
 // stream_wrap classes net.js itself is built on). They are stable across Node 24 and pinned
 // with it; bindings() checks the shape at load so a change fails loudly, not at run time.
-import { EventEmitter } from 'node:events';
 import type { Server as NetServer } from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import type { Conn } from './conn.ts';
+import { SocketEvents, DATA, END, CLOSE, ERROR, DRAIN, TIMEOUT, CONNECT } from './socket-events.ts';
 import { DeadlineTimer } from '../../runtime/deadline-timer.ts';
 
 interface WriteReq {
@@ -141,7 +141,7 @@ function onRead(this: TcpHandle): Buffer | undefined {
       sharedReads.copy(data, 0, 0, n);
       if (n >= BIG_READ) next = s.ownReads = Buffer.allocUnsafeSlow(READ_SIZE);
     }
-    s.emit('data', data);
+    s.fire1(DATA, data);
     return next;
   }
   if (n === UV_EOF) s.readEnded();
@@ -167,12 +167,12 @@ function afterConnect(this: ConnectReq, status: number): void {
 }
 
 function emitClose(s: HandleSocket, err: Error | null): void {
-  if (err !== null) s.emit('error', err);
-  s.emit('close', err !== null);
+  if (err !== null) s.fire1(ERROR, err);
+  s.fire1(CLOSE, err !== null);
 }
 
 function onIdle(s: HandleSocket): void {
-  s.emit('timeout');
+  s.fire0(TIMEOUT);
 }
 
 /** Peer or local address of a handle, read once. */
@@ -182,7 +182,7 @@ interface Ends {
   port?: number;
 }
 
-export class HandleSocket extends EventEmitter implements Conn {
+export class HandleSocket extends SocketEvents implements Conn {
   /** Named as net.Socket's so code reading the descriptor (`_handle.fd`) serves both. */
   readonly _handle: TcpHandle;
   bytesRead = 0;
@@ -253,7 +253,7 @@ export class HandleSocket extends EventEmitter implements Conn {
     if (this.destroyed) return;
     if (this.ending) this.shutdownNow();
     this.applyReading();
-    this.emit('connect');
+    this.fire0(CONNECT);
   }
 
   write(data: Buffer | string): boolean {
@@ -325,7 +325,7 @@ export class HandleSocket extends EventEmitter implements Conn {
   wrote(): void {
     if (this.needDrain && this._handle.writeQueueSize === 0) {
       this.needDrain = false;
-      this.emit('drain');
+      this.fire0(DRAIN);
     }
   }
 
@@ -368,7 +368,7 @@ export class HandleSocket extends EventEmitter implements Conn {
     this.readDone = true;
     this.reading = false;
     this._handle.readStop();
-    this.emit('end');
+    this.fire0(END);
     if (this.endDone && !this.destroyed) this.destroy();
   }
 
