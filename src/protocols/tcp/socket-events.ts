@@ -43,29 +43,28 @@ export class SocketEvents extends EventEmitter {
   }
 
   override addListener(event: string | symbol, listener: Listener): this {
-    const i = slotOf(event);
-    if (i < 0) return super.addListener(event, listener);
-    const cur = this.slots[i]!;
-    this.slots[i] = cur === null ? listener : typeof cur === 'function' ? [cur, listener] : [...cur, listener];
-    return this;
+    return this.insert(event, listener, false);
   }
 
   override prependListener(event: string | symbol, listener: Listener): this {
-    const i = slotOf(event);
-    if (i < 0) return super.prependListener(event, listener);
-    const cur = this.slots[i]!;
-    this.slots[i] = cur === null ? listener : typeof cur === 'function' ? [listener, cur] : [listener, ...cur];
-    return this;
+    return this.insert(event, listener, true);
   }
 
   override once(event: string | symbol, listener: Listener): this {
-    if (slotOf(event) < 0) return super.once(event, listener);
-    return this.addListener(event, this.onceWrapper(event, listener));
+    return slotOf(event) < 0 ? super.once(event, listener) : this.insert(event, this.onceWrapper(event, listener), false);
   }
 
   override prependOnceListener(event: string | symbol, listener: Listener): this {
-    if (slotOf(event) < 0) return super.prependOnceListener(event, listener);
-    return this.prependListener(event, this.onceWrapper(event, listener));
+    return slotOf(event) < 0 ? super.prependOnceListener(event, listener) : this.insert(event, this.onceWrapper(event, listener), true);
+  }
+
+  private insert(event: string | symbol, listener: Listener, first: boolean): this {
+    const i = slotOf(event);
+    if (i < 0) return first ? super.prependListener(event, listener) : super.addListener(event, listener);
+    const cur = this.slots[i]!;
+    const others = cur === null ? [] : typeof cur === 'function' ? [cur] : cur;
+    this.slots[i] = others.length === 0 ? listener : first ? [listener, ...others] : [...others, listener];
+    return this;
   }
 
   private onceWrapper(event: string | symbol, listener: Listener): OnceWrapper {

@@ -76,17 +76,24 @@ describe('HandleSocket', () => {
     const conns = [1, 2].map((seed) => {
       const s = HandleSocket.connect({ host: '127.0.0.1', port });
       const chunks: Buffer[] = [];
+      const modes = new Set<string>();
       // Keep every chunk: a chunk still pointing into a reused buffer would change under us.
-      s.on('data', (d: Buffer) => chunks.push(d));
+      s.on('data', (d: Buffer) => {
+        chunks.push(d);
+        modes.add(s.ownReads === null ? 'shared' : 'own');
+      });
       s.write(Buffer.from([seed]));
       s.on('end', () => s.end());
-      return { seed, chunks, ended: once(s, 'end') };
+      return { s, seed, chunks, modes, ended: once(s, 'end') };
     });
     await Promise.all(conns.map((c) => c.ended));
     for (const c of conns) {
       const got = Buffer.concat(c.chunks);
       assert.equal(got.length, total);
       assert.ok(got.equals(pattern(c.seed, total)), `connection ${c.seed} got other bytes`);
+      // The burst switched the connection to buffers of its own; the small tail switched it back.
+      assert.deepEqual([...c.modes].sort(), ['own', 'shared']);
+      assert.equal(c.s.ownReads, null);
     }
   });
 
