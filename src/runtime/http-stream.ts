@@ -16,7 +16,8 @@ import { BodyKind, type HttpRequest, type HttpResponse, type HttpHeaders } from 
 import { parseRequestHead, parseResponseHead, H1Conn, type H1Options } from '../protocols/http1/parser.ts';
 import { ChunkedDecoder, chunkHeader, LAST_CHUNK, lastChunkWithTrailers, type ChunkedSink } from '../protocols/http1/chunked.ts';
 import { serializeRequestHead, serializeResponseHead, type CaseAdjust } from '../protocols/http1/serialize.ts';
-import { ServerConn, ConnPool, type ServerConnOwner } from '../protocols/http1/server-conn.ts';
+import { ServerConn, type ServerConnOwner } from '../protocols/http1/server-conn.ts';
+import { ConnPool } from '../protocols/http1/conn-pool.ts';
 import { parseIPv4, parseIPv6, v4tov6 } from '../sample/ip.ts';
 import { processCounters } from '../observe/counters.ts';
 import type { BackendWaiter } from './backend.ts';
@@ -690,7 +691,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     const server = this.server!;
     const be = this.backend!.cfg;
     this.phase = Phase.Connecting;
-    const pool = (server.pool ??= new ConnPool(server.cfg.poolMaxConn, server.cfg.poolPurgeDelay));
+    const pool = (server.pool ??= new ConnPool<ServerConn>(server.cfg.poolMaxConn, server.cfg.poolPurgeDelay));
     // http-reuse safe: a connection's first request never goes over another client's connection.
     const mayReuse = be.httpReuse !== 'never' && (be.httpReuse !== 'safe' || this.requestCount > 1) && this.retriesDone === 0;
     const sni = tlsServerName(server.cfg.tls, this);
@@ -718,7 +719,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     const port = 'path' in t ? 0 : t.offset ? this.dstPort + t.port : t.port;
     server.counters.connects++;
     this.backend!.counters.connects++;
-    c = new ServerConn(server, port, { localAddress: src?.host, localPort: src?.port || undefined, keepAlive: be.option('tcpka') || be.option('srvtcpka'), sni });
+    c = new ServerConn(server, pool, port, { localAddress: src?.host, localPort: src?.port || undefined, keepAlive: be.option('tcpka') || be.option('srvtcpka'), sni });
     this.conn = c;
     this.connReused = false;
     c.owner = this;
@@ -1532,10 +1533,9 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     const c = this.conn;
     if (c) {
       this.conn = null;
-      const pool = c.server.pool;
-      if (this.keepServer && c.reusable && this.srvBuf.length === 0 && this.backend!.cfg.httpReuse !== 'never' && pool && pool.put(c, Date.now())) {
-        // Pooled: kept for the next request to this server.
-      } else c.destroy();
+      // Pooled: kept for the next request to this server, if its pool wants it.
+      if (this.keepServer && c.reusable && this.srvBuf.length === 0 && this.backend!.cfg.httpReuse !== 'never' && c.pool.put(c, Date.now())) c.owner = null;
+      else c.destroy();
     }
     this.srvBuf = EMPTY;
     this.releaseServer();

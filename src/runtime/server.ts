@@ -4,7 +4,8 @@
 // queue length and the state (up, maintenance, drain, stopping, weight, maxconn) are shared
 // ints: whichever thread changes the state publishes it, and the others apply it when their
 // doorbell rings (syncShared), rebuilding their load balancing as for a local change.
-import type { ConnPool } from '../protocols/http1/server-conn.ts';
+import type { ConnPool } from '../protocols/http1/conn-pool.ts';
+import type { ServerConn } from '../protocols/http1/server-conn.ts';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { ServerConfig } from '../config/model.ts';
@@ -65,7 +66,7 @@ export class Server implements LbServer, SampleServer {
   readonly queue = new WaitQueue<Waiter>(this.shared, QUEUED);
   readonly streams = new Set<ServerStream>();
   /** Idle HTTP connections kept for reuse (created on first use by an HTTP stream). */
-  pool: ConnPool | null = null;
+  pool: ConnPool<ServerConn> | null = null;
   /**
    * "alpn h2,http/1.1" (without "proto"): whether the server chose h2 on its last TLS
    * connection, so that the next requests take that protocol at once; null until one connected.

@@ -409,6 +409,30 @@ listen tmo
     }
   });
 
+  test('idle server connections stay within the estimated need: a connection per client request does not pile them up', async () => {
+    const rec = await rawBackend((s) => s.on('data', () => s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok')));
+    const p = await freePort();
+    const cfg = `global\n  nbthread 1\ndefaults\n  mode http\n  timeout connect 2s\n  timeout client 5s\n  timeout server 5s\nlisten est\n  bind 127.0.0.1:${p}\n  server s 127.0.0.1:${rec.port}\n`;
+    let tp2: RunningProxy | undefined;
+    const open = (): Promise<number> => new Promise<number>((r) => rec.server.getConnections((_e, n) => r(n)));
+    try {
+      tp2 = await startTurnpike(writeConfig(dir.path, cfg, 'est.cfg'), [p]);
+      // Four clients at once: four server connections, all four kept idle afterwards.
+      const four = await Promise.all([1, 2, 3, 4].map((i) => rawExchange(p, `GET /${i} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n`)));
+      assert.ok(four.every((o) => /^HTTP\/1\.1 200/.test(o)), four.join('\n'));
+      await sleep(100);
+      assert.equal(await open(), 4);
+      // Then one at a time (http-reuse safe: each first request opens a new connection): the
+      // pool keeps no more than the four the peak needed, as HAProxy's est_need_conns.
+      for (let i = 0; i < 20; i++) assert.match(await rawExchange(p, `GET /s${i} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n`), /^HTTP\/1\.1 200/);
+      await sleep(100);
+      assert.equal(await open(), 4);
+    } finally {
+      await tp2?.stop();
+      rec.server.close();
+    }
+  });
+
   test('option httpclose closes both sides; option http-server-close only the server side', async () => {
     const rec = await rawBackend((s) => s.on('data', () => s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok')));
     const p1 = await freePort();

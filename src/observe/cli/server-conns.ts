@@ -15,13 +15,10 @@ export function idleConnRows(rt: Runtime): IdleConnRow[] {
   const rows: IdleConnRow[] = [];
   for (const px of rt.proxies) {
     for (const sv of px.backend?.servers ?? []) {
-      let safe = 0;
-      let unsafe = upstreamIdleCount(sv);
-      for (const c of sv.pool?.idle ?? []) {
-        if (c.uses > 1) safe++;
-        else unsafe++;
-      }
-      if (safe + unsafe > 0) rows.push({ proxy: px.name, server: sv.name, safe, unsafe });
+      const pool = sv.pool;
+      const safe = pool ? pool.safeCount : 0;
+      const unsafe = upstreamIdleCount(sv) + (pool ? pool.idleCount - pool.safeCount : 0);
+      if (pool || unsafe > 0) rows.push({ proxy: px.name, server: sv.name, safe, unsafe, maxUsed: pool?.maxUsed ?? 0, estNeed: pool?.estNeed ?? 0 });
     }
   }
   return rows;
@@ -32,7 +29,7 @@ const HEADER = '# bkname/svname bkid/svid addr port - purge_delay used_cur used_
 /**
  * The dump of `pxs`' servers from every thread's idle counts (`perThread[i]`: thread i's rows).
  * Connections in use are the streams on the server, process-wide; used_max and need_est are the
- * most it served at once.
+ * HTTP/1 pools' figures (peak use since the last purge, estimated need), summed over threads.
  */
 export function showServersConn(pxs: readonly Proxy[], perThread: readonly (readonly IdleConnRow[])[]): string {
   let out = `${HEADER}[${threads.count}]\n`;
@@ -42,14 +39,22 @@ export function showServersConn(pxs: readonly Proxy[], perThread: readonly (read
       const addr = t && 'host' in t ? `${t.host} ${t.port}` : '- 0';
       let safe = 0;
       let unsafe = 0;
+      let pools = 0;
+      let maxUsed = 0;
+      let estNeed = 0;
       const mine = perThread.map((rows) => {
         const r = rows.find((x) => x.proxy === px.name && x.server === sv.name);
-        safe += r?.safe ?? 0;
-        unsafe += r?.unsafe ?? 0;
-        return (r?.safe ?? 0) + (r?.unsafe ?? 0);
+        if (!r) return 0;
+        safe += r.safe;
+        unsafe += r.unsafe;
+        pools++;
+        maxUsed += r.maxUsed;
+        estNeed += r.estNeed;
+        return r.safe + r.unsafe;
       });
-      const max = sv.counters.max;
-      out += `${px.name}/${sv.name} ${px.id}/${sv.id} ${addr} - ${sv.cfg.poolPurgeDelay} ${sv.curConns} ${max} ${max} ${unsafe} ${safe} ${sv.cfg.poolMaxConn} ${safe + unsafe}`;
+      // Without an HTTP/1 pool (TCP mode, HTTP/2 servers): the most connections it had at once.
+      if (pools === 0) maxUsed = estNeed = sv.counters.max;
+      out += `${px.name}/${sv.name} ${px.id}/${sv.id} ${addr} - ${sv.cfg.poolPurgeDelay} ${sv.curConns} ${maxUsed} ${estNeed} ${unsafe} ${safe} ${sv.cfg.poolMaxConn} ${safe + unsafe}`;
       // HAProxy has no per-thread idle lists for a server that keeps no idle connection.
       if (sv.cfg.poolMaxConn !== 0) out += ` ${mine.join(' ')}`;
       out += '\n';

@@ -241,15 +241,15 @@ export function serverLine(ctx: StatsContext, px: Proxy, s: Server): StatLine {
   r[F.wrew] = u64('MCP', c.failedRewrites);
   r[F.connect] = u64('MCP', c.connects);
   r[F.reuse] = u64('MCP', c.reuses);
-  // Idle HTTP connections kept for reuse; all are "safe" (they already carried a request).
-  const idle = s.pool ? s.pool.idle.length : 0;
-  r[F.srv_icur] = u32('MGP', idle);
+  // Idle HTTP connections kept for reuse: "safe" once they carried more than one request.
+  const pool = s.pool;
+  r[F.srv_icur] = u32('MGP', pool ? pool.idleCount : 0);
   if (s.cfg.poolMaxConn >= 0) r[F.src_ilim] = u32('MGP', s.cfg.poolMaxConn);
   r[F.eint] = u64('MCP', c.internalErrors);
-  r[F.idle_conn_cur] = u32('MGP', 0);
-  r[F.safe_conn_cur] = u32('MGP', idle);
+  r[F.idle_conn_cur] = u32('MGP', pool ? pool.idleCount - pool.safeCount : 0);
+  r[F.safe_conn_cur] = u32('MGP', pool ? pool.safeCount : 0);
   r[F.used_conn_cur] = u32('MGP', s.curConns);
-  r[F.need_conn_est] = u32('MGP', s.curConns);
+  r[F.need_conn_est] = u32('MGP', pool ? pool.estNeed : s.curConns);
   r[F.uweight] = u32('MaP', s.uweight);
   addModuleFields(r, 'srv', px, null);
   return { type: ObjType.Server, proxy: px, sid: s.id, row: r };

@@ -8,6 +8,7 @@ import { TLSSocket } from 'node:tls';
 import type { Server, ServerTarget } from '../../runtime/server.ts';
 import { socketEnds, type ServerEnds } from '../../runtime/session.ts';
 import { connectServerTls } from '../tls/connect.ts';
+import { PoolState, type ConnPool, type PoolMember } from './conn-pool.ts';
 
 export interface ServerConnOwner {
   onServerConnect(): void;
@@ -27,7 +28,7 @@ export interface ConnectOptions {
   readonly sni: string | null;
 }
 
-export class ServerConn {
+export class ServerConn implements PoolMember {
   readonly sock: Conn;
   readonly server: Server;
   /** The SNI it was opened with: only a request with the same SNI may reuse it. */
@@ -35,16 +36,22 @@ export class ServerConn {
   owner: ServerConnOwner | null = null;
   /** Requests sent over this connection (max-reuse). */
   uses = 0;
-  idleSince = 0;
   connected = false;
   closed = false;
-  /** Set while the connection sits in its server's idle pool. */
-  pool: ConnPool | null = null;
+  /** Its server's pool on this thread, which counts it while used and keeps it while idle. */
+  readonly pool: ConnPool<ServerConn>;
+  poolState: PoolState = PoolState.None;
+  idleSince = 0;
+  idlePrev: ServerConn | null = null;
+  idleNext: ServerConn | null = null;
   /** Both ends, read when a logging frontend first asks (see logServerEnds), then kept for every request on the connection. */
   private endsRead: ServerEnds | null = null;
 
-  constructor(server: Server, port: number, opts: ConnectOptions) {
+  /** Opens a connection that carries a request at once (counted as used by its pool). */
+  constructor(server: Server, pool: ConnPool<ServerConn>, port: number, opts: ConnectOptions) {
     this.server = server;
+    this.pool = pool;
+    pool.use(this);
     this.sni = opts.sni;
     const t = server.target!;
     this.sock = openServerSocket(t, port, opts, server.cfg.tls.ssl ? (raw) => connectServerTls(raw, server.cfg.tls, opts.sni) : null);
@@ -76,7 +83,7 @@ export class ServerConn {
   };
   private onClose = (): void => {
     this.closed = true;
-    this.pool?.remove(this);
+    this.pool.forget(this);
     this.owner?.onServerClose();
   };
   private onError = (err: Error): void => {
@@ -98,7 +105,7 @@ export class ServerConn {
 
   destroy(): void {
     this.owner = null;
-    this.pool?.remove(this);
+    this.pool.forget(this);
     if (!this.closed) this.sock.destroy();
     this.closed = true;
   }
@@ -115,69 +122,4 @@ export function openServerSocket(t: ServerTarget, port: number, opts: Omit<Conne
   }
   const o = { host: t.host, port, allowHalfOpen: true, noDelay: true, localAddress: opts.localAddress, localPort: opts.localPort, keepAlive: opts.keepAlive };
   return tls ? tls(connect(o)) : HandleSocket.connect(o);
-}
-
-/**
- * A server's idle connections, most recently used first (LIFO keeps few sockets warm).
- * Connections idle longer than pool-purge-delay are closed by a timer that runs only while
- * the pool is not empty.
- */
-export class ConnPool {
-  readonly idle: ServerConn[] = [];
-  /** pool-max-conn: -1 unlimited, 0 no pooling. */
-  readonly maxIdle: number;
-  readonly purgeDelay: number;
-  private timer: NodeJS.Timeout | null = null;
-
-  constructor(maxIdle: number, purgeDelay: number) {
-    this.maxIdle = maxIdle;
-    this.purgeDelay = purgeDelay;
-  }
-
-  /** Takes the most recently used idle connection opened with this SNI, if any. */
-  take(sni: string | null): ServerConn | null {
-    let i = this.idle.length - 1;
-    while (i >= 0 && this.idle[i]!.sni !== sni) i--;
-    if (i < 0) return null;
-    const c = i === this.idle.length - 1 ? this.idle.pop()! : this.idle.splice(i, 1)[0]!;
-    c.pool = null;
-    return c;
-  }
-
-  /** Parks a connection; returns false (caller closes it) when the pool is full. */
-  put(c: ServerConn, now: number): boolean {
-    if (this.maxIdle >= 0 && this.idle.length >= this.maxIdle) return false;
-    c.owner = null;
-    c.pool = this;
-    c.idleSince = now;
-    this.idle.push(c);
-    if (!this.timer && this.purgeDelay > 0) {
-      this.timer = setInterval(this.purge, this.purgeDelay);
-      this.timer.unref();
-    }
-    return true;
-  }
-
-  remove(c: ServerConn): void {
-    const i = this.idle.indexOf(c);
-    if (i >= 0) this.idle.splice(i, 1);
-    c.pool = null;
-    if (this.idle.length === 0) this.stopTimer();
-  }
-
-  private purge = (): void => {
-    const limit = Date.now() - this.purgeDelay;
-    // Oldest first: they are at the front.
-    while (this.idle.length > 0 && this.idle[0]!.idleSince <= limit) this.idle[0]!.destroy();
-  };
-
-  private stopTimer(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-  }
-
-  closeAll(): void {
-    while (this.idle.length > 0) this.idle[this.idle.length - 1]!.destroy();
-    this.stopTimer();
-  }
 }

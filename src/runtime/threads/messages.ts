@@ -42,6 +42,9 @@ export interface IdleConnRow {
   /** Idle connections that carried more than one request, and the others. */
   readonly safe: number;
   readonly unsafe: number;
+  /** The HTTP/1 pool's peak use since its last purge, and its estimated need. */
+  readonly maxUsed: number;
+  readonly estNeed: number;
 }
 
 /** One connection as "show sess" lists it. */
