@@ -18,6 +18,7 @@ import { ChunkedDecoder, chunkHeader, LAST_CHUNK, lastChunkWithTrailers, type Ch
 import { serializeRequestHead, serializeResponseHead, type CaseAdjust } from '../protocols/http1/serialize.ts';
 import { ServerConn, type ServerConnOwner } from '../protocols/http1/server-conn.ts';
 import { ConnPool } from '../protocols/http1/conn-pool.ts';
+import { writeReleasing } from '../protocols/tcp/handle-socket.ts';
 import { parseIPv4, parseIPv6, v4tov6 } from '../sample/ip.ts';
 import { processCounters } from '../observe/counters.ts';
 import type { BackendWaiter } from './backend.ts';
@@ -205,6 +206,8 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   private clientWaitsDrain = false;
   /** corkClient() depth, and what was written meanwhile (see corkClient). */
   private gathering = 0;
+  /** The gathered part whose read buffer goes back once written (writeClientReleasing), if any. */
+  private gatheredGiveBack: Buffer | null = null;
   private readonly gathered: Buffer[] = [];
   private gatheredLen = 0;
   private serverWaitsDrain = false;
@@ -1014,7 +1017,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
 
   onServerData(chunk: Buffer): void {
     this.resBytes += chunk.length;
-    if (this.phase === Phase.Tunnel) return this.writeClient(chunk);
+    if (this.phase === Phase.Tunnel) return this.writeClientReleasing(chunk);
     if (this.phase !== Phase.Exchange) return;
     this.srvBuf = this.srvBuf.length === 0 ? chunk : Buffer.concat([this.srvBuf, chunk]);
     if (this.resYieldProxy) return this.responseBodyArrived();
@@ -1166,8 +1169,13 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     while (!this.resDone && this.srvBuf.length > 0) {
       if (this.resKind === BodyKind.Length) {
         const n = Math.min(this.srvBuf.length, this.resRemaining);
-        this.writeClient(this.srvBuf.subarray(0, n));
-        this.srvBuf = this.srvBuf.subarray(n);
+        if (n === this.srvBuf.length) {
+          this.writeClientReleasing(this.srvBuf);
+          this.srvBuf = EMPTY;
+        } else {
+          this.writeClient(this.srvBuf.subarray(0, n));
+          this.srvBuf = this.srvBuf.subarray(n);
+        }
         this.resRemaining -= n;
         if (this.resRemaining === 0) this.resDone = true;
       } else if (this.resKind === BodyKind.Chunked) {
@@ -1184,7 +1192,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
       } else {
         // Close-delimited: everything until the server closes.
         if (this.resChunkOut) this.forwardResponseData(this.srvBuf);
-        else this.writeClient(this.srvBuf);
+        else this.writeClientReleasing(this.srvBuf);
         this.srvBuf = EMPTY;
       }
     }
@@ -1223,11 +1231,26 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
       this.gatheredLen += data.length;
       return;
     }
-    this.sendClient(data);
+    this.sendClient(data, false);
   }
 
-  private sendClient(data: Buffer): void {
-    if (!this.clientWrite(data) && !this.clientWaitsDrain) {
+  /**
+   * Response bytes read from the server that the stream keeps no reference to once written (not
+   * in srvBuf, no subarray elsewhere): an HTTP/1 client's socket gives the read's buffer back for
+   * the next read (HandleSocket.writeReleasing).
+   */
+  private writeClientReleasing(data: Buffer): void {
+    if (this.gathering > 0) {
+      this.writeClient(data);
+      this.gatheredGiveBack = data;
+      return;
+    }
+    this.countOut(data.length);
+    this.sendClient(data, true);
+  }
+
+  private sendClient(data: Buffer, giveBack: boolean): void {
+    if (!this.clientWrite(data, giveBack) && !this.clientWaitsDrain) {
       this.clientWaitsDrain = true;
       this.conn?.sock.pause();
       this.up?.pause();
@@ -1624,19 +1647,21 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     const parts = this.gathered;
     const n = parts.length;
     if (n === 0) return;
-    if (n === 1) this.sendClient(parts[0]!);
-    else if (this.gatheredLen <= GATHER_COPY_MAX) this.sendClient(Buffer.concat(parts, this.gatheredLen));
+    const giveBack = this.gatheredGiveBack;
+    this.gatheredGiveBack = null;
+    if (n === 1) this.sendClient(parts[0]!, parts[0] === giveBack);
+    else if (this.gatheredLen <= GATHER_COPY_MAX) this.sendClient(Buffer.concat(parts, this.gatheredLen), false);
     else {
       this.client.cork();
-      for (let i = 0; i < n; i++) this.sendClient(parts[i]!);
+      for (let i = 0; i < n; i++) this.sendClient(parts[i]!, parts[i] === giveBack);
       this.client.uncork();
     }
     parts.length = 0;
     this.gatheredLen = 0;
   }
 
-  protected clientWrite(data: Buffer): boolean {
-    return this.client.write(data);
+  protected clientWrite(data: Buffer, giveBack: boolean): boolean {
+    return giveBack ? writeReleasing(this.client, data) : this.client.write(data);
   }
 
   protected sendContinue(): void {
@@ -1657,6 +1682,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   protected closeClient(): void {
     this.gathered.length = 0;
     this.gatheredLen = 0;
+    this.gatheredGiveBack = null;
     this.client.removeAllListeners('data');
     this.client.on('error', noop);
     this.client.destroy();

@@ -5,6 +5,7 @@
 //   → connectServer (retries, redispatch) → tunnel → finish
 import type { Conn } from '../protocols/tcp/conn.ts';
 import { openServerSocket } from '../protocols/http1/server-conn.ts';
+import { writeReleasing } from '../protocols/tcp/handle-socket.ts';
 import { TLSSocket } from 'node:tls';
 import type { TcpRule } from '../config/model.ts';
 import type { Sample, SampleHttpTxn, SampleStream, SampleWorld, VarScope } from '../sample/types.ts';
@@ -397,7 +398,8 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
     srv.setTimeout(tunnel ?? be.timeouts.server ?? 0);
     this.client.setTimeout(tunnel ?? fe.timeouts.client ?? 0);
     if (this.pendingLen > 0) {
-      for (const b of this.pending) this.forwardToServer(b);
+      // Inspected bytes may be referred to by samples (req.payload in variables): written, not given back.
+      for (const b of this.pending) this.forwardToServer(b, false);
       this.pending = [];
       this.pendingLen = 0;
       this.pendingCache = null;
@@ -407,13 +409,13 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
     this.client.resume();
   }
 
-  private forwardToServer(chunk: Buffer): void {
+  private forwardToServer(chunk: Buffer, giveBack: boolean): void {
     this.listener.counters.bytesIn += chunk.length;
     this.logs.bytesIn += chunk.length;
     this.frontend.counters.bytesIn += chunk.length;
     this.backend!.counters.bytesIn += chunk.length;
     this.server!.counters.bytesIn += chunk.length;
-    if (!this.srv!.write(chunk)) {
+    if (!(giveBack ? writeReleasing(this.srv!, chunk) : this.srv!.write(chunk))) {
       this.client.pause();
       this.srv!.once('drain', this.resumeClient);
     }
@@ -428,7 +430,7 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
   };
 
   private onClientData = (chunk: Buffer): void => {
-    if (this.state === State.Tunnel) return this.forwardToServer(chunk);
+    if (this.state === State.Tunnel) return this.forwardToServer(chunk, true);
     // Before the tunnel: keep the bytes (bounded by tune.bufsize) for inspection and for the server.
     this.logs.bytesIn += chunk.length;
     this.pending.push(chunk);
@@ -444,7 +446,7 @@ export class Stream implements SampleStream, BackendWaiter, ServerStream {
     this.frontend.counters.bytesOut += chunk.length;
     this.backend!.counters.bytesOut += chunk.length;
     this.server!.counters.bytesOut += chunk.length;
-    if (!this.client.write(chunk)) {
+    if (!writeReleasing(this.client, chunk)) {
       this.srv!.pause();
       this.client.once('drain', this.resumeServer);
     }
