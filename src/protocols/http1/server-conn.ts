@@ -51,10 +51,10 @@ export class ServerConn implements PoolMember {
   constructor(server: Server, pool: ConnPool<ServerConn>, port: number, opts: ConnectOptions) {
     this.server = server;
     this.pool = pool;
-    pool.use(this);
     this.sni = opts.sni;
     const t = server.target!;
     this.sock = openServerSocket(t, port, opts, server.cfg.tls.ssl ? (raw) => connectServerTls(raw, server.cfg.tls, opts.sni) : null);
+    pool.use(this);
     const s = this.sock;
     s.on(s instanceof TLSSocket ? 'secureConnect' : 'connect', this.onConnect);
     s.on('data', this.onData);
