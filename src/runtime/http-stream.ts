@@ -206,7 +206,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
   private clientWaitsDrain = false;
   /** corkClient() depth, and what was written meanwhile (see corkClient). */
   private gathering = 0;
-  /** The gathered part whose read buffer goes back once written (writeClientReleasing), if any. */
+  /** The gathered part whose read buffer goes back once written (writeClient's giveBack), if any. */
   private gatheredGiveBack: Buffer | null = null;
   private readonly gathered: Buffer[] = [];
   private gatheredLen = 0;
@@ -1017,7 +1017,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
 
   onServerData(chunk: Buffer): void {
     this.resBytes += chunk.length;
-    if (this.phase === Phase.Tunnel) return this.writeClientReleasing(chunk);
+    if (this.phase === Phase.Tunnel) return this.writeClient(chunk, true);
     if (this.phase !== Phase.Exchange) return;
     this.srvBuf = this.srvBuf.length === 0 ? chunk : Buffer.concat([this.srvBuf, chunk]);
     if (this.resYieldProxy) return this.responseBodyArrived();
@@ -1170,7 +1170,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
       if (this.resKind === BodyKind.Length) {
         const n = Math.min(this.srvBuf.length, this.resRemaining);
         if (n === this.srvBuf.length) {
-          this.writeClientReleasing(this.srvBuf);
+          this.writeClient(this.srvBuf, true);
           this.srvBuf = EMPTY;
         } else {
           this.writeClient(this.srvBuf.subarray(0, n));
@@ -1192,7 +1192,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
       } else {
         // Close-delimited: everything until the server closes.
         if (this.resChunkOut) this.forwardResponseData(this.srvBuf);
-        else this.writeClientReleasing(this.srvBuf);
+        else this.writeClient(this.srvBuf, true);
         this.srvBuf = EMPTY;
       }
     }
@@ -1224,29 +1224,20 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     this.writeClient(LAST_CHUNK);
   }
 
-  protected writeClient(data: Buffer): void {
+  /**
+   * `giveBack`: response bytes read from the server that the stream keeps no reference to once
+   * written (not in srvBuf, no subarray elsewhere): an HTTP/1 client's socket gives the read's
+   * buffer back for the next read (HandleSocket.writeReleasing).
+   */
+  protected writeClient(data: Buffer, giveBack = false): void {
     this.countOut(data.length);
     if (this.gathering > 0) {
       this.gathered.push(data);
       this.gatheredLen += data.length;
+      if (giveBack) this.gatheredGiveBack = data;
       return;
     }
-    this.sendClient(data, false);
-  }
-
-  /**
-   * Response bytes read from the server that the stream keeps no reference to once written (not
-   * in srvBuf, no subarray elsewhere): an HTTP/1 client's socket gives the read's buffer back for
-   * the next read (HandleSocket.writeReleasing).
-   */
-  private writeClientReleasing(data: Buffer): void {
-    if (this.gathering > 0) {
-      this.writeClient(data);
-      this.gatheredGiveBack = data;
-      return;
-    }
-    this.countOut(data.length);
-    this.sendClient(data, true);
+    this.sendClient(data, giveBack);
   }
 
   private sendClient(data: Buffer, giveBack: boolean): void {
@@ -1557,7 +1548,7 @@ export class HttpStream implements HttpRuleTarget, ServiceTarget, Loggable, Back
     if (c) {
       this.conn = null;
       // Pooled: kept for the next request to this server, if its pool wants it.
-      if (this.keepServer && c.reusable && this.srvBuf.length === 0 && this.backend!.cfg.httpReuse !== 'never' && c.pool.put(c, Date.now())) c.owner = null;
+      if (this.keepServer && c.reusable && this.srvBuf.length === 0 && this.backend!.cfg.httpReuse !== 'never' && c.pool.put(c)) c.owner = null;
       else c.destroy();
     }
     this.srvBuf = EMPTY;

@@ -14,7 +14,6 @@ export interface PoolMember {
   readonly uses: number;
   /** Where it stands with its pool (kept by the pool). */
   poolState: PoolState;
-  idleSince: number;
   /** Links of the idle list, oldest first (kept by the pool). */
   idlePrev: PoolMember | null;
   idleNext: PoolMember | null;
@@ -76,14 +75,13 @@ export class ConnPool<C extends PoolMember = PoolMember> {
    * (true), else the caller closes it. Kept: the first idle connection (safe ones preferred),
    * and more while used + idle stays within the estimated need.
    */
-  put(c: C, now: number): boolean {
+  put(c: C): boolean {
     if (this.maxIdle >= 0 && this.idleCount >= this.maxIdle) return false;
     const safe = c.uses > 1;
     const first = this.safeCount === 0 && (safe || this.idleCount === 0);
     if (!first && this.used + this.idleCount > Math.max(this.used, this.estNeed)) return false;
     this.used--;
     c.poolState = PoolState.Idle;
-    c.idleSince = now;
     c.idlePrev = this.newest;
     c.idleNext = null;
     if (this.newest !== null) this.newest.idleNext = c;
@@ -103,11 +101,6 @@ export class ConnPool<C extends PoolMember = PoolMember> {
     if (c.poolState === PoolState.Idle) this.unlink(c);
     else if (c.poolState === PoolState.Used) this.used--;
     c.poolState = PoolState.None;
-  }
-
-  /** Idle connections, oldest first. */
-  *idle(): IterableIterator<C> {
-    for (let c = this.oldest; c !== null; c = c.idleNext as C | null) yield c;
   }
 
   private unlink(c: C): void {

@@ -41,7 +41,6 @@ export class ServerConn implements PoolMember {
   /** Its server's pool on this thread, which counts it while used and keeps it while idle. */
   readonly pool: ConnPool<ServerConn>;
   poolState: PoolState = PoolState.None;
-  idleSince = 0;
   idlePrev: ServerConn | null = null;
   idleNext: ServerConn | null = null;
   /** Both ends, read when a logging frontend first asks (see logServerEnds), then kept for every request on the connection. */

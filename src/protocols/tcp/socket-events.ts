@@ -31,6 +31,11 @@ function slotOf(event: string | symbol): number {
   }
 }
 
+/** A slot's listeners as a list (a copy only where it has to be made). */
+function listOf(slot: Slot): readonly Listener[] {
+  return slot === null ? [] : typeof slot === 'function' ? [slot] : slot;
+}
+
 function original(l: Listener): Listener {
   return (l as Partial<OnceWrapper>).listener ?? l;
 }
@@ -61,8 +66,7 @@ export class SocketEvents extends EventEmitter {
   private insert(event: string | symbol, listener: Listener, first: boolean): this {
     const i = slotOf(event);
     if (i < 0) return first ? super.prependListener(event, listener) : super.addListener(event, listener);
-    const cur = this.slots[i]!;
-    const others = cur === null ? [] : typeof cur === 'function' ? [cur] : cur;
+    const others = listOf(this.slots[i]!);
     this.slots[i] = others.length === 0 ? listener : first ? [listener, ...others] : [...others, listener];
     return this;
   }
@@ -114,8 +118,7 @@ export class SocketEvents extends EventEmitter {
   override listenerCount(event: string | symbol, listener?: Listener): number {
     const i = slotOf(event);
     if (i < 0) return super.listenerCount(event, listener);
-    const cur = this.slots[i]!;
-    const all = cur === null ? [] : typeof cur === 'function' ? [cur] : cur;
+    const all = listOf(this.slots[i]!);
     return listener === undefined ? all.length : all.filter((l) => l === listener || original(l) === listener).length;
   }
 
@@ -128,8 +131,7 @@ export class SocketEvents extends EventEmitter {
   override rawListeners(event: string | symbol): Listener[] {
     const i = slotOf(event);
     if (i < 0) return super.rawListeners(event) as Listener[];
-    const cur = this.slots[i]!;
-    return cur === null ? [] : typeof cur === 'function' ? [cur] : [...cur];
+    return [...listOf(this.slots[i]!)];
   }
 
   override emit(event: string | symbol, ...args: unknown[]): boolean {
